@@ -1,0 +1,5 @@
+import sys
+
+from genart_desktop.launcher import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared foundations with no dependencies on the rest of the package: errors, paths, settings, image helpers."""

@@ -1,0 +1,1 @@
+"""The canvas document model: layers, selection, history and file formats. No widgets, no engine."""

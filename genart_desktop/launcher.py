@@ -1,0 +1,23 @@
+"""The ``genart`` entry point: subcommands run without a window; anything else opens the app.
+
+Kept tiny so that ``genart models`` or ``genart --export`` never imports Qt and the app never imports torch.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from genart_desktop import cli
+
+    if cli.handles(args):
+        return cli.run(args)
+    from genart_desktop.ui.app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Training and export (PyTorch). The only package that imports torch; the app never imports it."""
