@@ -1,0 +1,163 @@
+"""The document's undoable commands. Each one keeps only what it needs to go both ways and announces its change."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from genart_desktop.document.geometry import Rect
+from genart_desktop.document.history import Command, TilePatch
+from genart_desktop.document.layer import Layer
+from genart_desktop.document.selection import mask_bounds
+
+if TYPE_CHECKING:
+    from genart_desktop.document.document import Document
+
+
+def diff_bounds(before: np.ndarray, after: np.ndarray) -> Rect | None:
+    """The bounding box of the pixels that differ between two same-shaped arrays."""
+    changed = before != after
+    if changed.ndim == 3:
+        changed = changed.any(axis=2)
+    return mask_bounds(changed)
+
+
+def patch_between(before: np.ndarray, after: np.ndarray) -> TilePatch:
+    """A tile patch of the whole-array difference, diffed only inside the changed bounding box."""
+    bounds = diff_bounds(before, after)
+    if bounds is None:
+        return TilePatch([], tuple(before.shape[2:]))
+    sl = bounds.slices()
+    return TilePatch.from_region(before[sl], after[sl], (bounds.x, bounds.y))
+
+
+class PixelCommand(Command):
+    """A change to one layer's pixels (stroke, fill, paste, move, merge), stored as tile patches."""
+
+    def __init__(self, doc: Document, layer: Layer, patch: TilePatch, text: str) -> None:
+        super().__init__()
+        self.doc, self.layer, self.patch, self.text = doc, layer, patch, text
+
+    def redo(self) -> None:
+        self.doc._pixels_changed(self.patch.apply(self.layer.pixels, "after"))
+
+    def undo(self) -> None:
+        self.doc._pixels_changed(self.patch.apply(self.layer.pixels, "before"))
+
+    @property
+    def nbytes(self) -> int:
+        return self.patch.nbytes + 128
+
+
+class SelectionCommand(Command):
+    def __init__(self, doc: Document, patch: TilePatch, text: str) -> None:
+        super().__init__()
+        self.doc, self.patch, self.text = doc, patch, text
+
+    def _apply(self, which: str) -> None:
+        rect = self.patch.apply(self.doc.selection._raw(), which)
+        self.doc.selection._touched()
+        self.doc._emit("selection", rect)
+
+    def redo(self) -> None:
+        self._apply("after")
+
+    def undo(self) -> None:
+        self._apply("before")
+
+    @property
+    def nbytes(self) -> int:
+        return self.patch.nbytes + 128
+
+
+class InsertLayerCommand(Command):
+    """Put ``layer`` at ``index`` and make it active; undo takes it out and restores the previous active layer."""
+
+    def __init__(self, doc: Document, layer: Layer, index: int, text: str) -> None:
+        super().__init__()
+        self.doc, self.layer, self.index, self.text = doc, layer, index, text
+        self.active_before = doc.active_index
+
+    def redo(self) -> None:
+        self.active_before = self.doc.active_index
+        self.doc._layers.insert(self.index, self.layer)
+        self.doc._set_active_silently(self.index)
+        self.doc._layers_changed()
+
+    def undo(self) -> None:
+        self.doc._layers.remove(self.layer)
+        self.doc._set_active_silently(self.active_before)
+        self.doc._layers_changed()
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.layer.pixels.nbytes) + 256
+
+
+class RemoveLayerCommand(Command):
+    def __init__(self, doc: Document, index: int, text: str = "Delete Layer") -> None:
+        super().__init__()
+        self.doc, self.index, self.text = doc, index, text
+        self.layer = doc.layers[index]
+        self.active_before = doc.active_index
+
+    def redo(self) -> None:
+        current = self.doc.active_index
+        self.active_before = current
+        del self.doc._layers[self.index]
+        if self.index < current:
+            active = current - 1
+        elif self.index == current:
+            active = max(self.index - 1, 0)  # the layer below takes the focus
+        else:
+            active = current
+        self.doc._set_active_silently(min(active, len(self.doc._layers) - 1))
+        self.doc._layers_changed()
+
+    def undo(self) -> None:
+        self.doc._layers.insert(self.index, self.layer)
+        self.doc._set_active_silently(self.active_before)
+        self.doc._layers_changed()
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.layer.pixels.nbytes) + 256
+
+
+class MoveLayerCommand(Command):
+    text = "Move Layer in Stack"
+
+    def __init__(self, doc: Document, src: int, dst: int) -> None:
+        super().__init__()
+        self.doc, self.src, self.dst = doc, src, dst
+
+    def _move(self, a: int, b: int) -> None:
+        active = self.doc.active_layer
+        layer = self.doc._layers.pop(a)
+        self.doc._layers.insert(b, layer)
+        self.doc._set_active_silently(self.doc._layers.index(active))
+        self.doc._layers_changed()
+
+    def redo(self) -> None:
+        self._move(self.src, self.dst)
+
+    def undo(self) -> None:
+        self._move(self.dst, self.src)
+
+
+class LayerPropertyCommand(Command):
+    def __init__(self, doc: Document, layer: Layer, before: dict[str, Any], after: dict[str, Any], text: str) -> None:
+        super().__init__()
+        self.doc, self.layer, self.before, self.after, self.text = doc, layer, before, after, text
+
+    def _apply(self, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            setattr(self.layer, key, value)
+        self.doc._layers_changed()
+
+    def redo(self) -> None:
+        self._apply(self.after)
+
+    def undo(self) -> None:
+        self._apply(self.before)

@@ -1,0 +1,326 @@
+"""OpenRaster (.ora): the layered format Krita, MyPaint and GIMP share.
+
+Layout written: ``mimetype`` (first, stored uncompressed), ``stack.xml``, ``data/*.png`` (one per layer, cropped to
+its non-zero pixels with x/y offsets), ``mergedimage.png`` and ``Thumbnails/thumbnail.png``. Loading treats the file
+as untrusted: member sizes and compression ratios are limited, layer sources must be plain paths inside the archive,
+the XML may not declare entities, and the canvas and layer count are bounded; any problem raises
+:class:`InputError` before a document exists, so nothing is changed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import posixpath
+import re
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any, BinaryIO
+from xml.etree import ElementTree as ET
+
+import numpy as np
+from PIL import Image
+
+from genart_desktop.core.atomic import atomic_writer
+from genart_desktop.core.errors import InputError
+from genart_desktop.core.images import open_image_rgba
+from genart_desktop.document.document import Document, check_canvas_size
+from genart_desktop.document.events import DocumentChange
+from genart_desktop.document.layer import Layer
+
+MIMETYPE = b"image/openraster"
+THUMBNAIL_SIDE = 256
+
+MAX_MEMBERS = 10_000
+MAX_MEMBER_BYTES = 1 << 30  # one uncompressed member
+MAX_TOTAL_BYTES = 4 << 30  # all members together, uncompressed
+MAX_RATIO = 200  # uncompressed / compressed, for members above RATIO_FLOOR
+RATIO_FLOOR = 1 << 20
+MAX_STACK_XML_BYTES = 4 << 20
+MAX_LAYERS = 1000
+MAX_DOCUMENT_BYTES = 8 << 30  # decoded layers in memory
+MAX_NESTING = 32
+
+TO_ORA = {"normal": "svg:src-over", "multiply": "svg:multiply", "screen": "svg:screen", "overlay": "svg:overlay",
+          "darken": "svg:darken", "lighten": "svg:lighten", "add": "svg:plus"}
+FROM_ORA = {value: key for key, value in TO_ORA.items()}
+FROM_ORA.update({"krita:add": "add", "svg:add": "add", "svg:linear-dodge": "add"})
+
+
+# -- writing -----------------------------------------------------------------------------------------------------------
+def _png_bytes(pixels: np.ndarray, compress_level: int) -> bytes:
+    buffer = io.BytesIO()
+    mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
+    Image.fromarray(np.ascontiguousarray(pixels), mode).save(buffer, "PNG", compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def _content_bounds(pixels: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounds of pixels with any non-zero channel, so cropping keeps even colour hidden under zero alpha."""
+    nonzero = pixels.any(axis=2)
+    rows = np.flatnonzero(nonzero.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(nonzero.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _format_opacity(value: float) -> str:
+    return repr(float(value))
+
+
+def write_ora(doc: Document, handle: BinaryIO, compress_level: int = 3) -> None:
+    """Write ``doc`` as OpenRaster into a seekable binary file object."""
+    image = ET.Element("image", {"version": "0.0.3", "w": str(doc.width), "h": str(doc.height),
+                                 "xres": "72", "yres": "72"})
+    stack = ET.SubElement(image, "stack")
+    members: list[tuple[str, bytes]] = []
+    layers = doc.layers
+    for index in range(len(layers) - 1, -1, -1):  # stack.xml lists the top layer first
+        layer = layers[index]
+        bounds = _content_bounds(layer.pixels)
+        x0, y0, x1, y1 = bounds if bounds is not None else (0, 0, 1, 1)
+        src = f"data/layer{index:03d}.png"
+        members.append((src, _png_bytes(layer.pixels[y0:y1, x0:x1], compress_level)))
+        attrs = {
+            "name": layer.name, "src": src, "x": str(x0), "y": str(y0),
+            "opacity": _format_opacity(layer.opacity),
+            "visibility": "visible" if layer.visible else "hidden",
+            "composite-op": TO_ORA[layer.blend_mode],
+        }
+        if layer.locked:
+            attrs["edit-locked"] = "true"
+        if index == doc.active_index:
+            attrs["selected"] = "true"
+        if layer.metadata:
+            attrs["genart-metadata"] = json.dumps(layer.metadata, sort_keys=True, default=str)
+        ET.SubElement(stack, "layer", attrs)
+    merged = doc.composite()
+    thumb = Image.fromarray(merged, "RGBA")
+    thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    xml = b"<?xml version='1.0' encoding='UTF-8'?>\n" + ET.tostring(image, encoding="utf-8")
+    with zipfile.ZipFile(handle, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("stack.xml", xml, compress_type=zipfile.ZIP_DEFLATED)
+        for name, data in members:
+            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("mergedimage.png", _png_bytes(merged, compress_level), compress_type=zipfile.ZIP_STORED)
+        thumb_buffer = io.BytesIO()
+        thumb.save(thumb_buffer, "PNG")
+        archive.writestr("Thumbnails/thumbnail.png", thumb_buffer.getvalue(), compress_type=zipfile.ZIP_STORED)
+        if doc.metadata:
+            archive.writestr("genart/metadata.json", json.dumps(doc.metadata, sort_keys=True, default=str),
+                             compress_type=zipfile.ZIP_DEFLATED)
+
+
+def save_ora(doc: Document, path: str | os.PathLike[str], compress_level: int = 3) -> None:
+    """Save atomically (a failure leaves any previous file intact); the document then belongs to ``path``."""
+    doc._finish_stroke()
+    with atomic_writer(path) as handle:
+        write_ora(doc, handle, compress_level)
+    doc.path = Path(path)
+    doc.mark_clean()
+    doc.changed.emit(DocumentChange("document", None))
+
+
+# -- reading -----------------------------------------------------------------------------------------------------------
+class _Archive:
+    """A zip opened with the limits that keep a hostile file from exhausting memory."""
+
+    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
+        self.archive = archive
+        self.name = name
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise InputError(f"Cannot open {name}: it holds {len(infos)} files, more than {MAX_MEMBERS}.")
+        total = 0
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise InputError(f"Cannot open {name}: {info.filename!r} is too large when unpacked.")
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise InputError(f"Cannot open {name}: {info.filename!r} is compressed suspiciously well "
+                                 "(a zip bomb?).")
+            total += info.file_size
+            self.infos[info.filename] = info
+        if total > MAX_TOTAL_BYTES:
+            raise InputError(f"Cannot open {name}: its contents unpack to more than {MAX_TOTAL_BYTES >> 30} GiB.")
+
+    def read(self, member: str, limit: int = MAX_MEMBER_BYTES) -> bytes:
+        info = self.infos.get(member)
+        if info is None:
+            raise InputError(f"Cannot open {self.name}: {member!r} is missing from the archive.")
+        with self.archive.open(info) as stream:
+            data = stream.read(min(limit, info.file_size) + 1)
+        if len(data) > min(limit, info.file_size):
+            raise InputError(f"Cannot open {self.name}: {member!r} is larger than it claims or than allowed.")
+        return data
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def safe_member_name(src: str) -> str:
+    """``src`` if it is a plain path inside the archive; raises InputError for traversal tricks.
+
+    A single leading ``/`` means the archive root (pyora writes ``/data/layer0.png``); we never extract to disk, but
+    a name that climbs out with ``..`` or looks like a drive or UNC path is refused all the same."""
+    if src.startswith("/") and not src.startswith("//"):
+        src = src[1:]
+    if not src or "\\" in src or "\x00" in src or src.startswith("/") or _DRIVE.match(src):
+        raise InputError(f"Layer source {src!r} is not a plain path inside the file.")
+    parts = src.split("/")
+    if any(part in ("..", "") for part in parts) or posixpath.normpath(src) != src:
+        raise InputError(f"Layer source {src!r} points outside the file.")
+    return src
+
+
+def _float_attr(element: ET.Element, key: str, default: float) -> float:
+    raw = element.get(key)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise InputError(f"The {key} value {raw!r} in stack.xml is not a number.") from exc
+    if not math.isfinite(value):
+        raise InputError(f"The {key} value {raw!r} in stack.xml is not a finite number.")
+    return value
+
+
+def _int_attr(element: ET.Element, key: str, default: int) -> int:
+    value = _float_attr(element, key, float(default))
+    if abs(value) > 1 << 20:
+        raise InputError(f"The {key} value {value} in stack.xml is out of range.")
+    return int(round(value))
+
+
+def _parse_stack_xml(data: bytes) -> ET.Element:
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise InputError("stack.xml declares a DTD or entities, which OpenRaster files do not need.")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise InputError(f"stack.xml is malformed ({exc}).") from exc
+    if root.tag != "image":
+        raise InputError(f"stack.xml starts with <{root.tag}> instead of <image>.")
+    return root
+
+
+def _collect_layers(stack: ET.Element, out: list[tuple[ET.Element, int, int, float, bool]], dx: int, dy: int,
+                    opacity: float, visible: bool, depth: int) -> None:
+    """Flatten nested stacks (groups) into layer elements, top first, accumulating offsets, opacity, visibility."""
+    if depth > MAX_NESTING:
+        raise InputError(f"stack.xml nests groups more than {MAX_NESTING} deep.")
+    for child in stack:
+        if child.tag == "layer":
+            out.append((child, dx, dy, opacity, visible))
+        elif child.tag == "stack":
+            _collect_layers(child, out, dx + _int_attr(child, "x", 0), dy + _int_attr(child, "y", 0),
+                            opacity * min(max(_float_attr(child, "opacity", 1.0), 0.0), 1.0),
+                            visible and child.get("visibility", "visible") != "hidden", depth + 1)
+        if len(out) > MAX_LAYERS:
+            raise InputError(f"The file has more than {MAX_LAYERS} layers.")
+
+
+def _read_document(archive: _Archive) -> Document:
+    name = archive.name
+    if "mimetype" in archive.infos:
+        mimetype = archive.read("mimetype", 256).strip()
+        if mimetype != MIMETYPE:
+            raise InputError(f"Cannot open {name}: its mimetype is {mimetype[:60]!r}, not image/openraster.")
+    if "stack.xml" not in archive.infos:
+        raise InputError(f"Cannot open {name}: stack.xml is missing, so it is not an OpenRaster file.")
+    try:
+        root = _parse_stack_xml(archive.read("stack.xml", MAX_STACK_XML_BYTES))
+    except InputError as exc:
+        raise InputError(f"Cannot open {name}: {exc}") from exc
+    width, height = check_canvas_size(_int_attr(root, "w", 0), _int_attr(root, "h", 0))
+    top = root.find("stack")
+    if top is None:
+        raise InputError(f"Cannot open {name}: stack.xml has no <stack>.")
+    found: list[tuple[ET.Element, int, int, float, bool]] = []
+    _collect_layers(top, found, 0, 0, 1.0, True, 0)
+    if not found:
+        raise InputError(f"Cannot open {name}: it has no layers.")
+    if len(found) * width * height * 4 > MAX_DOCUMENT_BYTES:
+        raise InputError(f"Cannot open {name}: {len(found)} layers of {width}x{height} need more memory than allowed.")
+    layers: list[Layer] = []
+    active = len(found) - 1
+    for position, (element, dx, dy, group_opacity, group_visible) in enumerate(reversed(found)):
+        raw_src = element.get("src", "")
+        src = safe_member_name(raw_src)
+        member = src if src in archive.infos else raw_src
+        pixels = open_image_rgba(archive.read(member))
+        x = _int_attr(element, "x", 0) + dx
+        y = _int_attr(element, "y", 0) + dy
+        canvas = np.zeros((height, width, 4), np.uint8)
+        # layers reaching outside the canvas are cropped to it
+        cx0, cy0 = max(x, 0), max(y, 0)
+        cx1, cy1 = min(x + pixels.shape[1], width), min(y + pixels.shape[0], height)
+        if cx1 > cx0 and cy1 > cy0:
+            canvas[cy0:cy1, cx0:cx1] = pixels[cy0 - y:cy1 - y, cx0 - x:cx1 - x]
+        opacity = min(max(_float_attr(element, "opacity", 1.0), 0.0), 1.0) * group_opacity
+        metadata: dict[str, Any] = {}
+        raw_meta = element.get("genart-metadata")
+        if raw_meta:
+            try:
+                parsed = json.loads(raw_meta)
+                if isinstance(parsed, dict):
+                    metadata = parsed
+            except ValueError:
+                pass
+        op = element.get("composite-op", "svg:src-over")
+        if op not in FROM_ORA:
+            metadata.setdefault("ora_composite_op", op)  # kept so the user can see what was replaced
+        layers.append(Layer(
+            name=element.get("name") or f"Layer {position + 1}",
+            pixels=canvas,
+            opacity=opacity,
+            visible=group_visible and element.get("visibility", "visible") != "hidden",
+            blend_mode=FROM_ORA.get(op, "normal"),
+            locked=element.get("edit-locked", "false").lower() == "true",
+            metadata=metadata,
+        ))
+        if element.get("selected", "false").lower() == "true":
+            active = position
+    doc_meta: dict[str, Any] = {}
+    if "genart/metadata.json" in archive.infos:
+        try:
+            parsed = json.loads(archive.read("genart/metadata.json", MAX_STACK_XML_BYTES))
+            if isinstance(parsed, dict):
+                doc_meta = parsed
+        except ValueError:
+            pass
+    doc = Document.from_layers(width, height, layers, doc_meta)
+    doc._set_active_silently(active)
+    return doc
+
+
+def load_ora(path: str | os.PathLike[str]) -> Document:
+    """Open an OpenRaster file as a new document (clean, with an empty history, ``path`` set)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Cannot open {path.name}: the file does not exist.")
+    try:
+        with zipfile.ZipFile(path) as handle:
+            doc = _read_document(_Archive(handle, path.name))
+    except InputError as exc:
+        message = str(exc)
+        if not message.startswith("Cannot open"):
+            message = f"Cannot open {path.name}: {message}"
+        raise InputError(message) from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise InputError(f"Cannot open {path.name}: it is not a readable OpenRaster (zip) file ({exc}).") from exc
+    except RuntimeError as exc:  # encrypted members
+        raise InputError(f"Cannot open {path.name}: {exc}.") from exc
+    except OSError as exc:
+        raise InputError(f"Cannot open {path.name}: {exc.strerror or exc}.") from exc
+    except MemoryError as exc:
+        raise InputError(f"Cannot open {path.name}: not enough memory to load it.") from exc
+    doc.path = path
+    doc.mark_clean()
+    return doc

@@ -1,0 +1,316 @@
+"""The ``model.json`` card (docs/model-card.md): parsing and validation with reasons a person can act on.
+
+Parsing checks the card on its own (fields, id, family, roles, tensors, paths that stay inside the folder);
+:func:`verify_files` checks the files on disk (present, sha256). Checking the card against the real ONNX graph is
+the registry's job, because it needs a session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from genart_desktop.core.errors import ModelError
+
+CARD_NAME = "model.json"
+CARD_FORMAT = "genart-model-card/1"
+MAX_CARD_BYTES = 1 << 20
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+FAMILIES = ("gan", "vae", "style", "diffusion", "sd-onnx")
+DTYPES = ("float32", "float16", "float64", "int64", "int32", "int8", "uint8", "bool")
+
+# role -> (input names that must exist, output names that must exist); see the table in docs/model-card.md.
+ROLE_TENSORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "generator": (("z",), ("image",)),
+    "encoder": (("image",), ("mean", "logvar")),
+    "decoder": (("latent",), ("image",)),
+    "stylizer": (("content",), ("stylized",)),
+    "unet": (("sample", "timestep"), ("prediction",)),
+    "vae_decoder": (("latent",), ("image",)),
+}
+# family -> (required roles, optional roles); sd-onnx cards may name any roles.
+FAMILY_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "gan": (("generator",), ()),
+    "vae": (("encoder", "decoder"), ()),
+    "style": (("stylizer",), ()),
+    "diffusion": (("unet",), ("vae_decoder",)),
+}
+
+
+@dataclass(frozen=True)
+class TensorDecl:
+    """A tensor as the card declares it: dims are ints (fixed) or names (dynamic axes)."""
+
+    name: str
+    shape: tuple[int | str, ...]
+    dtype: str
+    range: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class RoleIO:
+    inputs: dict[str, TensorDecl]
+    outputs: dict[str, TensorDecl]
+
+
+@dataclass(frozen=True)
+class FileRef:
+    role: str
+    relative: str
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    id: str
+    name: str
+    family: str
+    folder: Path
+    files: dict[str, FileRef]
+    io: dict[str, RoleIO]
+    description: str = ""
+    resolution: tuple[int, int] | None = None
+    latent: dict[str, Any] | None = None
+    license: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    thumbnail: Path | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def onnx_roles(self) -> list[str]:
+        return [role for role, ref in self.files.items() if ref.relative.lower().endswith(".onnx")]
+
+    @property
+    def latent_shape(self) -> tuple[int, ...] | None:
+        return tuple(self.latent["shape"]) if self.latent else None
+
+
+def load_card(folder: str | os.PathLike[str]) -> ModelCard:
+    """Read and validate ``folder/model.json``; raises :class:`ModelError` with the reason."""
+    folder = Path(folder)
+    path = folder / CARD_NAME
+    if not path.is_file():
+        raise ModelError(f"{folder.name} has no {CARD_NAME} model card.")
+    try:
+        if path.stat().st_size > MAX_CARD_BYTES:
+            raise ModelError(f"{folder.name}/{CARD_NAME} is larger than 1 MB; it is not a model card.")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ModelError(f"{folder.name}/{CARD_NAME} is not UTF-8 text.") from exc
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{folder.name}/{CARD_NAME} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+    except OSError as exc:
+        raise ModelError(f"Cannot read {folder.name}/{CARD_NAME}: {exc.strerror or exc}.") from exc
+    return parse_card(data, folder)
+
+
+def parse_card(data: Any, folder: str | os.PathLike[str]) -> ModelCard:
+    folder = Path(folder)
+    where = f"{folder.name}/{CARD_NAME}"
+    if not isinstance(data, dict):
+        raise ModelError(f"{where} must hold a JSON object.")
+    if data.get("format") != CARD_FORMAT:
+        raise ModelError(f"{where}: 'format' must be \"{CARD_FORMAT}\", got {data.get('format')!r}.")
+    model_id = _string(data, "id", where)
+    if not ID_PATTERN.fullmatch(model_id):
+        raise ModelError(f"{where}: id {model_id!r} must be lower-case letters, digits, '.', '_' or '-' "
+                         "(starting with a letter or digit, at most 64 characters).")
+    name = _string(data, "name", where)
+    family = _string(data, "family", where)
+    if family not in FAMILIES:
+        raise ModelError(f"{where}: family {family!r} is not one of {', '.join(FAMILIES)}.")
+    license_text = _string(data, "license", where)
+    provenance = _object(data, "provenance", where)
+    files = _parse_files(data.get("files"), folder, where)
+    io = _parse_io(data.get("io"), where)
+    _check_roles(family, files, io, where)
+    resolution = _parse_resolution(data.get("resolution"), where, required=family != "sd-onnx")
+    latent = _parse_latent(data.get("latent"), where, required=family in ("gan", "vae"))
+    thumbnail = None
+    if data.get("thumbnail") is not None:
+        thumb_path = _inside(folder, data["thumbnail"], where, "thumbnail")
+        thumbnail = thumb_path if thumb_path.is_file() else None
+    description = data.get("description", "")
+    return ModelCard(
+        id=model_id, name=name, family=family, folder=folder, files=files, io=io,
+        description=description if isinstance(description, str) else "",
+        resolution=resolution, latent=latent, license=license_text, provenance=provenance,
+        metrics=_object(data, "metrics", where, required=False),
+        thumbnail=thumbnail, config=_object(data, "config", where, required=False), raw=data,
+    )
+
+
+def _string(data: dict, key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ModelError(f"{where}: '{key}' is missing or not a non-empty string.")
+    return value
+
+
+def _object(data: dict, key: str, where: str, required: bool = True) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise ModelError(f"{where}: '{key}' is missing or not an object.")
+    return value
+
+
+def _inside(folder: Path, relative: Any, where: str, what: str) -> Path:
+    if not isinstance(relative, str) or not relative:
+        raise ModelError(f"{where}: {what} path is missing or not a string.")
+    pure = PurePosixPath(relative.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", relative):
+        raise ModelError(f"{where}: {what} path {relative!r} must stay inside the model folder.")
+    path = folder.joinpath(*pure.parts)
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ModelError(f"{where}: {what} path {relative!r} leads outside the model folder.")
+    return path
+
+
+def _parse_files(value: Any, folder: Path, where: str) -> dict[str, FileRef]:
+    if not isinstance(value, dict) or not value:
+        raise ModelError(f"{where}: 'files' must map each role to {{\"path\", \"sha256\"}}.")
+    files = {}
+    for role, entry in value.items():
+        if not isinstance(entry, dict):
+            raise ModelError(f"{where}: files.{role} must be an object with 'path' and 'sha256'.")
+        path = _inside(folder, entry.get("path"), where, f"files.{role}")
+        digest = entry.get("sha256")
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
+            raise ModelError(f"{where}: files.{role}.sha256 must be 64 hexadecimal digits.")
+        files[role] = FileRef(role, entry["path"], path, digest.lower())
+    return files
+
+
+def _parse_tensor(name: str, value: Any, where: str) -> TensorDecl:
+    if not isinstance(value, dict):
+        raise ModelError(f"{where}: tensor '{name}' must be an object with 'shape' and 'dtype'.")
+    shape = value.get("shape")
+    if not isinstance(shape, list) or not all(
+            (isinstance(d, int) and not isinstance(d, bool) and d > 0) or (isinstance(d, str) and d) for d in shape):
+        raise ModelError(f"{where}: tensor '{name}' shape must be a list of positive ints or axis names.")
+    dtype = value.get("dtype")
+    if dtype not in DTYPES:
+        raise ModelError(f"{where}: tensor '{name}' dtype {dtype!r} is not one of {', '.join(DTYPES)}.")
+    value_range = value.get("range")
+    if value_range is not None:
+        if (not isinstance(value_range, list) or len(value_range) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value_range)
+                or value_range[0] > value_range[1]):
+            raise ModelError(f"{where}: tensor '{name}' range must be [low, high].")
+        value_range = (float(value_range[0]), float(value_range[1]))
+    return TensorDecl(name, tuple(shape), dtype, value_range)
+
+
+def _parse_io(value: Any, where: str) -> dict[str, RoleIO]:
+    if not isinstance(value, dict) or not value:
+        raise ModelError(f"{where}: 'io' must map each ONNX role to its inputs and outputs.")
+    io = {}
+    for role, entry in value.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("inputs"), dict) or not isinstance(
+                entry.get("outputs"), dict):
+            raise ModelError(f"{where}: io.{role} must have 'inputs' and 'outputs' objects.")
+        if not entry["outputs"]:
+            raise ModelError(f"{where}: io.{role} declares no outputs.")
+        io[role] = RoleIO(
+            {n: _parse_tensor(n, t, where) for n, t in entry["inputs"].items()},
+            {n: _parse_tensor(n, t, where) for n, t in entry["outputs"].items()},
+        )
+    return io
+
+
+def _check_roles(family: str, files: dict[str, FileRef], io: dict[str, RoleIO], where: str) -> None:
+    onnx_roles = {role for role, ref in files.items() if ref.relative.lower().endswith(".onnx")}
+    if not onnx_roles:
+        raise ModelError(f"{where}: 'files' lists no .onnx file.")
+    for role in sorted(onnx_roles - io.keys()):
+        raise ModelError(f"{where}: io has no entry for the ONNX file of role '{role}'.")
+    for role in sorted(io.keys() - onnx_roles):
+        raise ModelError(f"{where}: io.{role} describes a role with no .onnx file in 'files'.")
+    if family not in FAMILY_ROLES:
+        return
+    required, optional = FAMILY_ROLES[family]
+    missing = [role for role in required if role not in onnx_roles]
+    if missing:
+        raise ModelError(f"{where}: a {family} model needs the role(s) {', '.join(missing)}.")
+    extra = sorted(onnx_roles - set(required) - set(optional))
+    if extra:
+        raise ModelError(f"{where}: a {family} model has no role {', '.join(extra)} "
+                         f"(expected {', '.join(required + optional)}).")
+    for role in onnx_roles:
+        inputs, outputs = ROLE_TENSORS[role]
+        for name in inputs:
+            if name not in io[role].inputs:
+                raise ModelError(f"{where}: the {role} must take an input named '{name}'.")
+        for name in outputs:
+            if name not in io[role].outputs:
+                raise ModelError(f"{where}: the {role} must produce an output named '{name}'.")
+
+
+def _parse_resolution(value: Any, where: str, required: bool) -> tuple[int, int] | None:
+    if value is None and not required:
+        return None
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 16384 for v in value)):
+        raise ModelError(f"{where}: 'resolution' must be [width, height] in pixels.")
+    return int(value[0]), int(value[1])
+
+
+def _parse_latent(value: Any, where: str, required: bool) -> dict[str, Any] | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, dict):
+        raise ModelError(f"{where}: 'latent' must be an object like {{\"shape\": [128], \"distribution\": \"normal\"}}.")
+    shape = value.get("shape")
+    if (not isinstance(shape, list) or not shape
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
+        raise ModelError(f"{where}: latent.shape must be a non-empty list of positive ints.")
+    return dict(value)
+
+
+# --- files on disk ---------------------------------------------------------------------------------------------
+
+_hash_lock = threading.Lock()
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Streamed sha256, remembered per (path, size, mtime) so rescans do not re-read unchanged files."""
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _hash_lock:
+        if key in _hash_cache:
+            return _hash_cache[key]
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    with _hash_lock:
+        _hash_cache[key] = value
+    return value
+
+
+def verify_files(card: ModelCard) -> None:
+    """Every listed file exists and matches its sha256; raises :class:`ModelError` naming the first that does not."""
+    for role, ref in card.files.items():
+        if not ref.path.is_file():
+            raise ModelError(f"{card.folder.name}: the {role} file {ref.relative} is missing.")
+        try:
+            actual = sha256_file(ref.path)
+        except OSError as exc:
+            raise ModelError(f"{card.folder.name}: cannot read {ref.relative}: {exc.strerror or exc}.") from exc
+        if actual != ref.sha256:
+            raise ModelError(f"{card.folder.name}: {ref.relative} does not match its sha256 in the card "
+                             "(the file is damaged or was replaced).")

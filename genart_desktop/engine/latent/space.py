@@ -1,0 +1,238 @@
+"""A latent space to explore: a GAN generator, or a VAE decoder with an optional encoder.
+
+The shape and dtype of the latent, the batch limit and the image size are read from the ONNX sessions themselves
+(never from the card alone), so a card that lies produces a clear error instead of a wrong picture.
+Sessions are the engine's checked :class:`ModelSession`; onnxruntime's ``run`` is thread-safe, so renders can happen
+on a worker thread.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from genart_desktop.core.errors import InputError, ModelError
+from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
+from genart_desktop.engine.session import ModelSession, TensorSpec
+
+GAN = "gan"
+VAE = "vae"
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.float64))
+
+
+def _port(session: ModelSession, wanted: str, inputs: bool, role: str) -> TensorSpec:
+    spec = session.input(wanted) if inputs else session.output(wanted)
+    if spec.dtype not in _FLOATS:
+        kind = "input" if inputs else "output"
+        raise ModelError(f"The {role} {kind} '{wanted}' has type {spec.type_name}; a float tensor was expected.")
+    return spec
+
+
+def _fixed(dim: Any) -> int | None:
+    return dim if isinstance(dim, int) and dim > 0 else None
+
+
+def images_from_tensor(batch: np.ndarray) -> np.ndarray:
+    """(N, 3|1, H, W) float in [-1, 1] -> (N, H, W, 3) uint8; NaN becomes mid-grey rather than garbage."""
+    x = np.asarray(batch, dtype=np.float32)
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ModelError(f"The model returned an image tensor of shape {tuple(x.shape)}; (N, 3, H, W) was expected.")
+    if x.shape[1] == 1:
+        x = np.repeat(x, 3, axis=1)
+    x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+    out = np.clip((x + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out.transpose(0, 2, 3, 1))
+
+
+class LatentSpace:
+    """Renders flat latent vectors into RGB images, and (VAE with encoder) images back into latents."""
+
+    def __init__(
+        self,
+        kind: str,
+        decoder: ModelSession,
+        encoder: ModelSession | None = None,
+        *,
+        model_id: str = "",
+        name: str = "",
+        sha256: str = "",
+        card_latent_shape: Sequence[int] | None = None,
+    ) -> None:
+        if kind not in (GAN, VAE):
+            raise ModelError(f"The latent explorer works with GAN and VAE models, not '{kind}'.")
+        if kind == GAN and encoder is not None:
+            raise ModelError("A GAN has no encoder.")
+        self.kind = kind
+        self.model_id = model_id
+        self.name = name or model_id
+        self.sha256 = sha256
+        self._decoder = decoder
+        self._encoder = encoder
+        in_name = "z" if kind == GAN else "latent"
+        role = "generator" if kind == GAN else "decoder"
+        self._in = _port(decoder, in_name, True, role)
+        self._out = _port(decoder, "image", False, role)
+        if len(self._in.shape) < 2:
+            raise ModelError(f"The {role} input '{in_name}' has rank {len(self._in.shape)}; [batch, latent...] was expected.")
+        dims = self._in.shape[1:]
+        if all(_fixed(d) for d in dims):
+            shape = tuple(int(d) for d in dims)  # type: ignore[arg-type]
+            if card_latent_shape is not None and tuple(card_latent_shape) != shape:
+                raise ModelError(f"The card says the latent is {list(card_latent_shape)} but the {role} takes {list(shape)}.")
+        elif card_latent_shape is not None and len(card_latent_shape) == len(dims):
+            shape = tuple(int(d) for d in card_latent_shape)
+        else:
+            raise ModelError(f"The {role} input '{in_name}' has dynamic latent dimensions {list(dims)} and the card "
+                             "does not give the latent shape.")
+        self.latent_shape: tuple[int, ...] = shape
+        self.latent_dim = int(math.prod(shape))
+        self.dtype = self._in.dtype
+        self.max_batch = _fixed(self._in.shape[0]) or 64
+        out_shape = self._out.shape
+        self._image_hw: tuple[int, int] | None = None
+        if len(out_shape) == 4 and _fixed(out_shape[2]) and _fixed(out_shape[3]):
+            self._image_hw = (int(out_shape[2]), int(out_shape[3]))
+        self._enc_in: TensorSpec | None = None
+        if encoder is not None:
+            self._enc_in = _port(encoder, "image", True, "encoder")
+            _port(encoder, "mean", False, "encoder")
+            _port(encoder, "logvar", False, "encoder")
+
+    # -- facts -----------------------------------------------------------------------------------------------------
+    @property
+    def can_encode(self) -> bool:
+        return self._encoder is not None
+
+    @property
+    def interpolation(self) -> str:
+        """Gaussian GAN latents follow great circles (slerp); VAE means are interpolated linearly."""
+        return "slerp" if self.kind == GAN else "linear"
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(width, height) of rendered images; a model with dynamic output size is asked once."""
+        if self._image_hw is None:
+            probe = self.decode(np.zeros((1, self.latent_dim), np.float32))
+            self._image_hw = probe.shape[1:3]
+        height, width = self._image_hw
+        return int(width), int(height)
+
+    def sample(self, seed: int, count: int = 1) -> np.ndarray:
+        """``count`` N(0, 1) latents, the same for the same seed on every machine."""
+        rng = np.random.default_rng(int(seed) & 0xFFFFFFFFFFFFFFFF)
+        return rng.standard_normal((count, self.latent_dim)).astype(np.float32)
+
+    def check_latents(self, latents: np.ndarray) -> np.ndarray:
+        z = np.asarray(latents, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise InputError(f"This model takes latents of {self.latent_dim} values; got shape {tuple(np.shape(latents))}.")
+        if not np.all(np.isfinite(z)):
+            raise InputError("The latent contains NaN or infinite values.")
+        return z
+
+    # -- rendering -------------------------------------------------------------------------------------------------
+    def decode_tensor(self, latents: np.ndarray) -> np.ndarray:
+        """(N, D) latents -> (N, 3, H, W) float32 images in [-1, 1], in batches the model accepts."""
+        z = self.check_latents(latents)
+        parts = []
+        for start in range(0, z.shape[0], self.max_batch):
+            chunk = z[start : start + self.max_batch]
+            if _fixed(self._in.shape[0]) and chunk.shape[0] < self.max_batch:
+                pad = np.zeros((self.max_batch - chunk.shape[0], self.latent_dim), np.float32)
+                feed = np.concatenate([chunk, pad])
+            else:
+                feed = chunk
+            feed = feed.reshape((feed.shape[0], *self.latent_shape)).astype(self.dtype, copy=False)
+            out = self._decoder.run({self._in.name: feed}, outputs=[self._out.name])[self._out.name]
+            parts.append(np.asarray(out, dtype=np.float32)[: chunk.shape[0]])
+        return np.concatenate(parts) if parts else np.zeros((0, 3, 1, 1), np.float32)
+
+    @property
+    def feature_output(self) -> str | None:
+        """An intermediate output the generator exposes besides ``image`` (used for principal directions)."""
+        extra = [n for n in self._decoder.output_names if n != self._out.name]
+        return extra[0] if extra else None
+
+    def decode_features(self, latents: np.ndarray) -> np.ndarray | None:
+        """(N, F) float32 intermediate features for ``latents``, or None when the graph exposes none."""
+        name = self.feature_output
+        if name is None:
+            return None
+        z = self.check_latents(latents)
+        parts = []
+        for start in range(0, z.shape[0], self.max_batch):
+            chunk = z[start : start + self.max_batch]
+            count = chunk.shape[0]
+            if _fixed(self._in.shape[0]) and count < self.max_batch:
+                chunk = np.concatenate([chunk, np.zeros((self.max_batch - count, self.latent_dim), np.float32)])
+            feed = chunk.reshape((chunk.shape[0], *self.latent_shape)).astype(self.dtype, copy=False)
+            out = self._decoder.run({self._in.name: feed}, outputs=[name])[name]
+            parts.append(np.asarray(out, np.float32)[:count].reshape(count, -1))
+        return np.concatenate(parts)
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        """(N, D) or (D,) latents -> (N, H, W, 3) uint8 RGB images."""
+        images = images_from_tensor(self.decode_tensor(latents))
+        if self._image_hw is None and len(images):
+            self._image_hw = images.shape[1:3]
+        return images
+
+    def encode(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """An RGB/RGBA uint8 image -> (mean, logvar) flat latents; it is resized to the encoder's input size first."""
+        if self._encoder is None or self._enc_in is None:
+            raise InputError(f"{self.name} has no encoder, so images cannot be brought into its latent space.")
+        check_pixel_image(pixels)
+        rgb = flatten_alpha(pixels)
+        shape = self._enc_in.shape
+        if len(shape) == 4 and _fixed(shape[2]) and _fixed(shape[3]):
+            height, width = int(shape[2]), int(shape[3])
+        else:
+            width, height = self.image_size
+        if rgb.shape[:2] != (height, width):
+            rgb = resize(rgb, width, height)
+        x = (rgb.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+        if _fixed(shape[0]) and shape[0] > 1:
+            x = np.concatenate([x, np.zeros((shape[0] - 1, *x.shape[1:]), np.float32)])
+        result = self._encoder.run({self._enc_in.name: x.astype(self._enc_in.dtype)}, outputs=["mean", "logvar"])
+        mean = np.asarray(result["mean"], np.float32)[:1].reshape(-1)
+        logvar = np.asarray(result["logvar"], np.float32)[:1].reshape(-1)
+        if mean.size != self.latent_dim or logvar.size != self.latent_dim:
+            raise ModelError(f"The encoder returned {mean.size} latent values but the decoder takes {self.latent_dim}.")
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(logvar))):
+            raise ModelError("The encoder returned NaN or infinite values for this image.")
+        return mean, logvar
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "kind": self.kind,
+            "latent_shape": list(self.latent_shape),
+            "can_encode": self.can_encode,
+        }
+
+
+def space_from_registry(registry: Any, model_id: str) -> LatentSpace:
+    """The latent space of a registered GAN or VAE model (sessions come from the registry's cache)."""
+    entry = registry.get(model_id)
+    if entry.family not in (GAN, VAE):
+        raise ModelError(f"{entry.name} is a {entry.family} model; the latent explorer needs a GAN or a VAE.")
+    card = entry.card
+    card_shape = card.latent_shape if card is not None else None
+    if entry.family == GAN:
+        decoder = registry.session(model_id, "generator")
+        encoder = None
+        role = "generator"
+    else:
+        decoder = registry.session(model_id, "decoder")
+        encoder = registry.session(model_id, "encoder") if "encoder" in entry.files else None
+        role = "decoder"
+    sha = card.files[role].sha256 if card is not None and role in card.files else ""
+    return LatentSpace(entry.family, decoder, encoder, model_id=entry.id, name=entry.name, sha256=sha,
+                       card_latent_shape=card_shape)

@@ -1,0 +1,286 @@
+"""Diffusion sampling, generic over the network: generate, image-to-image and inpaint through one loop.
+
+The pipeline knows nothing about ONNX: it calls a *denoiser* ``denoiser(sample, timesteps, cond) -> prediction``
+(sample ``(B, C, h, w)`` float32, timesteps ``(B,)`` int64 training timesteps, ``cond`` a batch-aligned array or
+None) and, for latent diffusion, a :class:`LatentCodec`. Our own U-Nets and Stable Diffusion folders each provide a
+small adapter, so both get the same samplers, guidance, image-to-image, inpainting, previews and cancel.
+
+- Classifier-free guidance (Ho & Salimans 2022, eq. 6 with guidance scale s = 1 + w): the conditional and
+  unconditional rows run in one batched call and the prediction is ``uncond + s * (cond - uncond)``.
+- Image-to-image: the input is noised to the timestep where ``strength`` of the schedule remains and sampling
+  starts there; strength 0 returns the input unchanged.
+- Inpainting (mask 1 = repaint): after every step the known region is re-noised to the new noise level and blended
+  in, so the repainted region grows into its surroundings without a seam; the final image keeps every unmasked
+  pixel of the input exactly.
+- Seeds: image i of a batch uses ``numpy.random.default_rng(seed + i)``, so it equals a batch of one with that seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from genart_desktop.core.errors import InputError, JobCancelled, ModelError
+from genart_desktop.engine.samplers import DEFAULT_SAMPLER, Sampler, draw_noise, make_sampler
+from genart_desktop.engine.schedules import ScheduleConfig, add_noise, timesteps
+
+Denoiser = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], np.ndarray]
+MAX_SEED = 2**63 - 1
+
+
+class LatentCodec(Protocol):
+    """Maps images in [-1, 1] to the (already scaled) latents the U-Net was trained on, and back."""
+
+    channels: int
+    factor: int  # pixels per latent cell along each axis
+
+    def encode(self, images: np.ndarray) -> np.ndarray: ...
+
+    def decode(self, latents: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class DiffusionRequest:
+    """Everything one generation needs; images are float32 (1, 3, H, W) or (3, H, W) in [-1, 1]."""
+
+    width: int
+    height: int
+    steps: int = 25
+    sampler: str = DEFAULT_SAMPLER
+    eta: float = 0.0  # DDIM only
+    guidance: float = 1.0
+    seed: int = 0
+    batch: int = 1
+    cond: np.ndarray | None = field(default=None, repr=False)  # one row (1, ...) for the prompt or class
+    uncond: np.ndarray | None = field(default=None, repr=False)  # one row: the empty prompt / null class
+    init_image: np.ndarray | None = field(default=None, repr=False)
+    strength: float = 1.0
+    mask: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1]; 1 = repaint
+
+    @property
+    def mode(self) -> str:
+        if self.mask is not None:
+            return "inpaint"
+        return "img2img" if self.init_image is not None else "txt2img"
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """Progress after a step; ``preview`` is the current clean-image estimate (B, 3, H, W) when one was made."""
+
+    step: int
+    total: int
+    timestep: int
+    preview: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class DiffusionResult:
+    images: np.ndarray  # (B, 3, H, W) float32 in [-1, 1]
+    seeds: list[int]
+
+    def pixels(self) -> list[np.ndarray]:
+        """Each image as (H, W, 3) uint8."""
+        from genart_desktop.core.images import from_tensor
+
+        return [from_tensor(image) for image in self.images]
+
+
+def check_cancel(cancel: Any) -> None:
+    """Raise :class:`JobCancelled` when ``cancel`` (a callable returning bool, or an Event-like) says so."""
+    if cancel is None:
+        return
+    stop = cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel())
+    if stop:
+        raise JobCancelled("Generation was cancelled.")
+
+
+class DiffusionPipeline:
+    """Sampling loop around a denoiser. ``channels`` is the U-Net's sample channels (latent channels if a codec)."""
+
+    def __init__(self, denoiser: Denoiser, schedule: ScheduleConfig, *, channels: int,
+                 codec: LatentCodec | None = None) -> None:
+        if channels <= 0:
+            raise ValueError(f"channels must be positive, got {channels}.")
+        if codec is None and channels != 3:
+            raise ValueError(f"A pixel-space model must have 3 channels, got {channels}; pass the latent codec.")
+        if codec is not None and codec.channels != channels:
+            raise ValueError(f"The U-Net takes {channels} channels but the VAE makes {codec.channels}.")
+        self.denoiser = denoiser
+        self.schedule = schedule
+        self.channels = channels
+        self.codec = codec
+
+    @property
+    def factor(self) -> int:
+        return self.codec.factor if self.codec is not None else 1
+
+    # -- public ----------------------------------------------------------------------------------------------
+
+    def run(self, request: DiffusionRequest, *, on_step: Callable[[StepEvent], None] | None = None,
+            cancel: Any = None, preview_every: int = 0) -> DiffusionResult:
+        """Sample ``request.batch`` images. Raises InputError for bad requests and JobCancelled when cancelled."""
+        self._check(request)
+        sampler = sampler_for(request.sampler, self.schedule, request.eta)
+        all_steps = sampler.set_timesteps(request.steps)
+        seeds = [request.seed + i for i in range(request.batch)]
+        rngs = [np.random.default_rng(s) for s in seeds]
+        shape = (request.batch, self.channels, request.height // self.factor, request.width // self.factor)
+
+        init_pixels = self._init_pixels(request)
+        pixel_mask = self._pixel_mask(request)
+        if init_pixels is None:
+            run_steps = all_steps
+        else:
+            count = min(int(round(request.steps * float(request.strength))), request.steps)
+            run_steps = all_steps[len(all_steps) - count:]
+            if count == 0:
+                return DiffusionResult(init_pixels.copy(), seeds)
+
+        check_cancel(cancel)
+        noise = draw_noise(rngs, shape)
+        if init_pixels is None:
+            known = None
+            x = noise
+        else:
+            known = self._encode(init_pixels)
+            x = add_noise(self.schedule, known, noise, int(run_steps[0]))
+        latent_mask = None if pixel_mask is None else self._latent_mask(pixel_mask)
+
+        for i, t in enumerate(run_steps):
+            check_cancel(cancel)
+            prediction = self._predict(x, int(t), request)
+            out = sampler.step(prediction, int(t), x, rngs)
+            x = out.prev_sample
+            pred_x0 = out.pred_x0
+            if latent_mask is not None and known is not None:
+                level = int(run_steps[i + 1]) if i + 1 < len(run_steps) else None
+                renoised = known if level is None else add_noise(self.schedule, known, noise, level)
+                x = latent_mask * x + (1.0 - latent_mask) * renoised
+                pred_x0 = latent_mask * pred_x0 + (1.0 - latent_mask) * known
+            if not np.isfinite(x).all():
+                raise ModelError(f"Sampling diverged at step {i + 1} (the sample holds NaN or infinity); "
+                                 "try fewer guidance, another sampler or a float32 model.")
+            if on_step is not None:
+                preview = None
+                if preview_every > 0 and ((i + 1) % preview_every == 0) and i + 1 < len(run_steps):
+                    preview = self._decode(pred_x0)
+                on_step(StepEvent(i + 1, len(run_steps), int(t), preview))
+
+        check_cancel(cancel)
+        images = self._decode(x)
+        if pixel_mask is not None and init_pixels is not None:
+            images = pixel_mask * images + (1.0 - pixel_mask) * init_pixels
+        return DiffusionResult(np.ascontiguousarray(images, dtype=np.float32), seeds)
+
+    # -- steps -----------------------------------------------------------------------------------------------
+
+    def _predict(self, x: np.ndarray, t: int, request: DiffusionRequest) -> np.ndarray:
+        batch = x.shape[0]
+        steps = np.full((batch,), t, dtype=np.int64)
+        guided = request.guidance != 1.0 and request.uncond is not None
+        if guided:
+            cond = np.concatenate([_repeat(request.uncond, batch), _repeat(request.cond, batch)])
+            both = self._call(np.concatenate([x, x]), np.concatenate([steps, steps]), cond)
+            uncond_pred, cond_pred = both[:batch], both[batch:]
+            return uncond_pred + request.guidance * (cond_pred - uncond_pred)  # Ho & Salimans eq. 6
+        cond = None if request.cond is None else _repeat(request.cond, batch)
+        return self._call(x, steps, cond)
+
+    def _call(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+        prediction = np.asarray(self.denoiser(x, steps, cond))
+        if prediction.shape != x.shape:
+            raise ModelError(f"The U-Net returned shape {prediction.shape} for a sample of shape {x.shape}.")
+        prediction = prediction.astype(np.float32, copy=False)
+        if not np.isfinite(prediction).all():
+            raise ModelError("The U-Net produced NaN or infinite values; the model may be broken or need float32.")
+        return prediction
+
+    def _encode(self, pixels: np.ndarray) -> np.ndarray:
+        if self.codec is None:
+            return pixels.astype(np.float32, copy=True)
+        return np.asarray(self.codec.encode(pixels), dtype=np.float32)
+
+    def _decode(self, x: np.ndarray) -> np.ndarray:
+        images = x if self.codec is None else np.asarray(self.codec.decode(x), dtype=np.float32)
+        return np.clip(images, -1.0, 1.0)
+
+    # -- inputs ----------------------------------------------------------------------------------------------
+
+    def _check(self, request: DiffusionRequest) -> None:
+        f = self.factor
+        if not (isinstance(request.width, int) and isinstance(request.height, int)) or request.width <= 0 \
+                or request.height <= 0:
+            raise InputError(f"The image size must be positive whole pixels, got {request.width}x{request.height}.")
+        if request.width % f or request.height % f:
+            raise InputError(f"This model needs a width and height divisible by {f}, got "
+                             f"{request.width}x{request.height}.")
+        if not isinstance(request.batch, int) or not 1 <= request.batch <= 64:
+            raise InputError(f"The batch size must be between 1 and 64, got {request.batch}.")
+        if not isinstance(request.seed, int) or not 0 <= request.seed <= MAX_SEED - request.batch:
+            raise InputError(f"The seed must be a whole number between 0 and {MAX_SEED - request.batch}.")
+        if not np.isfinite(request.guidance) or not 0.0 <= request.guidance <= 50.0:
+            raise InputError(f"Guidance must be between 0 and 50, got {request.guidance}.")
+        if not 0.0 <= float(request.strength) <= 1.0:
+            raise InputError(f"Strength must be between 0 and 1, got {request.strength}.")
+        try:
+            sampler_for(request.sampler, self.schedule, request.eta)
+            timesteps(self.schedule, request.steps)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        if request.guidance != 1.0 and request.cond is not None and request.uncond is None:
+            raise InputError("This model has no unconditional mode for guidance; set guidance to 1.")
+        if request.mask is not None and request.init_image is None:
+            raise InputError("Inpainting needs the image to paint into as well as the mask.")
+
+    def _init_pixels(self, request: DiffusionRequest) -> np.ndarray | None:
+        if request.init_image is None:
+            return None
+        image = np.asarray(request.init_image)
+        if image.ndim == 3:
+            image = image[None]
+        if image.ndim != 4 or image.shape[1] != 3 or image.shape[0] not in (1, request.batch):
+            raise InputError(f"The input image must be a (1, 3, H, W) tensor, got shape {tuple(image.shape)}.")
+        if image.shape[2:] != (request.height, request.width):
+            raise InputError(f"The input image is {image.shape[3]}x{image.shape[2]} but the request is "
+                             f"{request.width}x{request.height}; resize it first.")
+        if not np.issubdtype(image.dtype, np.floating) or not np.isfinite(image).all():
+            raise InputError("The input image must hold finite float values in [-1, 1].")
+        return np.broadcast_to(image.astype(np.float32), (request.batch, *image.shape[1:])).copy()
+
+    def _pixel_mask(self, request: DiffusionRequest) -> np.ndarray | None:
+        if request.mask is None:
+            return None
+        mask = np.asarray(request.mask, dtype=np.float32)
+        if mask.shape != (request.height, request.width):
+            raise InputError(f"The mask must be {request.width}x{request.height} like the image, got shape "
+                             f"{tuple(mask.shape)}.")
+        if not np.isfinite(mask).all():
+            raise InputError("The mask holds NaN or infinite values.")
+        return np.clip(mask, 0.0, 1.0)[None, None]
+
+    def _latent_mask(self, pixel_mask: np.ndarray) -> np.ndarray:
+        """The mask at sample resolution: a latent cell is repainted if any of its pixels is (so edges blend)."""
+        f = self.factor
+        if f == 1:
+            return pixel_mask
+        _, _, h, w = pixel_mask.shape
+        blocks = pixel_mask.reshape(1, 1, h // f, f, w // f, f)
+        return blocks.max(axis=(3, 5))
+
+
+def _repeat(row: np.ndarray, batch: int) -> np.ndarray:
+    row = np.asarray(row)
+    if row.shape[0] == batch:
+        return row
+    if row.shape[0] != 1:
+        raise InputError(f"A condition must have one row (or one per image), got {row.shape[0]} for a batch of {batch}.")
+    return np.repeat(row, batch, axis=0)
+
+
+def sampler_for(name: str, schedule: ScheduleConfig, eta: float = 0.0) -> Sampler:
+    """The configured sampler (exposed for the UI's sampler list and tests)."""
+    return make_sampler(name, schedule, **({"eta": eta} if eta else {}))

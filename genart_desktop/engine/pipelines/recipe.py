@@ -1,0 +1,131 @@
+"""The recipe of a generated image: everything needed to make it again, stored as JSON in a PNG text chunk.
+
+Exported PNGs carry it under the ``genart-recipe`` key (plus a human-readable ``parameters`` line); opening such a
+PNG gives the recipe back so the diffusion panel or ``genart generate`` can repeat or vary it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genart_desktop.core.errors import InputError
+
+RECIPE_KEY = "genart-recipe"
+RECIPE_FORMAT = "genart-recipe/1"
+MODES = ("txt2img", "img2img", "inpaint")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    model_id: str
+    model_hash: str = ""
+    seed: int = 0
+    steps: int = 25
+    sampler: str = "dpmpp_2m"
+    guidance: float = 1.0
+    prompt: str = ""
+    negative_prompt: str = ""
+    width: int = 512
+    height: int = 512
+    strength: float = 1.0
+    mode: str = "txt2img"
+    eta: float = 0.0
+    class_label: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": RECIPE_FORMAT, **dataclasses.asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    def describe(self) -> str:
+        """One line for people (and for tools that read A1111-style ``parameters`` chunks)."""
+        parts = [self.prompt or "(no prompt)"]
+        if self.negative_prompt:
+            parts.append(f"Negative prompt: {self.negative_prompt}")
+        parts.append(f"Steps: {self.steps}, Sampler: {self.sampler}, CFG scale: {self.guidance:g}, Seed: {self.seed}, "
+                     f"Size: {self.width}x{self.height}, Model: {self.model_id}"
+                     + (f", Model hash: {self.model_hash}" if self.model_hash else "")
+                     + (f", Denoising strength: {self.strength:g}" if self.mode != "txt2img" else ""))
+        return "\n".join(parts)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Recipe:
+        """Validate a recipe read from a file; raises InputError naming the bad field."""
+        if not isinstance(data, dict):
+            raise InputError("A recipe must be a JSON object.")
+        if data.get("format", RECIPE_FORMAT) != RECIPE_FORMAT:
+            raise InputError(f"Unknown recipe format {data.get('format')!r}; expected {RECIPE_FORMAT}.")
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                if f.default is dataclasses.MISSING:
+                    raise InputError(f"The recipe has no {f.name!r}.")
+                continue
+            value = data[f.name]
+            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+            if kind == "int":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise InputError(f"Recipe field {f.name!r} must be a whole number, got {value!r}.")
+            elif kind == "float":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                    raise InputError(f"Recipe field {f.name!r} must be a number, got {value!r}.")
+                value = float(value)
+            elif kind == "str":
+                if not isinstance(value, str):
+                    raise InputError(f"Recipe field {f.name!r} must be text, got {value!r}.")
+            elif value is not None and not isinstance(value, str):
+                raise InputError(f"Recipe field {f.name!r} must be text or null, got {value!r}.")
+            values[f.name] = value
+        recipe = cls(**values)
+        if recipe.mode not in MODES:
+            raise InputError(f"Recipe mode must be one of {', '.join(MODES)}, got {recipe.mode!r}.")
+        if recipe.steps < 1 or recipe.width < 1 or recipe.height < 1 or recipe.seed < 0:
+            raise InputError("Recipe steps, width and height must be positive and the seed not negative.")
+        return recipe
+
+    @classmethod
+    def from_json(cls, text: str) -> Recipe:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"The recipe is not valid JSON ({exc.msg}).") from exc
+
+
+def encode_png(pixels: np.ndarray, recipe: Recipe | None = None) -> bytes:
+    """PNG bytes of an (H, W, 3|4) uint8 image, with the recipe in text chunks when given."""
+    from PIL.PngImagePlugin import PngInfo
+
+    from genart_desktop.core.images import rgba_to_pil
+
+    info = PngInfo()
+    if recipe is not None:
+        info.add_itxt(RECIPE_KEY, recipe.to_json())
+        info.add_itxt("parameters", recipe.describe())
+    buffer = io.BytesIO()
+    rgba_to_pil(pixels).save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def read_png_recipe(source: str | os.PathLike[str] | bytes) -> Recipe | None:
+    """The recipe stored in a PNG, or None when it has none. A damaged recipe raises InputError."""
+    from PIL import Image, UnidentifiedImageError
+
+    name = "image data" if isinstance(source, bytes) else Path(source).name
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            text = getattr(image, "text", None) or image.info
+            raw = text.get(RECIPE_KEY) if isinstance(text, dict) else None
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise InputError(f"Cannot read {name}: {exc}.") from exc
+    if raw is None:
+        return None
+    return Recipe.from_json(str(raw))

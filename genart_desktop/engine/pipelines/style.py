@@ -1,0 +1,379 @@
+"""Style transfer with a feed-forward style network: tiling, strength, colour preservation, stroke scale, preview.
+
+The same code serves the style palette (preview + apply as a job) and ``genart style`` (batch). A network is anything
+with ``run``: an onnxruntime ``InferenceSession`` (``run(None, feeds) -> list``) or an engine session / test double
+with ``run(feeds) -> dict | list``. It takes ``content`` ``(1, 3, h, w)`` in [-1, 1] and returns ``stylized`` of the
+same shape (see docs/model-card.md).
+
+Order of operations: scale the canvas to the *work* resolution (bigger strokes = smaller work image), stylize it in
+overlapping tiles, resample back, optionally keep the original chroma (luminance-only transfer, YCbCr), then mix with
+the original at ``strength`` in OKLab, a perceptually uniform space where half strength looks half way and
+complementary colours do not pass through grey. Strength 0 returns the input exactly; inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from genart_desktop.core.errors import InputError, JobCancelled, ModelError
+from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
+from genart_desktop.engine.tiling import TilePlan, run_tiled
+
+ProgressCallback = Callable[[int, int], None]
+CancelCheck = Callable[[], bool]
+
+MIN_SCALE = 0.25
+MAX_SCALE = 8.0
+# The network never runs on more pixels than this (a 4096x4096 canvas at scale 1); smaller scales are clamped.
+MAX_WORK_PIXELS = 4096 * 4096
+BAND_ROWS = 256  # colour post-processing runs in bands of rows to bound float32 temporaries
+
+
+@dataclass(frozen=True)
+class StyleSettings:
+    """What the user controls: ``strength`` 0..1, ``preserve_colors``, and ``scale`` (stroke size multiplier)."""
+
+    strength: float = 1.0
+    preserve_colors: bool = False
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.strength, (int, float)) or not 0.0 <= float(self.strength) <= 1.0:
+            raise InputError(f"Style strength must be between 0 and 1, got {self.strength!r}.")
+        if not isinstance(self.scale, (int, float)) or not MIN_SCALE <= float(self.scale) <= MAX_SCALE:
+            raise InputError(f"Style scale must be between {MIN_SCALE} and {MAX_SCALE}, got {self.scale!r}.")
+
+
+@dataclass(frozen=True)
+class StylePreview:
+    """A quick look: ``pixels`` at preview resolution; ``exact`` when the full render would look the same."""
+
+    pixels: np.ndarray
+    work_size: tuple[int, int]
+    exact: bool
+
+
+class _Network:
+    """Adapts a session-like object to ``(1, 3, h, w) float32 -> (1, 3, h, w) float32``.
+
+    Accepts an engine ``ModelSession`` (``inputs``/``outputs`` specs, ``run(feeds) -> dict``), a raw onnxruntime
+    ``InferenceSession`` (``get_inputs()``, ``run(names, feeds) -> list``) or any object with ``run(feeds)``.
+    """
+
+    def __init__(self, runner: Any, input_name: str | None, output_name: str | None) -> None:
+        if not callable(getattr(runner, "run", None)):
+            raise ModelError("The style model has no run method; it is not a loaded network.")
+        self._runner = runner
+        self._ort = callable(getattr(runner, "get_inputs", None)) and callable(getattr(runner, "get_outputs", None))
+        self.input_dtype = np.dtype(np.float32)
+        specs = None
+        if self._ort:
+            specs = (runner.get_inputs(), runner.get_outputs())
+        elif isinstance(getattr(runner, "inputs", None), (tuple, list)) and getattr(runner, "outputs", None):
+            specs = (runner.inputs, runner.outputs)
+        if specs is not None:
+            inputs, outputs = specs
+            if len(inputs) != 1:
+                raise ModelError(f"A style network takes one input image; this one takes {len(inputs)} inputs.")
+            spec = inputs[0]
+            if spec.shape is not None and len(spec.shape) != 4:
+                raise ModelError(f"A style network input must be (batch, 3, height, width), not {list(spec.shape)}.")
+            input_name = input_name or spec.name
+            output_name = output_name or outputs[0].name
+            dtype = getattr(spec, "dtype", None) if not self._ort else None
+            type_name = getattr(spec, "type", None) or getattr(spec, "type_name", None)
+            if dtype is None:
+                dtype = {"tensor(float)": np.float32, "tensor(float16)": np.float16}.get(type_name)
+            if dtype is None or np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float16)):
+                raise ModelError(f"A style network input must be float32 or float16, not {type_name}.")
+            self.input_dtype = np.dtype(dtype)
+        self.input_name = input_name or "content"
+        self.output_name = output_name or "stylized"
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        feeds = {self.input_name: batch.astype(self.input_dtype, copy=False)}
+        try:
+            result = self._runner.run([self.output_name], feeds) if self._ort else self._runner.run(feeds)
+        except (JobCancelled, InputError, ModelError):
+            raise
+        except Exception as exc:  # onnxruntime raises its own exception types for bad graphs and shapes
+            raise ModelError(f"The style network failed on a {batch.shape[3]}x{batch.shape[2]} tile: {exc}") from exc
+        if isinstance(result, dict):
+            if self.output_name in result:
+                output = result[self.output_name]
+            elif len(result) == 1:
+                output = next(iter(result.values()))
+            else:
+                raise ModelError(f"The style network has no output named {self.output_name!r}.")
+        else:
+            output = result[0]
+        output = np.asarray(output, dtype=np.float32)
+        if output.shape != batch.shape:
+            raise ModelError(
+                f"The style network turned a {tuple(batch.shape)} input into {tuple(output.shape)}; "
+                "it must return an image of the same size."
+            )
+        return output
+
+
+class StylePipeline:
+    """Applies one style network to RGB/RGBA uint8 images of any size.
+
+    ``tile`` and ``overlap`` bound memory (one tile through the network at a time); ``multiple`` pads tiles for
+    networks that downsample (ours: 4).
+    """
+
+    def __init__(
+        self,
+        network: Any,
+        *,
+        input_name: str | None = None,
+        output_name: str | None = None,
+        tile: int = 768,
+        overlap: int = 96,
+        multiple: int = 4,
+        max_work_pixels: int = MAX_WORK_PIXELS,
+    ) -> None:
+        if tile < 16 or not 0 <= overlap < tile // 2 or not 1 <= multiple <= tile // 4:
+            raise InputError(f"Bad tiling: tile {tile}, overlap {overlap}, multiple {multiple}.")
+        self._network = _Network(network, input_name, output_name)
+        self.tile = tile
+        self.overlap = overlap
+        self.multiple = multiple
+        self.max_work_pixels = max_work_pixels
+
+    @classmethod
+    def from_registry(cls, registry: Any, model_id: str, **overrides: Any) -> "StylePipeline":
+        """The pipeline for a registered style model (``engine.registry.ModelRegistry``), with the tiling hints of
+        its card's ``config`` (``size_multiple``, ``tile``, ``overlap``); keywords override them."""
+        entry = registry.get(model_id)
+        if entry.family != "style":
+            raise ModelError(f"Model '{model_id}' is a {entry.family} model, not a style network.")
+        config = entry.card.config if entry.card is not None else {}
+        options: dict[str, Any] = {
+            "multiple": _config_int(config, "size_multiple", 4, 1, 64),
+            "tile": _config_int(config, "tile", 768, 64, 4096),
+            "overlap": _config_int(config, "overlap", 96, 0, 1024),
+        }
+        options.update(overrides)
+        return cls(registry.session(model_id, "stylizer"), **options)
+
+    # -- sizes ------------------------------------------------------------------------------------------------------
+    def work_size(self, width: int, height: int, scale: float) -> tuple[int, int]:
+        """The resolution the network runs at: ``scale`` 2 halves it (strokes twice as large on the canvas)."""
+        factor = 1.0 / scale
+        if width * height * factor * factor > self.max_work_pixels:
+            factor = math.sqrt(self.max_work_pixels / (width * height))
+        return max(self.multiple, round(width * factor)), max(self.multiple, round(height * factor))
+
+    def tile_count(self, width: int, height: int, scale: float = 1.0) -> int:
+        """How many network runs a full render takes (for progress bars before starting)."""
+        work_w, work_h = self.work_size(width, height, scale)
+        return len(TilePlan.create(work_h, work_w, self.tile, self.overlap, self.multiple))
+
+    # -- the network on its own -------------------------------------------------------------------------------------
+    def stylize(
+        self,
+        rgb: np.ndarray,
+        *,
+        progress: ProgressCallback | None = None,
+        cancelled: CancelCheck | None = None,
+    ) -> np.ndarray:
+        """The raw network output for an ``(H, W, 3)`` uint8 image, tiled and blended, as uint8 of the same size."""
+        check_pixel_image(rgb)
+        rgb = rgb[..., :3]
+
+        def process(patch: np.ndarray) -> np.ndarray:
+            batch = (patch.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+            return self._network(np.ascontiguousarray(batch))[0].transpose(1, 2, 0)
+
+        blended = run_tiled(
+            rgb, process, tile=self.tile, overlap=self.overlap, multiple=self.multiple,
+            progress=progress, cancelled=cancelled,
+        )
+        np.nan_to_num(blended, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+        blended += 1.0
+        blended *= 127.5
+        np.rint(blended, out=blended)
+        np.clip(blended, 0, 255, out=blended)
+        return blended.astype(np.uint8)
+
+    # -- the full operation -----------------------------------------------------------------------------------------
+    def apply(
+        self,
+        pixels: np.ndarray,
+        settings: StyleSettings = StyleSettings(),
+        *,
+        progress: ProgressCallback | None = None,
+        cancelled: CancelCheck | None = None,
+    ) -> np.ndarray:
+        """Stylize an RGB or RGBA uint8 image at full resolution; returns a new array of the same shape.
+
+        Alpha is kept; transparent areas are stylized as if over white. ``progress(done, total)`` counts tiles;
+        ``cancelled()`` is polled between tiles and colour bands and raises :class:`JobCancelled`.
+        """
+        check_pixel_image(pixels)
+        if settings.strength == 0:
+            if progress is not None:
+                progress(1, 1)
+            return pixels.copy()
+        height, width = pixels.shape[:2]
+        rgb = flatten_alpha(pixels)
+        work_w, work_h = self.work_size(width, height, settings.scale)
+        work = rgb if (work_w, work_h) == (width, height) else resize(rgb, work_w, work_h)
+        stylized = self.stylize(work, progress=progress, cancelled=cancelled)
+        del work
+        if stylized.shape[:2] != (height, width):
+            stylized = resize(stylized, width, height)
+        return finish(pixels, rgb, stylized, settings, cancelled=cancelled)
+
+    def preview(
+        self,
+        pixels: np.ndarray,
+        settings: StyleSettings = StyleSettings(),
+        *,
+        max_side: int = 512,
+        cancelled: CancelCheck | None = None,
+    ) -> StylePreview:
+        """A fast look on a copy downscaled to at most ``max_side``; strokes keep their size relative to the canvas
+        whenever the full render's work resolution fits in ``max_side`` (then ``exact`` is true)."""
+        check_pixel_image(pixels)
+        height, width = pixels.shape[:2]
+        full_w, full_h = self.work_size(width, height, settings.scale)
+        factor = min(1.0, max_side / max(width, height))
+        small_w, small_h = max(1, round(width * factor)), max(1, round(height * factor))
+        small = pixels if factor == 1.0 else resize(pixels, small_w, small_h)
+        if settings.strength == 0:
+            return StylePreview(small.copy() if small is pixels else small, (small_w, small_h), True)
+        exact = max(full_w, full_h) <= max_side
+        work_w, work_h = (full_w, full_h) if exact else (small_w, small_h)
+        rgb = flatten_alpha(small)
+        work = rgb if (work_w, work_h) == (small_w, small_h) else resize(rgb, work_w, work_h)
+        stylized = self.stylize(work, cancelled=cancelled)
+        if stylized.shape[:2] != (small_h, small_w):
+            stylized = resize(stylized, small_w, small_h)
+        return StylePreview(finish(small, rgb, stylized, settings, cancelled=cancelled), (work_w, work_h), exact)
+
+
+def default_settings(config: dict[str, Any] | None) -> StyleSettings:
+    """The settings a style card suggests (``config.default_strength``, ``config.default_scale``), else neutral."""
+    config = config or {}
+    try:
+        return StyleSettings(
+            strength=float(config.get("default_strength", 1.0)),
+            preserve_colors=bool(config.get("default_preserve_colors", False)),
+            scale=float(config.get("default_scale", 1.0)),
+        )
+    except (InputError, TypeError, ValueError):
+        return StyleSettings()
+
+
+def _config_int(config: dict[str, Any], key: str, default: int, low: int, high: int) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return default
+    return value
+
+
+def finish(
+    pixels: np.ndarray,
+    rgb: np.ndarray,
+    stylized: np.ndarray,
+    settings: StyleSettings,
+    *,
+    cancelled: CancelCheck | None = None,
+) -> np.ndarray:
+    """Colour preservation and strength on full-size arrays, band by band; alpha copied from ``pixels``."""
+    out = np.empty_like(pixels)
+    if pixels.shape[2] == 4:
+        out[..., 3] = pixels[..., 3]
+    for top in range(0, pixels.shape[0], BAND_ROWS):
+        if cancelled is not None and cancelled():
+            raise JobCancelled("Cancelled; nothing was changed.")
+        band = slice(top, top + BAND_ROWS)
+        result = stylized[band]
+        if settings.preserve_colors:
+            result = keep_chroma(rgb[band], result)
+        if settings.strength < 1.0:
+            result = mix_oklab(rgb[band], result, settings.strength)
+        out[band, :, :3] = result
+    return out
+
+
+# -- colour -----------------------------------------------------------------------------------------------------------
+# JPEG / BT.601 full-range YCbCr: linear in gamma-encoded RGB, so keeping Cb and Cr keeps the hue and saturation
+# the user painted while the network's light and dark strokes come through in Y.
+_RGB_TO_YCC = np.array(
+    [[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], np.float32
+)
+_YCC_TO_RGB = np.linalg.inv(_RGB_TO_YCC).astype(np.float32)
+
+
+def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
+    """uint8 or float RGB (0..255) -> float32 Y, Cb, Cr (Y 0..255, chroma centred on 0)."""
+    return rgb.astype(np.float32) @ _RGB_TO_YCC.T
+
+
+def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
+    return ycc.astype(np.float32) @ _YCC_TO_RGB.T
+
+
+def keep_chroma(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+    """Luminance from ``stylized``, chroma (Cb, Cr) from ``original``; uint8 RGB in and out."""
+    ycc = rgb_to_ycbcr(original)
+    ycc[..., 0] = rgb_to_ycbcr(stylized)[..., 0]
+    return _to_uint8(ycbcr_to_rgb(ycc))
+
+
+def _srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+
+
+_LINEAR_TO_LMS = np.array(
+    [[0.4122214708, 0.5363325363, 0.0514459929],
+     [0.2119034982, 0.6806995451, 0.1073969566],
+     [0.0883024619, 0.2817188376, 0.6299787005]], np.float32)
+_LMS_TO_OKLAB = np.array(
+    [[0.2104542553, 0.7936177850, -0.0040720468],
+     [1.9779984951, -2.4285922050, 0.4505937099],
+     [0.0259040371, 0.7827717662, -0.8086757660]], np.float32)
+_OKLAB_TO_LMS = np.linalg.inv(_LMS_TO_OKLAB).astype(np.float32)
+_LMS_TO_LINEAR = np.linalg.inv(_LINEAR_TO_LMS).astype(np.float32)
+
+
+def rgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
+    """uint8 sRGB -> float32 OKLab (Björn Ottosson's perceptual space)."""
+    linear = _srgb_to_linear(rgb.astype(np.float32) / 255.0)
+    return np.cbrt(linear @ _LINEAR_TO_LMS.T) @ _LMS_TO_OKLAB.T
+
+
+def oklab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """float32 OKLab -> uint8 sRGB (out-of-gamut values clipped)."""
+    lms = (lab @ _OKLAB_TO_LMS.T) ** 3
+    return _to_uint8(_linear_to_srgb(lms @ _LMS_TO_LINEAR.T) * 255.0)
+
+
+def mix_oklab(original: np.ndarray, stylized: np.ndarray, strength: float) -> np.ndarray:
+    """Mix two uint8 RGB images at ``strength`` (0 = original, 1 = stylized) in OKLab."""
+    if strength <= 0.0:
+        return original.copy()
+    if strength >= 1.0:
+        return stylized.copy()
+    a = rgb_to_oklab(original)
+    b = rgb_to_oklab(stylized)
+    a += (b - a) * np.float32(strength)
+    return oklab_to_rgb(a)
+
+
+def _to_uint8(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)

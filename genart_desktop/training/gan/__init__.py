@@ -1,0 +1,1 @@
+"""DCGAN-style generative adversarial networks (non-saturating or WGAN-GP loss)."""

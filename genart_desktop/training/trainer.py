@@ -1,0 +1,49 @@
+"""What every trainer provides to the shared loop (see loop.py)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import torch
+
+from genart_desktop.training.config import TrainConfig
+from genart_desktop.training.data.cached import BatchSampler, ImageDataset
+from genart_desktop.training.device import Runtime
+from genart_desktop.training.runs import RunFolder
+
+
+class Trainer(ABC):
+    family = ""
+    #: PNG name -> (title, metric keys) drawn from metrics.jsonl
+    plots: dict[str, tuple[str, list[str]]] = {}
+
+    def __init__(self, cfg: TrainConfig, runtime: Runtime, run: RunFolder | None, dataset: ImageDataset):
+        self.cfg, self.runtime, self.run, self.dataset = cfg, runtime, run, dataset
+        self.sampler = BatchSampler(len(dataset), cfg.batch_size, cfg.seed, runtime.rank, runtime.world_size)
+
+    def real_batch(self, step: int) -> torch.Tensor:
+        x = self.dataset.batch(self.sampler.indices(step))
+        if self.cfg.flip:
+            flips = torch.rand(x.shape[0]) < 0.5
+            x[flips] = x[flips].flip(-1)
+        return x.to(self.runtime.device, non_blocking=True)
+
+    @abstractmethod
+    def train_step(self, step: int) -> dict[str, float]:
+        """One optimisation step; returns the losses to log."""
+
+    @abstractmethod
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """Tensors and JSON-able extras to checkpoint."""
+
+    @abstractmethod
+    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict[str, Any]) -> None:
+        """Restore what :meth:`state` saved."""
+
+    @abstractmethod
+    def evaluate(self, step: int) -> dict[str, float]:
+        """Write a sample grid and return quality measures (run on the main process only)."""
+
+    def plot_references(self) -> dict[str, dict[str, float]]:
+        return {}

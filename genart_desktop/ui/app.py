@@ -1,0 +1,64 @@
+"""``run_app``: the QApplication, the dark theme, the main window, an optional file to open, crash recovery."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from genart_desktop.ui.theme import apply_dark_theme
+
+APP_NAME = "GenArt Desktop"
+
+
+def parse_app_args(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="genart", description="GenArt Desktop painting studio.")
+    parser.add_argument("file", nargs="?", help="an .ora file or image to open")
+    parser.add_argument("--no-recovery", action="store_true", help="do not offer to recover autosaved work")
+    known, _qt_args = parser.parse_known_args(args)  # Qt's own options (-platform, -style ...) pass through
+    return known
+
+
+def ensure_application(args: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "genart", *(args or [])])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("GenArt")
+    app.setApplicationDisplayName(APP_NAME)
+    apply_dark_theme(app)
+    return app
+
+
+def create_main_window(registry=None):
+    """The main window, with the model registry shown in its status bar (a registry that fails is reported
+    in the status bar rather than stopping the app)."""
+    from genart_desktop.ui.main_window import MainWindow
+
+    if registry is None:
+        try:
+            from genart_desktop.engine.registry import ModelRegistry
+
+            registry = ModelRegistry()
+        except Exception:  # noqa: BLE001 - the painting app must start even when the engine cannot
+            registry = None
+    return MainWindow(registry=registry)
+
+
+def run_app(args: list[str]) -> int:
+    """Open the app (and FILE when given); returns the exit code when the last window closes."""
+    options = parse_app_args(args)
+    app = ensure_application([a for a in args if a != options.file])
+    window = create_main_window()
+    window.show()
+
+    def after_start() -> None:
+        if not options.no_recovery:
+            window.offer_recovery()
+        if options.file:
+            window.open_file(options.file)  # asks first only if recovered work is now open
+
+    QTimer.singleShot(0, after_start)
+    return int(app.exec())

@@ -1,0 +1,78 @@
+"""Small reusable widgets for the docks: a slider with a number box beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+
+
+class ValueSlider(QWidget):
+    """A labelled slider and spin box bound together, values in display units.
+
+    ``value_changed`` fires continuously (live settings such as brush size); ``value_committed`` fires once per
+    gesture (slider released, number typed, a key or wheel step) for changes that become undo steps.
+    """
+
+    value_changed = Signal(float)
+    value_committed = Signal(float)
+
+    def __init__(self, label: str, minimum: float, maximum: float, value: float, decimals: int = 0,
+                 suffix: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._scale = 10 ** decimals
+        self._committed = float(value)
+        self._label = QLabel(label)
+        self._label.setMinimumWidth(62)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(int(round(minimum * self._scale)), int(round(maximum * self._scale)))
+        self.spin = QDoubleSpinBox()
+        self.spin.setRange(minimum, maximum)
+        self.spin.setDecimals(decimals)
+        self.spin.setSuffix(suffix)
+        self.spin.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+        self.spin.setFixedWidth(64)
+        self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._label)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.spin)
+        self.slider.valueChanged.connect(self._from_slider)
+        self.slider.sliderReleased.connect(self._commit)
+        self.spin.valueChanged.connect(self._from_spin)
+        self.spin.editingFinished.connect(self._commit)
+        self.set_value(value)
+
+    def value(self) -> float:
+        return float(self.spin.value())
+
+    def set_value(self, value: float) -> None:
+        """Set without emitting anything (used when the model changed, not the user)."""
+        self.spin.blockSignals(True)
+        self.slider.blockSignals(True)
+        self.spin.setValue(value)
+        self.slider.setValue(int(round(value * self._scale)))
+        self.spin.blockSignals(False)
+        self.slider.blockSignals(False)
+        self._committed = self.value()
+
+    def _commit(self) -> None:
+        if self.value() != self._committed:
+            self._committed = self.value()
+            self.value_committed.emit(self._committed)
+
+    def _from_slider(self, raw: int) -> None:
+        self.spin.blockSignals(True)
+        self.spin.setValue(raw / self._scale)
+        self.spin.blockSignals(False)
+        self.value_changed.emit(self.value())
+        if not self.slider.isSliderDown():
+            self._commit()
+
+    def _from_spin(self, value: float) -> None:
+        self.slider.blockSignals(True)
+        self.slider.setValue(int(round(value * self._scale)))
+        self.slider.blockSignals(False)
+        self.value_changed.emit(float(value))
+        if not self.spin.hasFocus():
+            self._commit()
