@@ -78,21 +78,25 @@ class InsertLayerCommand(Command):
         super().__init__()
         self.doc, self.layer, self.index, self.text = doc, layer, index, text
         self.active_before = doc.active_index
+        self.applied = False
 
     def redo(self) -> None:
         self.active_before = self.doc.active_index
         self.doc._layers.insert(self.index, self.layer)
         self.doc._set_active_silently(self.index)
         self.doc._layers_changed()
+        self.applied = True
 
     def undo(self) -> None:
         self.doc._layers.remove(self.layer)
         self.doc._set_active_silently(self.active_before)
         self.doc._layers_changed()
+        self.applied = False
 
     @property
     def nbytes(self) -> int:
-        return int(self.layer.pixels.nbytes) + 256
+        # while the layer is in the document the document owns its pixels; undone, only this command keeps them
+        return 256 if self.applied else int(self.layer.pixels.nbytes) + 256
 
 
 class RemoveLayerCommand(Command):
@@ -101,6 +105,7 @@ class RemoveLayerCommand(Command):
         self.doc, self.index, self.text = doc, index, text
         self.layer = doc.layers[index]
         self.active_before = doc.active_index
+        self.applied = False
 
     def redo(self) -> None:
         current = self.doc.active_index
@@ -114,15 +119,18 @@ class RemoveLayerCommand(Command):
             active = current
         self.doc._set_active_silently(min(active, len(self.doc._layers) - 1))
         self.doc._layers_changed()
+        self.applied = True
 
     def undo(self) -> None:
         self.doc._layers.insert(self.index, self.layer)
         self.doc._set_active_silently(self.active_before)
         self.doc._layers_changed()
+        self.applied = False
 
     @property
     def nbytes(self) -> int:
-        return int(self.layer.pixels.nbytes) + 256
+        # a removed layer lives on only in this command
+        return int(self.layer.pixels.nbytes) + 256 if self.applied else 256
 
 
 class MoveLayerCommand(Command):

@@ -73,8 +73,9 @@ class TilePatch:
     """The changed tiles between two versions of a region of an ``(H, W)`` or ``(H, W, C)`` uint8 array."""
 
     def __init__(self, tiles: list[_Tile], trailing: tuple[int, ...]) -> None:
-        self._tiles = tiles
+        self._tiles = list(tiles)
         self._trailing = trailing
+        self._nbytes = sum(len(t.before) + len(t.after) + 96 for t in self._tiles) + 64
 
     @classmethod
     def from_region(cls, before: np.ndarray, after: np.ndarray, origin: tuple[int, int] = (0, 0),
@@ -105,7 +106,7 @@ class TilePatch:
 
     @property
     def nbytes(self) -> int:
-        return sum(len(t.before) + len(t.after) + 96 for t in self._tiles) + 64
+        return self._nbytes
 
     @property
     def bounds(self) -> Rect | None:

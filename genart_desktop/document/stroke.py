@@ -133,13 +133,12 @@ class Stroke:
     # -- finishing -------------------------------------------------------------------------------------------------
     def _patch(self) -> TilePatch:
         tiles: list = []
-        patch = TilePatch(tiles, (4,))
         for ty, tx in zip(*np.nonzero(self._saved)):
             rect = Rect(int(tx) * PATCH_TILE, int(ty) * PATCH_TILE, PATCH_TILE, PATCH_TILE).intersect(self._canvas)
             sl = rect.slices()
             part = TilePatch.from_region(self._original[sl], self._pixels[sl], (rect.x, rect.y))
             tiles.extend(part._tiles)
-        return patch
+        return TilePatch(tiles, (4,))
 
     def end(self) -> None:
         """Commit the stroke as one undo step (nothing is recorded when it changed no pixel)."""

@@ -106,6 +106,13 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type[TrainConfig]
         parser.add_argument(flag, type=type(default), **kwargs)
 
 
+def add_training_arguments(parser: argparse.ArgumentParser, cls: type[TrainConfig]) -> None:
+    """The config's flags plus --resume and --dry-run."""
+    add_config_arguments(parser, cls)
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved options and exit")
+
+
 def explicit_options(args: argparse.Namespace, cls: type[TrainConfig]) -> dict[str, Any]:
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in vars(args).items() if k in names}

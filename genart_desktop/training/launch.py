@@ -11,7 +11,7 @@ import torch
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint
-from genart_desktop.training.config import TrainConfig, add_config_arguments, explicit_options
+from genart_desktop.training.config import TrainConfig, explicit_options
 from genart_desktop.training.data.builder import build_dataset
 from genart_desktop.training.data.cached import ImageDataset
 from genart_desktop.training.data.store import is_dataset
@@ -23,12 +23,6 @@ from genart_desktop.training.trainer import Trainer
 # Options that may change when a run is resumed; everything else would make the resumed run a different run.
 RESUMABLE = {"steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints", "threads", "device",
              "runs_dir"}
-
-
-def add_training_arguments(parser: argparse.ArgumentParser, cls: type[TrainConfig]) -> None:
-    add_config_arguments(parser, cls)
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
-    parser.add_argument("--dry-run", action="store_true", help="print the resolved options and exit")
 
 
 def resolve_config(args: argparse.Namespace, cls: type[TrainConfig]) -> tuple[TrainConfig, RunFolder | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform, QPointingDevice,
 )
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 from genart_desktop.document.geometry import Rect
 from genart_desktop.ui.qimage import rgba_to_qimage
 from genart_desktop.ui.theme import CANVAS_BACKGROUND
-from genart_desktop.workspace.selection_outline import outline_segments
+from genart_desktop.workspace.selection_outline import outline_paths
 from genart_desktop.workspace.tools import Tool, ToolController
 
 TILE = 256
@@ -65,7 +65,7 @@ class CanvasView(QWidget):
         self._center = QPointF(0.0, 0.0)
         self._tiles: OrderedDict[tuple[int, int], QImage] = OrderedDict()
         self._checker = _checkerboard()
-        self._ants: list[QLineF] | None = None
+        self._ants: QPainterPath | None = None
         self._ants_phase = 0
         self._ants_timer = QTimer(self)
         self._ants_timer.setInterval(180)
@@ -313,29 +313,33 @@ class CanvasView(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(dx, dy, self._move_image.width(), self._move_image.height()))
 
-    def _selection_lines(self) -> list[QLineF]:
+    def _selection_path(self) -> QPainterPath:
         if self._ants is None:
+            path = QPainterPath()
             doc = self.document
-            if doc is None or doc.selection.is_empty:
-                self._ants = []
-            else:
-                self._ants = [QLineF(x0, y0, x1, y1) for x0, y0, x1, y1 in outline_segments(doc.selection.mask)]
+            if doc is not None and not doc.selection.is_empty:
+                for points in outline_paths(doc.selection.mask):
+                    path.moveTo(*points[0])
+                    for point in points[1:]:
+                        path.lineTo(*point)
+            self._ants = path
         return self._ants
 
     def _paint_selection(self, painter: QPainter, transform: QTransform) -> None:
-        lines = self._selection_lines()
-        if not lines:
+        path = self._selection_path()
+        if path.isEmpty():
             return
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         white = QPen(QColor(255, 255, 255), 0)
         white.setCosmetic(True)
         painter.setPen(white)
-        painter.drawLines(lines)
+        painter.drawPath(path)
         black = QPen(QColor(0, 0, 0), 0, Qt.PenStyle.CustomDashLine)
         black.setCosmetic(True)
         black.setDashPattern([4, 4])
         black.setDashOffset(self._ants_phase)
         painter.setPen(black)
-        painter.drawLines(lines)
+        painter.drawPath(path)
 
     def _paint_gesture(self, painter: QPainter, transform: QTransform) -> None:
         preview = self.controller.preview()

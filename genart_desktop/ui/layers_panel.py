@@ -6,8 +6,8 @@ reports a layer, active-layer or document change (so undo and redo show up here 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QToolButton,
     QVBoxLayout, QWidget,
@@ -20,6 +20,19 @@ from genart_desktop.ui.qimage import thumbnail
 from genart_desktop.ui.widgets import ValueSlider
 
 THUMB = 40
+
+
+def _checker_brush(cell: int = 4) -> QBrush:
+    pixmap = QPixmap(cell * 2, cell * 2)
+    pixmap.fill(QColor(200, 200, 200))
+    painter = QPainter(pixmap)
+    painter.fillRect(0, 0, cell, cell, QColor(150, 150, 150))
+    painter.fillRect(cell, cell, cell, cell, QColor(150, 150, 150))
+    painter.end()
+    return QBrush(pixmap)
+
+
+_CHECKER: QBrush | None = None
 
 
 class LayerList(QListWidget):
@@ -172,7 +185,24 @@ class LayersPanel(QWidget):
 
     @staticmethod
     def _thumbnail(layer) -> QIcon:
-        return QIcon(QPixmap.fromImage(thumbnail(layer.pixels, THUMB)))
+        """The layer scaled into a square over a checkerboard, so transparent layers still show their content."""
+        global _CHECKER
+        if _CHECKER is None:
+            _CHECKER = _checker_brush()
+        image = thumbnail(layer.pixels, THUMB)
+        size = image.size().scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio)
+        pixmap = QPixmap(THUMB, THUMB)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        x, y = (THUMB - size.width()) // 2, (THUMB - size.height()) // 2
+        target = QRect(x, y, size.width(), size.height())
+        painter.fillRect(target, _CHECKER)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawImage(target, image)
+        painter.setPen(QColor(20, 20, 22))
+        painter.drawRect(target.adjusted(0, 0, -1, -1))
+        painter.end()
+        return QIcon(pixmap)
 
     # ---------------------------------------------------------------- user edits
     def _run(self, operation, *args, **kwargs):

@@ -108,10 +108,13 @@ class MainWindow(QMainWindow):
                 tip: str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            if isinstance(shortcut, (list, tuple)):
-                action.setShortcuts([QKeySequence(s) for s in shortcut])
-            else:
-                action.setShortcut(QKeySequence(shortcut))
+            keys: list[QKeySequence] = []
+            for item in shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]:
+                # a standard key expands to the platform's bindings (e.g. Redo is Ctrl+Shift+Z and Ctrl+Y)
+                found = QKeySequence.keyBindings(item) if isinstance(item, QKeySequence.StandardKey) \
+                    else [QKeySequence(item)]
+                keys.extend(key for key in found if key not in keys)
+            action.setShortcuts(keys)
         if icon_name:
             action.setIcon(icon(icon_name))
         if tip:
@@ -140,7 +143,7 @@ class MainWindow(QMainWindow):
 
         edit_menu = bar.addMenu("&Edit")
         a["undo"] = self._action("&Undo", self.undo, K.Undo, menu=edit_menu)
-        a["redo"] = self._action("&Redo", self.redo, [QKeySequence(K.Redo), QKeySequence("Ctrl+Y")], menu=edit_menu)
+        a["redo"] = self._action("&Redo", self.redo, [K.Redo, "Ctrl+Y"], menu=edit_menu)
         edit_menu.addSeparator()
         a["select_all"] = self._action("Select &All", lambda: self._doc_op("select_all"), K.SelectAll,
                                        menu=edit_menu)
@@ -150,7 +153,7 @@ class MainWindow(QMainWindow):
         a["feather"] = self._action("&Feather Selection\u2026", self.feather_selection, "Shift+F6", menu=edit_menu)
 
         view_menu = bar.addMenu("&View")
-        a["zoom_in"] = self._action("Zoom &In", self.canvas.zoom_in, [QKeySequence(K.ZoomIn), QKeySequence("Ctrl+=")],
+        a["zoom_in"] = self._action("Zoom &In", self.canvas.zoom_in, [K.ZoomIn, "Ctrl+="],
                                     menu=view_menu)
         a["zoom_out"] = self._action("Zoom &Out", self.canvas.zoom_out, K.ZoomOut, menu=view_menu)
         a["fit"] = self._action("&Fit to Window", self.canvas.fit_to_view, "Ctrl+0", menu=view_menu)

@@ -44,3 +44,37 @@ def outline_segments(mask: np.ndarray, threshold: int = 128) -> list[Segment]:
     for x, y0, y1 in _runs(vertical):
         segments.append((x, y0, x, y1))
     return segments
+
+
+def outline_paths(mask: np.ndarray, threshold: int = 128) -> list[list[tuple[int, int]]]:
+    """The outline as polylines (closed ones end where they start), so a dash pattern runs along each contour
+    instead of restarting on every short segment."""
+    segments = outline_segments(mask, threshold)
+    ends: dict[tuple[int, int], list[int]] = {}
+    for index, (x0, y0, x1, y1) in enumerate(segments):
+        ends.setdefault((x0, y0), []).append(index)
+        ends.setdefault((x1, y1), []).append(index)
+    used = [False] * len(segments)
+
+    def extend(path: list[tuple[int, int]]) -> None:
+        while path[-1] != path[0]:
+            end = path[-1]
+            following = next((j for j in ends.get(end, ()) if not used[j]), None)
+            if following is None:
+                return
+            used[following] = True
+            x0, y0, x1, y1 = segments[following]
+            path.append((x1, y1) if (x0, y0) == end else (x0, y0))
+
+    paths: list[list[tuple[int, int]]] = []
+    for index, (x0, y0, x1, y1) in enumerate(segments):
+        if used[index]:
+            continue
+        used[index] = True
+        path = [(x0, y0), (x1, y1)]
+        extend(path)
+        if path[-1] != path[0]:  # an open chain (where contours touch at a corner): grow it backwards too
+            path.reverse()
+            extend(path)
+        paths.append(path)
+    return paths

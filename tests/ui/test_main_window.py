@@ -61,6 +61,7 @@ def test_docks_menus_and_window_menu(window):
     assert "Jobs" in [action.text() for action in window.window_menu.actions()]
     assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     tabbed = window.add_panel(QLabel("styles"), "Style Palette", tabify_with="Layers")
+    QApplication.processEvents()
     assert tabbed in window.tabifiedDockWidgets(window.docks["Layers"])
     dock.toggleViewAction().trigger()
     assert not dock.isVisible()
@@ -108,9 +109,9 @@ def test_keyboard_undo_redo_and_title(window):
 
 def test_status_bar_shows_cursor_position_and_zoom(window):
     window.canvas.set_view(zoom=1.0, center=(960, 540))
-    point = window.canvas.map_from_canvas(100.5, 200.5)
+    point = window.canvas.map_from_canvas(970.5, 560.5)
     QTest.mouseMove(window.canvas, QPoint(int(point.x()), int(point.y())))
-    assert window.position_label.text() == "100, 200"
+    assert window.position_label.text() == "970, 560"
     window.canvas.zoom_to(2.0)
     assert window.zoom_label.text() == "200 %"
     assert window.size_label.text() == "1920 \u00d7 1080"

@@ -13,23 +13,24 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import onnxruntime as ort
 
 from genart_desktop.core.errors import ModelError
 from genart_desktop.engine.onnx_wire import check_external_data
-from genart_desktop.engine.providers import CPU, CUDA, create_session
+from genart_desktop.engine.providers import CUDA, create_session
 from genart_desktop.engine.sd.tokenizer import CLIPTokenizer
 from genart_desktop.engine.session import ModelSession, TensorSpec
 
 
-def load_graph(path: str | os.PathLike[str], settings: Mapping[str, Any] | None, name: str) -> ModelSession:
-    """A checked session on the best provider (external data must stay inside the graph's folder)."""
+def load_graph(path: str | os.PathLike[str], settings: Mapping[str, Any] | None,
+               name: str) -> tuple[ModelSession, ort.InferenceSession]:
+    """A checked session on the best provider (external data must stay inside the graph's folder), and the raw
+    onnxruntime session behind it (for IO binding)."""
     if not os.path.isfile(path):
         raise ModelError(f"Cannot load {name}: {path} does not exist.")
     check_external_data(path)
     session, choice = create_session(path, settings, name=name)
-    wrapped = ModelSession(session, choice, name)
-    wrapped.raw = session  # type: ignore[attr-defined]  # kept for IO binding
-    return wrapped
+    return ModelSession(session, choice, name), session
 
 
 def _float_input(session: ModelSession, name: str) -> TensorSpec:
@@ -67,8 +68,9 @@ class TextEncoder:
 class UNetDenoiser:
     """``denoiser(sample, timesteps, hidden_states) -> prediction`` for :class:`DiffusionPipeline`."""
 
-    def __init__(self, session: ModelSession) -> None:
+    def __init__(self, session: ModelSession, raw: ort.InferenceSession | None = None) -> None:
         self.session = session
+        self.raw = raw
         names = set(session.input_names)
         needed = {"sample", "timestep", "encoder_hidden_states"}
         if not needed <= names:
@@ -88,7 +90,7 @@ class UNetDenoiser:
         if self.sample.rank != 4:
             raise ModelError(f"{session.name}: sample should be (batch, channels, height, width).")
         self.channels = channels if isinstance(channels, int) else None
-        self.use_io_binding = session.provider == CUDA and hasattr(session, "raw")
+        self.use_io_binding = raw is not None and session.provider == CUDA
         self._device_hidden: tuple[np.ndarray, Any] | None = None
 
     def timestep_feed(self, timesteps: np.ndarray) -> np.ndarray:
@@ -115,10 +117,8 @@ class UNetDenoiser:
         return out.astype(np.float32, copy=False)
 
     def _run_bound(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        import onnxruntime as ort
-
         self.session.validate(feeds)
-        raw = self.session.raw  # type: ignore[attr-defined]
+        raw = self.raw
         hidden = feeds["encoder_hidden_states"]
         cached = self._device_hidden
         if cached is None or cached[0].shape != hidden.shape or not np.array_equal(cached[0], hidden):
@@ -177,4 +177,4 @@ class VaeCodec:
         return images
 
 
-__all__ = ["CPU", "TextEncoder", "UNetDenoiser", "VaeCodec", "load_graph"]
+__all__ = ["TextEncoder", "UNetDenoiser", "VaeCodec", "load_graph"]

@@ -6,15 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-POLICIES = ("color", "translation", "cutout")
-
-
-def parse_policy(text: str) -> tuple[str, ...]:
-    names = tuple(p.strip() for p in text.split(",") if p.strip())
-    unknown = [n for n in names if n not in POLICIES]
-    if unknown:
-        raise ValueError(f"unknown DiffAugment policy {', '.join(unknown)}; choose from {', '.join(POLICIES)}")
-    return names
+from genart_desktop.training.gan.config import POLICIES, parse_policy  # noqa: F401 - re-exported
 
 
 def diff_augment(x: torch.Tensor, policy: tuple[str, ...]) -> torch.Tensor:
@@ -49,11 +41,11 @@ def _translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
 def _cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    cy = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), device=x.device)
-    cx = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), device=x.device)
+    cy = torch.randint(0, h, (n, 1, 1), device=x.device)
+    cx = torch.randint(0, w, (n, 1, 1), device=x.device)
     ys = torch.arange(h, device=x.device).view(1, h, 1)
     xs = torch.arange(w, device=x.device).view(1, 1, w)
-    inside = ((ys - cy).abs() <= ch // 2 - 1 + ch % 2) & ((xs - cx).abs() <= cw // 2 - 1 + cw % 2)
+    inside = ((ys - cy).abs() * 2 < ch) & ((xs - cx).abs() * 2 < cw)
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 

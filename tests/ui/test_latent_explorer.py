@@ -1,0 +1,269 @@
+"""The latent explorer panel driven with pytest-qt: tiny GAN/VAE models built in the tests, renders off-thread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from genart_desktop.document.document import Document
+from genart_desktop.document.geometry import Rect
+from genart_desktop.engine.latent import animation
+from genart_desktop.engine.latent.bookmarks import METADATA_KEY, BookmarkLibrary
+from genart_desktop.engine.registry import ModelRegistry
+from genart_desktop.ui import dialogs
+from genart_desktop.ui.latent_explorer import LatentExplorerPanel
+from tests.engine.latent.tiny_latent import gan_folder, vae_folder
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def models(tmp_path):
+    root = tmp_path / "models"
+    root.mkdir()
+    gan_folder(root, latent=8, size=8)
+    vae_folder(root, latent=6, size=8)
+    return ModelRegistry(roots=[(root, "user")])
+
+
+@pytest.fixture
+def doc():
+    return Document(64, 48)
+
+
+@pytest.fixture
+def panel(qtbot, models, doc, tmp_path):
+    widget = LatentExplorerPanel(models, lambda: doc, library=BookmarkLibrary(tmp_path / "lib.json"))
+    qtbot.addWidget(widget)
+    widget.resize(420, 900)
+    widget.show()
+    settle(qtbot, widget)
+    yield widget
+    widget.shutdown()
+
+
+def settle(qtbot, panel):
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+
+
+def choose_model(qtbot, panel, model_id):
+    panel.model_combo.setCurrentIndex(panel.model_combo.findData(model_id))
+    qtbot.waitUntil(lambda: panel.explorer.space is not None and panel.explorer.space.model_id == model_id,
+                    timeout=WAIT_MS)
+    settle(qtbot, panel)
+
+
+def click_cell(qtbot, grid, index):
+    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=grid.cell_rect(index).center())
+
+
+def test_opens_first_model_renders_grid_and_finds_directions(qtbot, panel):
+    assert panel.model_combo.count() == 2
+    assert panel.explorer.space.model_id == "tiny-gan"
+    assert panel.shown_grid.images.shape == (9, 8, 8, 3)
+    assert panel.grid.image_count() == 9
+    assert len(panel.sliders.sliders) == len(panel.explorer.directions) >= 4
+    assert panel.truncation.isVisible() and not panel.encode_button.isEnabled()
+    assert f"Seed {panel.explorer.seed}" in panel.seed_label.text()
+
+
+def test_click_neighbour_recentres_and_history_goes_back_and_forward(qtbot, panel):
+    panel.grid_combo.setCurrentIndex(panel.grid_combo.findData(5))
+    settle(qtbot, panel)
+    shown = panel.shown_grid
+    assert shown.size == 5
+    start = panel.explorer.centre.copy()
+    click_cell(qtbot, panel.grid, 0)
+    settle(qtbot, panel)
+    np.testing.assert_array_equal(panel.explorer.centre, shown.latents[0])
+    np.testing.assert_array_equal(panel.shown_grid.latents[12], shown.latents[0])
+    np.testing.assert_array_equal(panel.current_image(), shown.images[0])
+    assert panel.back_button.isEnabled() and not panel.forward_button.isEnabled()
+    qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    np.testing.assert_array_equal(panel.explorer.centre, start)
+    np.testing.assert_array_equal(panel.current_image(), shown.images[12])
+    assert panel.forward_button.isEnabled()
+    qtbot.mouseClick(panel.forward_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    np.testing.assert_array_equal(panel.explorer.centre, shown.latents[0])
+
+
+def test_dragging_a_slider_rerenders_and_the_latest_value_wins(qtbot, panel):
+    before = panel.current_image().copy()
+    for value in np.linspace(0.05, 0.8, 16):
+        panel.set_slider(0, float(value))
+    settle(qtbot, panel)
+    assert panel.explorer.sliders[0] == pytest.approx(0.8)
+    np.testing.assert_allclose(panel.shown_grid.latents[4], panel.explorer.current(), atol=1e-6)
+    assert np.abs(panel.current_image().astype(int) - before.astype(int)).mean() > 1.0
+    assert "(edited)" in panel.seed_label.text()
+    qtbot.mouseClick(panel.reset_sliders_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    np.testing.assert_array_equal(panel.current_image(), before)
+
+
+def test_seed_is_reusable_and_truncation_changes_the_image(qtbot, panel):
+    panel.seed_spin.setValue(1234)
+    qtbot.mouseClick(panel.use_seed_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    first = panel.current_image().copy()
+    qtbot.mouseClick(panel.random_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    assert panel.explorer.seed != 1234
+    panel.use_seed(1234)
+    settle(qtbot, panel)
+    np.testing.assert_array_equal(panel.current_image(), first)
+    panel.truncation.slider.setValue(20)
+    settle(qtbot, panel)
+    assert panel.explorer.truncation == pytest.approx(0.2)
+    assert not np.array_equal(panel.current_image(), first)
+
+
+def bookmark_seeds(qtbot, panel, seeds):
+    for seed in seeds:
+        panel.use_seed(seed)
+        settle(qtbot, panel)
+        panel.bookmark_name.setText(f"seed {seed}")
+        qtbot.mouseClick(panel.bookmark_button, Qt.MouseButton.LeftButton)
+    return [m.bookmark_id for m in panel.explorer.bookmarks(panel._document())]
+
+
+def test_bookmarks_persist_in_document_and_library(qtbot, panel, doc, tmp_path):
+    ids = bookmark_seeds(qtbot, panel, [3, 4])
+    assert panel.bookmark_list.count() == 2 and len(ids) == 2
+    assert [m["name"] for m in doc.metadata[METADATA_KEY]] == ["seed 3", "seed 4"]
+    assert len(BookmarkLibrary(tmp_path / "lib.json").all()) == 2
+    panel.use_seed(9)
+    settle(qtbot, panel)
+    panel.recall(ids[0])
+    settle(qtbot, panel)
+    assert panel.explorer.seed == 3
+
+
+def test_crossbreed_two_bookmarks_into_children_and_adopt_one(qtbot, panel):
+    ids = bookmark_seeds(qtbot, panel, [1, 2])
+    panel.tick_bookmarks(ids)
+    panel.breed_mode.setCurrentIndex(panel.breed_mode.findData("crossover"))
+    panel.breed_count.setValue(5)
+    panel.breed_mutation.set_value(0.0)  # pure crossover: every gene comes from a parent
+    qtbot.mouseClick(panel.breed_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    children = panel.shown_children
+    assert children.images.shape == (5, 8, 8, 3) and panel.children_grid.image_count() == 5
+    parents = [m.latent for m in panel.explorer.bookmarks(panel._document())]
+    for kid in children.latents:
+        assert np.all(np.isclose(kid, parents[0]) | np.isclose(kid, parents[1]))
+    click_cell(qtbot, panel.children_grid, 2)
+    settle(qtbot, panel)
+    np.testing.assert_array_equal(panel.explorer.centre, children.latents[2])
+
+
+def test_breeding_needs_two_bookmarks(qtbot, panel):
+    ids = bookmark_seeds(qtbot, panel, [1])
+    panel.tick_bookmarks(ids)
+    panel.breed()
+    assert "at least two" in panel.status.text()
+    assert panel.shown_children is None
+
+
+def test_direction_from_two_bookmarks_and_saved_slider_mix(qtbot, panel):
+    ids = bookmark_seeds(qtbot, panel, [5, 6])
+    panel.pair_a.setCurrentIndex(panel.pair_a.findData(ids[0]))
+    panel.pair_b.setCurrentIndex(panel.pair_b.findData(ids[1]))
+    panel.pair_name.setText("five to six")
+    qtbot.mouseClick(panel.define_button, Qt.MouseButton.LeftButton)
+    names = [d.name for d in panel.explorer.directions]
+    assert names[-1] == "five to six" and len(panel.sliders.sliders) == len(names)
+    panel.set_slider(0, 0.5)
+    panel.direction_name.setText("half pc1")
+    qtbot.mouseClick(panel.save_direction_button, Qt.MouseButton.LeftButton)
+    assert [d.name for d in panel.explorer.user_directions] == ["five to six", "half pc1"]
+    settle(qtbot, panel)
+
+
+def test_scrub_and_export_gif_png_sequence_and_mp4(qtbot, panel, tmp_path, monkeypatch):
+    ids = bookmark_seeds(qtbot, panel, [1, 2, 3])
+    panel.tick_bookmarks(ids)
+    panel.tabs.setCurrentIndex(3)
+    panel.scrubber.setValue(500)
+    settle(qtbot, panel)
+    assert panel.scrub_image is not None and panel.scrub_view.pixmap() is not None
+    panel.frames_spin.setValue(7)
+    panel.fps_spin.setValue(10)
+    panel.export_size.setValue(32)
+    monkeypatch.setattr(dialogs, "ask_save_path", lambda *a, **k: str(tmp_path / "walk"))
+    panel.format_combo.setCurrentIndex(panel.format_combo.findData(animation.GIF))
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    with Image.open(tmp_path / "walk.gif") as gif:
+        assert gif.n_frames == 7 and gif.size == (32, 32)
+    assert "Exported" in panel.status.text()
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    panel.export_to(frames / "walk.png", animation.PNG_SEQUENCE)
+    settle(qtbot, panel)
+    written = sorted(p.name for p in frames.iterdir())
+    assert written == [f"walk_{i:04d}.png" for i in range(1, 8)]
+    with Image.open(frames / written[0]) as first:
+        assert first.size == (32, 32)
+    if animation.mp4_available():
+        panel.export_to(tmp_path / "walk.mp4", animation.MP4)
+        settle(qtbot, panel)
+        assert (tmp_path / "walk.mp4").read_bytes()[4:8] == b"ftyp"
+
+
+def test_vae_encode_selection_explore_and_place_back(qtbot, panel, doc):
+    choose_model(qtbot, panel, "tiny-vae")
+    assert panel.encode_button.isEnabled() and not panel.truncation.isVisible()
+    space = panel.explorer.space
+    picture = space.decode(space.sample(21)[0] * 0.7)[0]
+    painting = np.dstack([np.kron(picture, np.ones((2, 2, 1), np.uint8)), np.full((16, 16), 255, np.uint8)])
+    doc.add_layer("painting", painting, origin=(20, 10))
+    doc.select_rect(Rect(20, 10, 16, 16))
+    panel.encode_source.setCurrentIndex(panel.encode_source.findData("selection"))
+    qtbot.mouseClick(panel.encode_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    assert np.abs(panel.current_image().astype(int) - picture.astype(int)).max() <= 3
+    assert (panel.place_width.value(), panel.place_height.value()) == (16, 16)
+    layers = len(doc.layers)
+    qtbot.mouseClick(panel.place_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, panel)
+    assert len(doc.layers) == layers + 1
+    placed = doc.layers[doc.active_index]
+    assert placed.metadata["model_id"] == "tiny-vae"
+    region = placed.pixels[10:26, 20:36]
+    assert region[..., 3].min() == 255 and placed.pixels[..., 3].sum() == 255 * 256  # only the selection
+    smooth = np.array(Image.fromarray(picture).resize((16, 16), Image.Resampling.LANCZOS))
+    assert np.abs(region[..., :3].astype(int) - smooth.astype(int)).max() <= 6
+    doc.undo()
+    assert len(doc.layers) == layers
+
+
+def test_place_at_a_chosen_size_is_resampled_not_blocky(qtbot, panel, doc):
+    panel.place_width.setValue(40)
+    panel.place_height.setValue(40)
+    panel.place_current()
+    settle(qtbot, panel)
+    layer = doc.layers[doc.active_index]
+    ys, xs = np.nonzero(layer.pixels[..., 3])
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (40, 40)
+    block = layer.pixels[ys.min():ys.max() + 1, xs.min():xs.max() + 1, :3].reshape(-1, 3)
+    assert len(np.unique(block, axis=0)) > 400  # nearest-neighbour from 8x8 would give at most 64 colours
+
+
+def test_gan_cannot_encode_and_errors_show_in_status(qtbot, panel):
+    panel.encode()
+    assert "no encoder" in panel.status.text()
+
+
+def test_without_models_the_panel_says_so(qtbot, tmp_path, doc):
+    empty = tmp_path / "none"
+    empty.mkdir()
+    widget = LatentExplorerPanel(ModelRegistry(roots=[(empty, "user")]), lambda: doc)
+    qtbot.addWidget(widget)
+    assert "No GAN or VAE" in widget.model_combo.currentText()
+    assert not widget.tabs.isEnabled() and not widget.random_button.isEnabled()
+    widget.shutdown()
