@@ -31,6 +31,14 @@ from genart_desktop.workspace.tools import Tool, ToolController
 APP_TITLE = "GenArt Desktop"
 OPENABLE = {".ora", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 DEFAULT_SIZE = (1920, 1080)
+_PAINT_HINT = "[ and ] change the size \u00b7 Space-drag or middle button pans \u00b7 wheel zooms, Shift+wheel rotates"
+_SELECT_HINT = "Shift adds \u00b7 Alt subtracts \u00b7 a click without dragging deselects"
+TOOL_HINTS = {
+    Tool.BRUSH: _PAINT_HINT, Tool.ERASER: _PAINT_HINT, Tool.SELECT_BRUSH: _SELECT_HINT,
+    Tool.PICKER: "click or drag to take a colour from the canvas", Tool.FILL: "click to fill a similar region",
+    Tool.SELECT_RECT: _SELECT_HINT + " \u00b7 Ctrl makes a square", Tool.SELECT_ELLIPSE: _SELECT_HINT
+    + " \u00b7 Ctrl makes a circle", Tool.SELECT_LASSO: _SELECT_HINT, Tool.MOVE: "drag to move the active layer",
+}
 
 
 class MainWindow(QMainWindow):
@@ -293,6 +301,8 @@ class MainWindow(QMainWindow):
         action = self.actions.get(f"tool_{name}")
         if action is not None:
             action.setChecked(True)
+        tool = Tool(name)
+        self.statusBar().showMessage(f"{tool.label}: {TOOL_HINTS[tool]}", 8000)
         self.canvas.update()
 
     def _gesture_finished(self) -> None:

@@ -53,9 +53,9 @@ def paint_scene(window) -> None:
     for layer_index, (colour, base, amp) in enumerate((((83, 112, 92), 640, 60), ((48, 78, 66), 760, 45), ((26, 44, 40), 880, 35))):
         c.set_color(colour)
         y0 = base
-        for row in range(0, 240, 60):
+        for row in range(0, 300, 50):
             pts = [(x, y0 + row + amp * math.sin(x / (260 + 40 * layer_index) + layer_index)) for x in range(-60, w + 80, 24)]
-            stroke(c, pts, lambda t: 0.6 + 0.4 * math.sin(math.pi * t))
+            stroke(c, pts, lambda t: 0.85 + 0.15 * math.sin(math.pi * t))
     doc.add_layer("Ink")
     c.set_brush(size=7, hardness=0.9, flow=1.0, spacing=0.05, pressure_size=True)
     c.set_color((20, 22, 30))

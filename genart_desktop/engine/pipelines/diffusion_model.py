@@ -1,0 +1,208 @@
+"""Our own diffusion models (card family ``diffusion``) as generators with the same ``generate`` as Stable Diffusion.
+
+The card's ``config`` says how to drive the U-Net (written by the training module's exporter):
+
+    "config": {
+      "schedule": {...ScheduleConfig.to_dict()...},
+      "conditioning": {"type": "none" | "class" | "text",
+                       "classes": ["cat", "dog", ...],            # class: label i, null label = len(classes)
+                       "vocabulary": ["sky", "sea", ...],         # text: word i has id i + 2; 0 = pad/null, 1 = unknown
+                       "max_tokens": 16},
+      "latent": {"scaling_factor": 1.0, "vae": "<vae model id>"},  # latent diffusion: decoder role, paired VAE
+      "default_steps": 50, "default_guidance": 3.0
+    }
+
+The ``unet`` graph takes ``sample`` [batch, C, H, W], ``timestep`` [batch] float32 and, when conditioned, ``cond``
+[batch, tokens] int64, and returns ``prediction``. A latent model has a ``vae_decoder`` role (``latent -> image``);
+image-to-image and inpainting in latent space use the encoder of the VAE model named by ``latent.vae``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from genart_desktop.core.errors import InputError, ModelError
+from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, DiffusionRequest, DiffusionResult, StepEvent
+from genart_desktop.engine.samplers import DEFAULT_SAMPLER
+from genart_desktop.engine.schedules import ScheduleConfig
+from genart_desktop.engine.session import ModelSession
+
+CONDITIONING_TYPES = ("none", "class", "text")
+PAD_ID, UNKNOWN_ID, FIRST_WORD_ID = 0, 1, 2
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    kind: str = "none"
+    classes: tuple[str, ...] = ()
+    vocabulary: tuple[str, ...] = ()
+    max_tokens: int = 16
+
+    @classmethod
+    def from_config(cls, data: Any) -> Conditioning:
+        if data is None:
+            return cls()
+        if not isinstance(data, dict) or data.get("type", "none") not in CONDITIONING_TYPES:
+            raise ModelError(f"config.conditioning.type must be one of {', '.join(CONDITIONING_TYPES)}.")
+        kind = data.get("type", "none")
+        classes = data.get("classes", [])
+        vocabulary = data.get("vocabulary", [])
+        max_tokens = data.get("max_tokens", 16)
+        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+            raise ModelError("config.conditioning.classes must be a list of class names.")
+        if not isinstance(vocabulary, list) or not all(isinstance(w, str) for w in vocabulary):
+            raise ModelError("config.conditioning.vocabulary must be a list of words.")
+        if not isinstance(max_tokens, int) or not 1 <= max_tokens <= 1024:
+            raise ModelError("config.conditioning.max_tokens must be a whole number between 1 and 1024.")
+        if kind == "class" and not classes:
+            raise ModelError("A class-conditioned model must list its classes in config.conditioning.classes.")
+        if kind == "text" and not vocabulary:
+            raise ModelError("A text-conditioned model must list its words in config.conditioning.vocabulary.")
+        return cls(kind, tuple(classes), tuple(vocabulary), max_tokens)
+
+    def encode(self, prompt: str) -> np.ndarray | None:
+        """The ``cond`` row for a prompt (a class name or a short text); None for unconditional models."""
+        if self.kind == "none":
+            return None
+        if self.kind == "class":
+            key = prompt.strip().lower()
+            names = [c.lower() for c in self.classes]
+            if key.isdigit() and int(key) < len(names):
+                return np.array([[int(key)]], np.int64)
+            if key not in names:
+                raise InputError(f"Unknown class {prompt!r}; this model knows {', '.join(self.classes)}.")
+            return np.array([[names.index(key)]], np.int64)
+        ids = {w.lower(): i + FIRST_WORD_ID for i, w in enumerate(self.vocabulary)}
+        words = _WORD.findall(prompt.lower())[: self.max_tokens]
+        row = np.full((1, self.max_tokens), PAD_ID, np.int64)
+        row[0, : len(words)] = [ids.get(w, UNKNOWN_ID) for w in words]
+        return row
+
+    def null(self) -> np.ndarray | None:
+        """The unconditional row used for classifier-free guidance (null class / empty text)."""
+        if self.kind == "none":
+            return None
+        if self.kind == "class":
+            return np.array([[len(self.classes)]], np.int64)
+        return np.full((1, self.max_tokens), PAD_ID, np.int64)
+
+
+class OnnxUNet:
+    """Adapter: the pipeline's denoiser call onto a card U-Net session."""
+
+    def __init__(self, session: ModelSession) -> None:
+        self.session = session
+        self.has_cond = "cond" in session.input_names
+        self.timestep_dtype = session.input("timestep").dtype
+        self.sample_dtype = session.input("sample").dtype
+
+    def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+        feeds = {"sample": sample.astype(self.sample_dtype, copy=False),
+                 "timestep": np.asarray(timesteps).astype(self.timestep_dtype)}
+        if self.has_cond:
+            if cond is None:
+                raise ModelError(f"{self.session.name} needs a condition.")
+            feeds["cond"] = cond.astype(self.session.input("cond").dtype, copy=False)
+        return self.session.run(feeds, outputs=["prediction"])["prediction"].astype(np.float32, copy=False)
+
+
+class CardCodec:
+    """Latent codec from the card's decoder and, optionally, the paired VAE's encoder (its mean)."""
+
+    def __init__(self, decoder: ModelSession, encoder: ModelSession | None, channels: int, factor: int,
+                 scaling_factor: float) -> None:
+        self.decoder, self.encoder = decoder, encoder
+        self.channels, self.factor, self.scaling_factor = channels, factor, scaling_factor
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        if self.encoder is None:
+            raise ModelError("This latent diffusion model names no VAE with an encoder (config.latent.vae), so "
+                             "it cannot start from an image.")
+        mean = self.encoder.run({"image": images.astype(np.float32)}, outputs=["mean"])["mean"]
+        return mean.astype(np.float32) * self.scaling_factor
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        return self.decoder.run({"latent": (latents / self.scaling_factor).astype(np.float32)},
+                                outputs=["image"])["image"]
+
+
+class CardDiffusionModel:
+    """A ``diffusion`` family model from the registry, ready to generate."""
+
+    def __init__(self, model_id: str, config: dict[str, Any], unet: ModelSession, resolution: tuple[int, int],
+                 decoder: ModelSession | None = None, encoder: ModelSession | None = None,
+                 fingerprint: str = "") -> None:
+        self.model_id = model_id
+        self.fingerprint = fingerprint
+        try:
+            self.schedule = ScheduleConfig.from_dict(config.get("schedule", {}))
+        except ValueError as exc:
+            raise ModelError(f"{model_id}: config.schedule: {exc}") from exc
+        self.conditioning = Conditioning.from_config(config.get("conditioning"))
+        if self.conditioning.kind != "none" and "cond" not in unet.input_names:
+            raise ModelError(f"{model_id}: the card says {self.conditioning.kind}-conditioned but the U-Net has no "
+                             "'cond' input.")
+        self.default_steps = int(config.get("default_steps", 50))
+        self.default_guidance = float(config.get("default_guidance", 3.0 if self.conditioning.kind != "none" else 1))
+        self.resolution = resolution
+        spec = unet.input("sample")
+        channels = spec.shape[1] if spec.rank == 4 and isinstance(spec.shape[1], int) else 3
+        codec = None
+        if decoder is not None:
+            latent = config.get("latent") or {}
+            scaling = float(latent.get("scaling_factor", 1.0)) if isinstance(latent, dict) else 1.0
+            lat_h = unet.input("sample").shape[2]
+            factor = resolution[1] // lat_h if isinstance(lat_h, int) and lat_h > 0 else int(
+                latent.get("factor", 1) if isinstance(latent, dict) else 1)
+            codec = CardCodec(decoder, encoder, channels, max(1, factor), scaling)
+        self.codec = codec
+        self.pipeline = DiffusionPipeline(OnnxUNet(unet), self.schedule, channels=channels, codec=codec)
+
+    @classmethod
+    def from_registry(cls, registry: Any, model_id: str) -> CardDiffusionModel:
+        entry = registry.get(model_id)
+        card = entry.card
+        if card is None or entry.family != "diffusion":
+            raise ModelError(f"Model '{model_id}' is a {entry.family} model, not a diffusion model.")
+        decoder = registry.session(model_id, "vae_decoder") if "vae_decoder" in entry.files else None
+        encoder = None
+        latent = card.config.get("latent") if isinstance(card.config, dict) else None
+        if decoder is not None and isinstance(latent, dict) and latent.get("vae"):
+            encoder = registry.session(str(latent["vae"]), "encoder")
+        fingerprint = card.files["unet"].sha256[:16] if "unet" in card.files else ""
+        return cls(model_id, card.config if isinstance(card.config, dict) else {}, registry.session(model_id, "unet"),
+                   card.resolution or (64, 64), decoder, encoder, fingerprint)
+
+    @property
+    def native_size(self) -> int:
+        return self.resolution[0]
+
+    def generate(self, prompt: str = "", negative_prompt: str = "", *, steps: int | None = None,
+                 sampler: str = DEFAULT_SAMPLER, guidance: float | None = None, seed: int = 0,
+                 width: int | None = None, height: int | None = None, batch: int = 1, eta: float = 0.0,
+                 init_image: np.ndarray | None = None, strength: float = 0.75, mask: np.ndarray | None = None,
+                 on_step: Callable[[StepEvent], None] | None = None, cancel: Any = None,
+                 preview_every: int = 0) -> DiffusionResult:
+        """Same call as Stable Diffusion's; the prompt is a class name or text for conditioned models.
+
+        The negative prompt replaces the null condition for text models and is ignored otherwise.
+        """
+        cond = self.conditioning.encode(prompt)
+        uncond = self.conditioning.null()
+        if negative_prompt and self.conditioning.kind == "text":
+            uncond = self.conditioning.encode(negative_prompt)
+        if init_image is not None:
+            height, width = int(np.shape(init_image)[-2]), int(np.shape(init_image)[-1])
+        request = DiffusionRequest(
+            width=width or self.resolution[0], height=height or self.resolution[1],
+            steps=steps or self.default_steps, sampler=sampler, eta=eta,
+            guidance=float(self.default_guidance if guidance is None else guidance) if cond is not None else 1.0,
+            seed=seed, batch=batch, cond=cond, uncond=uncond, init_image=init_image,
+            strength=float(strength) if init_image is not None else 1.0, mask=mask)
+        return self.pipeline.run(request, on_step=on_step, cancel=cancel, preview_every=preview_every)
