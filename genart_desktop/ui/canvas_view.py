@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform, QPointingDevice,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QWidget
 
 from genart_desktop.document.geometry import Rect
 from genart_desktop.ui.qimage import rgba_to_qimage
@@ -482,6 +482,13 @@ class CanvasView(QWidget):
         elif event.button() == Qt.MouseButton.LeftButton and self.controller.active:
             self._end_gesture(event.position(), 1.0, event.modifiers())
         event.accept()
+
+    def enterEvent(self, event) -> None:
+        """Take the keyboard focus (so Space-drag pans at once) unless the user is typing in a field."""
+        focused = QApplication.focusWidget()
+        if not isinstance(focused, (QLineEdit, QAbstractSpinBox)):
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().enterEvent(event)
 
     def leaveEvent(self, event) -> None:
         self._set_hover(None)

@@ -9,7 +9,7 @@ only the pixel snapshot travels to the worker.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -253,27 +253,44 @@ class LatentExplorer:
 
     # -- rendering -------------------------------------------------------------------------------------------------
     def render(self, latents: np.ndarray, context: JobContext | None = None) -> np.ndarray:
-        """(N, H, W, 3) images of ``latents`` (truncation applied), batch by batch so a cancel stops it soon."""
+        """(N, H, W, 3) images of ``latents`` with the current model and truncation (see :meth:`renderer`)."""
+        return self.renderer()(latents, context)
+
+    def renderer(self) -> Callable[[np.ndarray, JobContext | None], np.ndarray]:
+        """A render function bound to the model and truncation of *now*, safe to run on a worker thread even if
+        the user switches models meanwhile. It renders batch by batch so a cancel stops it soon."""
         space = self._space()
-        z = self.effective(space.check_latents(latents))
-        parts = []
-        for start in range(0, len(z), RENDER_BATCH):
-            if context is not None:
-                context.check_cancelled()
-            parts.append(space.decode(z[start : start + RENDER_BATCH]))
-        return np.concatenate(parts) if parts else np.zeros((0, 1, 1, 3), np.uint8)
+        psi = self.truncation if space.kind == GAN else 1.0
+
+        def render(latents: np.ndarray, context: JobContext | None = None) -> np.ndarray:
+            z = space.check_latents(latents)
+            if psi < 1.0:
+                z = crossbreed.truncate(z, psi)
+            parts = []
+            for start in range(0, len(z), RENDER_BATCH):
+                if context is not None:
+                    context.check_cancelled()
+                parts.append(space.decode(z[start : start + RENDER_BATCH]))
+            return np.concatenate(parts) if parts else np.zeros((0, 1, 1, 3), np.uint8)
+
+        return render
 
     def _render_request(self, latents: np.ndarray, label: str, key: str) -> JobRequest:
         snapshot = np.array(latents, np.float32, copy=True)
         size = self.grid_size
+        render = self.renderer()
 
         def work(context: JobContext) -> GridResult:
-            return GridResult(snapshot, self.render(snapshot, context), size)
+            return GridResult(snapshot, render(snapshot, context), size)
 
         return JobRequest(work, label, (key, self._key))
 
     def grid_request(self) -> JobRequest:
         return self._render_request(self.grid_latents(), "Rendering the neighbour grid", "latent-grid")
+
+    def current_request(self) -> JobRequest:
+        """Render just the current image (e.g. to place it on the canvas)."""
+        return self._render_request(self.current()[None], "Rendering the current image", "latent-current")
 
     # -- directions ------------------------------------------------------------------------------------------------
     def _user_store(self) -> UserDirections:
@@ -415,11 +432,12 @@ class LatentExplorer:
             animation.ffmpeg_executable()
         latents = interpolate.path_frames(self.path_keys(doc), frames, space.interpolation, loop)
         target = Path(path)
+        render = self.renderer()
 
         def work(context: JobContext):
             images = []
             for start in range(0, len(latents), RENDER_BATCH):
-                images.extend(self.render(latents[start : start + RENDER_BATCH], context))
+                images.extend(render(latents[start : start + RENDER_BATCH], context))
                 yield 0.8 * min(1.0, (start + RENDER_BATCH) / len(latents))
             if size is not None and size != images[0].shape[1]:
                 height = max(1, round(size * images[0].shape[0] / images[0].shape[1]))

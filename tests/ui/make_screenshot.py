@@ -67,8 +67,13 @@ def paint_scene(window) -> None:
     doc.set_layer_property(2, blend_mode="screen")
     c.set_brush(size=36, hardness=0.8, flow=1.0, spacing=0.1)
     c.set_color((232, 96, 64))
-    doc.select_ellipse(Rect(300, 620, 520, 300))
+    doc.select_ellipse(Rect(300, 620, 520, 300), feather=4)
     c.set_tool(Tool.BRUSH)
+    doc.add_layer("Poppies")
+    for k in range(5):  # strokes cut to the selection: only the ellipse takes paint
+        y = 660 + k * 55
+        pts = [(x, y + 18 * math.sin(x / 45.0 + k)) for x in range(240, 900, 12)]
+        stroke(c, pts, lambda t: 0.5 + 0.5 * math.sin(math.pi * t))
     window.tools_panel.select_tool(Tool.BRUSH)
     window.tools_panel.sync_from_controller()
     window.color_panel.remember((63, 92, 78))

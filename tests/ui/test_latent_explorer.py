@@ -64,8 +64,8 @@ def test_opens_first_model_renders_grid_and_finds_directions(qtbot, panel):
     assert panel.explorer.space.model_id == "tiny-gan"
     assert panel.shown_grid.images.shape == (9, 8, 8, 3)
     assert panel.grid.image_count() == 9
-    assert len(panel.sliders.sliders) == len(panel.explorer.directions) >= 4
-    assert panel.truncation.isVisible() and not panel.encode_button.isEnabled()
+    assert len(panel.directions.sliders.sliders) == len(panel.explorer.directions) >= 4
+    assert panel.truncation.isVisible() and not panel.canvas.encode_button.isEnabled()
     assert f"Seed {panel.explorer.seed}" in panel.seed_label.text()
 
 
@@ -100,7 +100,7 @@ def test_dragging_a_slider_rerenders_and_the_latest_value_wins(qtbot, panel):
     np.testing.assert_allclose(panel.shown_grid.latents[4], panel.explorer.current(), atol=1e-6)
     assert np.abs(panel.current_image().astype(int) - before.astype(int)).mean() > 1.0
     assert "(edited)" in panel.seed_label.text()
-    qtbot.mouseClick(panel.reset_sliders_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.directions.reset_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
     np.testing.assert_array_equal(panel.current_image(), before)
 
@@ -126,19 +126,19 @@ def bookmark_seeds(qtbot, panel, seeds):
     for seed in seeds:
         panel.use_seed(seed)
         settle(qtbot, panel)
-        panel.bookmark_name.setText(f"seed {seed}")
-        qtbot.mouseClick(panel.bookmark_button, Qt.MouseButton.LeftButton)
-    return [m.bookmark_id for m in panel.explorer.bookmarks(panel._document())]
+        panel.bookmarks.name.setText(f"seed {seed}")
+        qtbot.mouseClick(panel.bookmarks.add_button, Qt.MouseButton.LeftButton)
+    return [m.bookmark_id for m in panel.explorer.bookmarks(panel.document())]
 
 
 def test_bookmarks_persist_in_document_and_library(qtbot, panel, doc, tmp_path):
     ids = bookmark_seeds(qtbot, panel, [3, 4])
-    assert panel.bookmark_list.count() == 2 and len(ids) == 2
+    assert panel.bookmarks.list.count() == 2 and len(ids) == 2
     assert [m["name"] for m in doc.metadata[METADATA_KEY]] == ["seed 3", "seed 4"]
     assert len(BookmarkLibrary(tmp_path / "lib.json").all()) == 2
     panel.use_seed(9)
     settle(qtbot, panel)
-    panel.recall(ids[0])
+    panel.bookmarks.recall(ids[0])
     settle(qtbot, panel)
     assert panel.explorer.seed == 3
 
@@ -146,17 +146,17 @@ def test_bookmarks_persist_in_document_and_library(qtbot, panel, doc, tmp_path):
 def test_crossbreed_two_bookmarks_into_children_and_adopt_one(qtbot, panel):
     ids = bookmark_seeds(qtbot, panel, [1, 2])
     panel.tick_bookmarks(ids)
-    panel.breed_mode.setCurrentIndex(panel.breed_mode.findData("crossover"))
-    panel.breed_count.setValue(5)
-    panel.breed_mutation.set_value(0.0)  # pure crossover: every gene comes from a parent
-    qtbot.mouseClick(panel.breed_button, Qt.MouseButton.LeftButton)
+    panel.breeding.mode.setCurrentIndex(panel.breeding.mode.findData("crossover"))
+    panel.breeding.count.setValue(5)
+    panel.breeding.mutation.set_value(0.0)  # pure crossover: every gene comes from a parent
+    qtbot.mouseClick(panel.breeding.breed_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
-    children = panel.shown_children
-    assert children.images.shape == (5, 8, 8, 3) and panel.children_grid.image_count() == 5
-    parents = [m.latent for m in panel.explorer.bookmarks(panel._document())]
+    children = panel.breeding.shown
+    assert children.images.shape == (5, 8, 8, 3) and panel.breeding.grid.image_count() == 5
+    parents = [m.latent for m in panel.explorer.bookmarks(panel.document())]
     for kid in children.latents:
         assert np.all(np.isclose(kid, parents[0]) | np.isclose(kid, parents[1]))
-    click_cell(qtbot, panel.children_grid, 2)
+    click_cell(qtbot, panel.breeding.grid, 2)
     settle(qtbot, panel)
     np.testing.assert_array_equal(panel.explorer.centre, children.latents[2])
 
@@ -164,22 +164,22 @@ def test_crossbreed_two_bookmarks_into_children_and_adopt_one(qtbot, panel):
 def test_breeding_needs_two_bookmarks(qtbot, panel):
     ids = bookmark_seeds(qtbot, panel, [1])
     panel.tick_bookmarks(ids)
-    panel.breed()
+    panel.breeding.breed()
     assert "at least two" in panel.status.text()
-    assert panel.shown_children is None
+    assert panel.breeding.shown is None
 
 
 def test_direction_from_two_bookmarks_and_saved_slider_mix(qtbot, panel):
     ids = bookmark_seeds(qtbot, panel, [5, 6])
-    panel.pair_a.setCurrentIndex(panel.pair_a.findData(ids[0]))
-    panel.pair_b.setCurrentIndex(panel.pair_b.findData(ids[1]))
-    panel.pair_name.setText("five to six")
-    qtbot.mouseClick(panel.define_button, Qt.MouseButton.LeftButton)
+    panel.directions.pair_a.setCurrentIndex(panel.directions.pair_a.findData(ids[0]))
+    panel.directions.pair_b.setCurrentIndex(panel.directions.pair_b.findData(ids[1]))
+    panel.directions.pair_name.setText("five to six")
+    qtbot.mouseClick(panel.directions.define_button, Qt.MouseButton.LeftButton)
     names = [d.name for d in panel.explorer.directions]
-    assert names[-1] == "five to six" and len(panel.sliders.sliders) == len(names)
+    assert names[-1] == "five to six" and len(panel.directions.sliders.sliders) == len(names)
     panel.set_slider(0, 0.5)
-    panel.direction_name.setText("half pc1")
-    qtbot.mouseClick(panel.save_direction_button, Qt.MouseButton.LeftButton)
+    panel.directions.name.setText("half pc1")
+    qtbot.mouseClick(panel.directions.save_button, Qt.MouseButton.LeftButton)
     assert [d.name for d in panel.explorer.user_directions] == ["five to six", "half pc1"]
     settle(qtbot, panel)
 
@@ -188,48 +188,48 @@ def test_scrub_and_export_gif_png_sequence_and_mp4(qtbot, panel, tmp_path, monke
     ids = bookmark_seeds(qtbot, panel, [1, 2, 3])
     panel.tick_bookmarks(ids)
     panel.tabs.setCurrentIndex(3)
-    panel.scrubber.setValue(500)
+    panel.animate.scrubber.setValue(500)
     settle(qtbot, panel)
-    assert panel.scrub_image is not None and panel.scrub_view.pixmap() is not None
-    panel.frames_spin.setValue(7)
-    panel.fps_spin.setValue(10)
-    panel.export_size.setValue(32)
+    assert panel.animate.scrub_image is not None and panel.animate.preview.pixmap() is not None
+    panel.animate.frames.setValue(7)
+    panel.animate.fps.setValue(10)
+    panel.animate.width_spin.setValue(32)
     monkeypatch.setattr(dialogs, "ask_save_path", lambda *a, **k: str(tmp_path / "walk"))
-    panel.format_combo.setCurrentIndex(panel.format_combo.findData(animation.GIF))
-    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    panel.animate.format.setCurrentIndex(panel.animate.format.findData(animation.GIF))
+    qtbot.mouseClick(panel.animate.export_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
     with Image.open(tmp_path / "walk.gif") as gif:
         assert gif.n_frames == 7 and gif.size == (32, 32)
     assert "Exported" in panel.status.text()
     frames = tmp_path / "frames"
     frames.mkdir()
-    panel.export_to(frames / "walk.png", animation.PNG_SEQUENCE)
+    panel.animate.export_to(frames / "walk.png", animation.PNG_SEQUENCE)
     settle(qtbot, panel)
     written = sorted(p.name for p in frames.iterdir())
     assert written == [f"walk_{i:04d}.png" for i in range(1, 8)]
     with Image.open(frames / written[0]) as first:
         assert first.size == (32, 32)
     if animation.mp4_available():
-        panel.export_to(tmp_path / "walk.mp4", animation.MP4)
+        panel.animate.export_to(tmp_path / "walk.mp4", animation.MP4)
         settle(qtbot, panel)
         assert (tmp_path / "walk.mp4").read_bytes()[4:8] == b"ftyp"
 
 
 def test_vae_encode_selection_explore_and_place_back(qtbot, panel, doc):
     choose_model(qtbot, panel, "tiny-vae")
-    assert panel.encode_button.isEnabled() and not panel.truncation.isVisible()
+    assert panel.canvas.encode_button.isEnabled() and not panel.truncation.isVisible()
     space = panel.explorer.space
     picture = space.decode(space.sample(21)[0] * 0.7)[0]
     painting = np.dstack([picture, np.full((8, 8), 255, np.uint8)])  # an image the tiny VAE represents exactly
     doc.add_layer("painting", painting, origin=(20, 10))
     doc.select_rect(Rect(20, 10, 8, 8))
-    panel.encode_source.setCurrentIndex(panel.encode_source.findData("selection"))
-    qtbot.mouseClick(panel.encode_button, Qt.MouseButton.LeftButton)
+    panel.canvas.source.setCurrentIndex(panel.canvas.source.findData("selection"))
+    qtbot.mouseClick(panel.canvas.encode_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
     assert np.abs(panel.current_image().astype(int) - picture.astype(int)).max() <= 3
-    assert (panel.place_width.value(), panel.place_height.value()) == (8, 8)
+    assert (panel.canvas.place_width.value(), panel.canvas.place_height.value()) == (8, 8)
     layers = len(doc.layers)
-    qtbot.mouseClick(panel.place_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.canvas.place_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
     assert len(doc.layers) == layers + 1
     placed = doc.layers[doc.active_index]
@@ -242,9 +242,9 @@ def test_vae_encode_selection_explore_and_place_back(qtbot, panel, doc):
 
 
 def test_place_at_a_chosen_size_is_resampled_not_blocky(qtbot, panel, doc):
-    panel.place_width.setValue(40)
-    panel.place_height.setValue(40)
-    panel.place_current()
+    panel.canvas.place_width.setValue(40)
+    panel.canvas.place_height.setValue(40)
+    panel.canvas.place()
     settle(qtbot, panel)
     layer = doc.layers[doc.active_index]
     ys, xs = np.nonzero(layer.pixels[..., 3])
@@ -254,7 +254,7 @@ def test_place_at_a_chosen_size_is_resampled_not_blocky(qtbot, panel, doc):
 
 
 def test_gan_cannot_encode_and_errors_show_in_status(qtbot, panel):
-    panel.encode()
+    panel.canvas.encode()
     assert "no encoder" in panel.status.text()
 
 

@@ -190,3 +190,10 @@ def test_encoding_needs_a_vae_and_something_to_encode(explorer, registry, tmp_pa
     ex.open_model("tiny-vae")
     with pytest.raises(InputError, match="nothing to encode"):
         ex.encode_request(doc, "layer")
+
+
+def test_a_queued_render_keeps_its_model_when_the_user_switches(explorer):
+    request = explorer.grid_request()
+    explorer.open_model("tiny-vae")
+    result = run_inline(request)
+    assert result.latents.shape[1] == 8 and result.images.shape == (9, 8, 8, 3)

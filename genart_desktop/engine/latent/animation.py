@@ -8,6 +8,7 @@ package ships; without it the export stops with a message that says so before an
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -114,10 +115,9 @@ def ffmpeg_executable() -> str:
 def mp4_available() -> bool:
     try:
         ffmpeg_executable()
-        import imageio  # noqa: F401
-    except (SaveError, ImportError):
+    except SaveError:
         return False
-    return True
+    return importlib.util.find_spec("imageio") is not None
 
 
 def export_mp4(frames: Sequence[np.ndarray], path: str | os.PathLike[str], fps: float,

@@ -9,7 +9,6 @@ on a worker thread.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any
 

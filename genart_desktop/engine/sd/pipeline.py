@@ -34,6 +34,9 @@ DEFAULT_STEPS = 25
 class StableDiffusionOnnx:
     """A loaded Stable Diffusion export: tokenizer, text encoder, U-Net, VAE, and the schedule from its config."""
 
+    default_steps = DEFAULT_STEPS
+    default_guidance = DEFAULT_GUIDANCE
+
     def __init__(self, folder: SDFolder, settings: Mapping[str, Any] | None = None) -> None:
         self.folder = folder
         name = folder.name

@@ -34,7 +34,7 @@ class DiffusionConfig(TrainConfig):
     prediction: str = option("eps", "what the U-Net predicts: the noise (eps) or the velocity v", tuple(PREDICTIONS))
     schedule: str = option("linear", "noise schedule (shared with the app's samplers)", SCHEDULES)
     timesteps: int = option(1000, "training timesteps of the forward process")
-    channels: str = option("64,128,128", "U-Net width per resolution level, comma-separated (each halves the size)")
+    channels: str = option("32,64,128", "U-Net width per resolution level, comma-separated (each halves the size)")
     res_blocks: int = option(2, "residual blocks per level")
     attention_res: int = option(8, "self-attention (and text cross-attention) at feature maps this size or smaller")
     heads: int = option(4, "attention heads")

@@ -1,0 +1,339 @@
+"""Export a diffusion run as an app model folder (docs/model-card.md, family ``diffusion``).
+
+The folder holds:
+- ``unet.onnx``: ``sample [batch, C, height, width] float32, timestep [batch] float32 (training timestep),
+  cond [batch, tokens] int64`` -> ``prediction``; one self-contained file. A text-conditioned model has its text
+  encoder folded into this graph (``cond`` holds word ids), a class-conditioned one takes ``cond [batch, 1]``;
+  an unconditional one has no ``cond`` input.
+- ``vocab.json`` (text conditioning): the word list and tokenising rule (see text.py).
+- ``vae_decoder.onnx`` (latent diffusion): the paired VAE's decoder with 1 / latent scale folded in, so it decodes
+  the U-Net's latents as they are.
+- ``thumbnail.png``: a grid sampled from the exported graphs through the app's own pipeline and samplers.
+- ``model.json``: the card, with the schedule, prediction type, conditioning and the paired VAE in ``config``.
+
+Everything is built in a hidden folder beside OUT and renamed into place only after the parity check passes, so a
+failed export leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from genart_desktop.core.errors import InputError, ModelError
+from genart_desktop.engine.cards import ID_PATTERN, load_card
+from genart_desktop.engine.schedules import ScheduleConfig
+from genart_desktop.engine.session import ModelSession, inspect_graph
+from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint, load_module_tensors
+from genart_desktop.training.data.store import is_dataset
+from genart_desktop.training.diffusion.config import DiffusionConfig
+from genart_desktop.training.diffusion.latents import CPU_ONLY, scaled_graph
+from genart_desktop.training.diffusion.sampling import OnnxDenoiser, sample_images
+from genart_desktop.training.diffusion.text import PAD, VOCAB_FILE, Conditioning
+from genart_desktop.training.diffusion.trainer import build_unet
+from genart_desktop.training.diffusion.unet import UNet, parameter_count
+from genart_desktop.training.export.exporter import USER_DATA_LICENSE, ExportResult
+from genart_desktop.training.grid import grid_image
+from genart_desktop.training.runs import RunFolder, now_iso
+
+PARITY_TOLERANCE = 2e-3
+OPSET = 17
+THUMBNAIL_COUNT = 16
+
+
+class ExportedUNet(torch.nn.Module):
+    """The ONNX signature: ``cond`` is only an input when the model is conditioned."""
+
+    def __init__(self, unet: UNet, conditioned: bool):
+        super().__init__()
+        self.unet, self.conditioned = unet, conditioned
+
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor, cond: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        return self.unet(sample, timestep, cond if self.conditioned else None)
+
+
+def load_trained(run_dir: str | os.PathLike[str]) -> tuple[DiffusionConfig, UNet, dict[str, Any], dict[str, Any]]:
+    """The run's options, its EMA U-Net (CPU, float32, eval), what the trainer recorded, and the checkpoint meta."""
+    run = RunFolder.open(run_dir)
+    record = run.read_options()
+    if record.get("family") != DiffusionConfig.FAMILY:
+        raise InputError(f"{run.path} is a {record.get('family')} run, not a diffusion run.")
+    cfg = DiffusionConfig.from_dict(record["options"])
+    checkpoint = latest_checkpoint(run.checkpoints_dir)
+    if checkpoint is None:
+        raise InputError(f"{run.path} has no checkpoint yet; train for at least --checkpoint-every steps.")
+    tensors, meta = load_checkpoint(checkpoint)
+    described = meta.get("trainer", {}).get("model")
+    if not isinstance(described, dict):
+        raise InputError(f"{checkpoint.name} does not describe its diffusion model; it was not written by this trainer.")
+    conditioning = Conditioning.from_json(described["conditioning"])
+    model = build_unet(cfg, int(described["in_channels"]), int(described["sample_size"]), conditioning)
+    load_module_tensors("unet_ema", model, tensors)
+    return cfg, model.eval().float(), described, meta
+
+
+def export_onnx(model: UNet, path: Path, in_channels: int, size: int, cond_width: int) -> None:
+    conditioned = cond_width > 0
+    wrapper = ExportedUNet(model, conditioned).eval()
+    sample = torch.randn(2, in_channels, size, size)
+    timestep = torch.tensor([10.0, 500.0])
+    args: tuple = (sample, timestep)
+    names = ["sample", "timestep"]
+    axes: dict[str, dict[int, str]] = {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
+                                       "prediction": {0: "batch", 2: "height", 3: "width"}}
+    if conditioned:
+        args += (torch.zeros(2, cond_width, dtype=torch.int64),)
+        names.append("cond")
+        axes["cond"] = {0: "batch"}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        # The TorchScript exporter writes one self-contained file with named dynamic axes in a second or two.
+        torch.onnx.export(wrapper, args, buffer, input_names=names, output_names=["prediction"],
+                          dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+    path.write_bytes(buffer.getvalue())
+
+
+def parity(model: UNet, path: Path, in_channels: int, size: int, conditioning: Conditioning, seed: int = 0) -> float:
+    """Largest |onnxruntime - torch| over random inputs at the training size and at a larger size, with real and
+    null conditions."""
+    session = ort.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
+    generator = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    step = 2 ** (model.levels - 1)
+    for batch, side in ((3, size), (2, size + step)):
+        sample = torch.randn(batch, in_channels, side, side, generator=generator)
+        timestep = torch.randint(0, 1000, (batch,), generator=generator).float()
+        cond = None
+        feeds = {"sample": sample.numpy(), "timestep": timestep.numpy()}
+        if conditioning.width:
+            high = conditioning.vocabulary.size if conditioning.vocabulary else len(conditioning.classes) + 1
+            cond = torch.randint(0, high, (batch, conditioning.width), generator=generator)
+            cond[0] = conditioning.null(1)[0]  # type: ignore[index]
+            feeds["cond"] = cond.numpy()
+        with torch.no_grad():
+            expected = model(sample, timestep, cond).numpy()
+        got = session.run(["prediction"], feeds)[0]
+        worst = max(worst, float(np.abs(got - expected).max()))
+    return worst
+
+
+def _dim_name(axis: int, rank: int) -> str:
+    if axis == 0:
+        return "batch"
+    if rank == 4 and axis >= 2:
+        return ("height", "width")[axis - 2]
+    return f"axis{axis}"
+
+
+def _graph_io(path: Path, ranges: dict[str, list[float]]) -> dict[str, Any]:
+    """Card io read from the real graph (fixed dims stay fixed, dynamic ones get names)."""
+    inputs, outputs = inspect_graph(path)
+
+    def describe(specs) -> dict[str, Any]:
+        out = {}
+        for spec in specs:
+            shape = [d if isinstance(d, int) else _dim_name(i, spec.rank) for i, d in enumerate(spec.shape)]
+            entry: dict[str, Any] = {"shape": shape, "dtype": str(spec.dtype)}
+            if spec.name in ranges:
+                entry["range"] = ranges[spec.name]
+            out[spec.name] = entry
+        return out
+
+    return {"inputs": describe(inputs), "outputs": describe(outputs)}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")[:64] or "diffusion"
+
+
+class _ExportedCodec:
+    """LatentCodec over the exported (scale-folded) decoder: enough for generating the thumbnail."""
+
+    def __init__(self, decoder: ModelSession, channels: int, factor: int):
+        self.decoder, self.channels, self.factor = decoder, channels, factor
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        raise ModelError("The thumbnail needs no encoder.")
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        return self.decoder.run({"latent": latents.astype(np.float32)}, outputs=["image"])["image"]
+
+
+def _dataset_info(cfg: DiffusionConfig) -> dict[str, Any]:
+    folder = Path(cfg.data)
+    if not is_dataset(folder):
+        return {}
+    try:
+        meta = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _example_prompts(conditioning: Conditioning, dataset: dict[str, Any], count: int = 4) -> list[str]:
+    if conditioning.kind == "class":
+        return list(conditioning.classes[:count])
+    if conditioning.kind != "text":
+        return []
+    captions = sorted({i.get("caption") for i in dataset.get("items", []) if isinstance(i, dict) and i.get("caption")})
+    if not captions:
+        assert conditioning.vocabulary is not None
+        return list(conditioning.vocabulary.words[:count])
+    step = max(1, len(captions) // count)
+    return captions[::step][:count]
+
+
+def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
+               model_id: str | None = None, name: str | None = None, description: str | None = None,
+               license_text: str | None = None, thumbnail: bool = True) -> ExportResult:
+    """Write the model folder for the run's latest checkpoint (default ``RUN_DIR/export/ID``; an existing model
+    folder there is replaced only once the new one is complete)."""
+    run = RunFolder.open(run_dir)
+    model_id = model_id or _slug(f"diffusion-{run.path.name}")
+    if not ID_PATTERN.fullmatch(model_id):
+        raise InputError(f"--id {model_id!r} must be lower-case letters, digits, '.', '_' or '-'.")
+    out = Path(out) if out else run.path / "export" / model_id
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "model.json").is_file())):
+        raise InputError(f"{out} exists and is not a model folder; choose another output folder.")
+    cfg, model, described, meta = load_trained(run.path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    conditioning = Conditioning.from_json(described["conditioning"])
+    schedule = ScheduleConfig.from_dict(described["schedule"])
+    in_channels, size = int(described["in_channels"]), int(described["sample_size"])
+    latent = described.get("latent")
+    dataset = _dataset_info(cfg)
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        unet_path = staging / "unet.onnx"
+        export_onnx(model, unet_path, in_channels, size, conditioning.width)
+        diff = parity(model, unet_path, in_channels, size, conditioning, cfg.seed)
+        if not diff <= PARITY_TOLERANCE:
+            raise ModelError(f"The exported U-Net differs from PyTorch by up to {diff:.3g} (tolerance "
+                             f"{PARITY_TOLERANCE}); nothing was written.")
+        files = {"unet": {"path": "unet.onnx", "sha256": _sha256(unet_path)}}
+        unet_ranges: dict[str, list[float]] = {"timestep": [0, schedule.num_train_timesteps - 1]}
+        config: dict[str, Any] = {
+            "schedule": schedule.to_dict(),
+            "prediction_type": schedule.prediction_type,
+            "sample": {"space": "latent" if latent else "pixel", "channels": in_channels, "size": [size, size],
+                       "factor": cfg.resolution // size},
+            "defaults": {"steps": cfg.sample_steps, "sampler": cfg.sampler,
+                         "guidance": cfg.guidance if conditioning.kind != "none" else 1.0},
+        }
+        cond_config: dict[str, Any] = {"type": conditioning.kind}
+        if conditioning.kind == "text":
+            assert conditioning.vocabulary is not None
+            (staging / VOCAB_FILE).write_bytes(conditioning.vocabulary.to_bytes())
+            files["vocabulary"] = {"path": VOCAB_FILE, "sha256": _sha256(staging / VOCAB_FILE)}
+            vocab = conditioning.vocabulary
+            cond_config.update({"input": "cond", "vocabulary": VOCAB_FILE, "tokens": vocab.tokens,
+                                "text_encoder": "folded into unet.onnx (cond holds word ids)",
+                                "tokenizer": "lower-case words matching [a-z0-9]+; id = first_word_id + index in "
+                                             "words; unknown words -> unknown_id; cut or padded to tokens",
+                                "pad_id": PAD, "unknown_id": 1, "first_word_id": 2, "null": [PAD] * vocab.tokens,
+                                "words": len(vocab.words)})
+            unet_ranges["cond"] = [0, vocab.size - 1]
+        elif conditioning.kind == "class":
+            cond_config.update({"input": "cond", "tokens": 1, "classes": list(conditioning.classes),
+                                "null": [len(conditioning.classes)]})
+            unet_ranges["cond"] = [0, len(conditioning.classes)]
+        cond_config["examples"] = _example_prompts(conditioning, dataset)
+        config["conditioning"] = cond_config
+        io_map = {"unet": _graph_io(unet_path, unet_ranges)}
+        codec = None
+        if latent:
+            vae_card = load_card(latent["vae_folder"])
+            decoder_ref = vae_card.files["decoder"]
+            if _sha256(decoder_ref.path) != latent["vae"]["decoder_sha256"]:
+                raise InputError(f"The VAE decoder in {latent['vae_folder']} changed since training; the U-Net only "
+                                 "works with the decoder it was trained with.")
+            decoder_path = staging / "vae_decoder.onnx"
+            decoder_path.write_bytes(scaled_graph(decoder_ref.path, "latent", 1.0 / float(latent["scale"]), True))
+            files["vae_decoder"] = {"path": "vae_decoder.onnx", "sha256": _sha256(decoder_path)}
+            io_map["vae_decoder"] = _graph_io(decoder_path, {"image": [-1.0, 1.0]})
+            config["latent"] = {"vae": latent["vae"], "scale": latent["scale"], "scale_folded_into_decoder": True,
+                                "encode": "image -> paired VAE encoder mean x scale"}
+        else:
+            io_map["unet"]["inputs"]["sample"]["range"] = [-1.0, 1.0]  # x_0 range; x_t is unbounded noise
+        quality = run.read_json("quality.json")
+        vae_licence = (latent or {}).get("vae", {}).get("license") if latent else None
+        licence = license_text or dataset.get("license") or USER_DATA_LICENSE
+        if vae_licence and vae_licence not in licence:
+            licence += f" Paired VAE: {vae_licence}"
+        card: dict[str, Any] = {
+            "format": "genart-model-card/1",
+            "id": model_id,
+            "name": name or f"Diffusion {run.path.name}",
+            "family": "diffusion",
+            "description": description or (
+                f"A {parameter_count(model) / 1e6:.1f}M-parameter U-Net trained as a DDPM on "
+                f"{dataset.get('count', '?')} images at {cfg.resolution}x{cfg.resolution}"
+                + (" in a VAE's latent space" if latent else "")
+                + {"text": ", prompted with words from its captions.", "class": ", one class at a time.",
+                   "none": "."}[conditioning.kind]),
+            "files": files,
+            "io": io_map,
+            "resolution": [cfg.resolution, cfg.resolution],
+            "license": licence,
+            "provenance": {"data": {"path": cfg.data, "count": dataset.get("count"),
+                                    "provenance": dataset.get("provenance")},
+                           "command": run.read_options().get("command", cfg.command()),
+                           "steps": int(meta["step"]), "hardware": meta.get("hardware"),
+                           "precision": meta.get("precision"), "wall_time_s": round(float(meta.get("wall_time_s", 0)), 1),
+                           "created": now_iso(), "run": run.path.name},
+            "metrics": {"parity_max_abs_diff": diff, "parameters": parameter_count(model),
+                        **{k: v for k, v in quality.items() if k != "step"},
+                        **({"quality_step": quality["step"]} if "step" in quality else {}),
+                        "real_diversity": described.get("real_diversity")},
+            "config": config,
+        }
+        if thumbnail:
+            unet_session = ModelSession.load(unet_path, CPU_ONLY, name="unet")
+            if latent:
+                codec = _ExportedCodec(ModelSession.load(staging / "vae_decoder.onnx", CPU_ONLY, name="vae decoder"),
+                                       in_channels, cfg.resolution // size)
+            prompts = cond_config["examples"]
+            columns = max(1, math.ceil(math.sqrt(THUMBNAIL_COUNT)))
+            conds = null = None
+            if conditioning.kind != "none" and prompts:
+                rows = [conditioning.encode_prompt(prompts[i % len(prompts)]) for i in range(columns)]
+                conds = torch.cat(rows).repeat_interleave(columns, dim=0).numpy()  # type: ignore[arg-type]
+                null = conditioning.null(1).numpy()  # type: ignore[union-attr]
+            images = sample_images(OnnxDenoiser(unet_session), schedule, in_channels, cfg.resolution, conds, null,
+                                   THUMBNAIL_COUNT, config["defaults"]["guidance"], cfg.sample_steps, cfg.sampler,
+                                   cfg.seed, codec)
+            grid_image(torch.from_numpy(images), columns).save(staging / "thumbnail.png")
+            card["thumbnail"] = "thumbnail.png"
+            config["thumbnail"] = {"rows": prompts[:columns] if conds is not None else [], "seed": cfg.seed,
+                                   "steps": cfg.sample_steps, "sampler": cfg.sampler,
+                                   "guidance": config["defaults"]["guidance"]}
+        (staging / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
+        load_card(staging)  # the card must parse as the app parses it
+        staging.chmod(0o755)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ExportResult(out, card, {"unet": diff})

@@ -1,0 +1,200 @@
+"""Diffusion training step, checkpoint state and evaluation (sample grids through the engine's samplers)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from genart_desktop.core.errors import InputError
+from genart_desktop.training.checkpoint import (load_module_tensors, load_optimizer_tensors, module_tensors,
+                                                optimizer_tensors)
+from genart_desktop.training.data.cached import ImageDataset
+from genart_desktop.training.device import Runtime
+from genart_desktop.training.diffusion.config import DiffusionConfig
+from genart_desktop.training.diffusion.latents import PairedVAE, ScaledCodec, cached_latents, dataset_fingerprint
+from genart_desktop.training.diffusion.objective import DiffusionObjective, make_schedule
+from genart_desktop.training.diffusion.sampling import TorchDenoiser, sample_images
+from genart_desktop.training.diffusion.text import Conditioning, drop_conditions
+from genart_desktop.training.diffusion.unet import UNet, parameter_count
+from genart_desktop.training.ema import EMA
+from genart_desktop.training.grid import save_grid
+from genart_desktop.training.metrics import diversity_score, nearest_distance
+from genart_desktop.training.runs import RunFolder
+from genart_desktop.training.trainer import Trainer
+
+REAL_REFERENCE = 256
+
+
+def build_unet(cfg: DiffusionConfig, in_channels: int, sample_size: int, conditioning: Conditioning) -> UNet:
+    channels = cfg.channel_list
+    if sample_size % 2 ** (len(channels) - 1):
+        raise InputError(f"A {sample_size}x{sample_size} sample cannot be halved {len(channels) - 1} times; use "
+                         "fewer --channels levels.")
+    encoder, context_dim = conditioning.build_encoder(4 * channels[0], cfg.text_dim, cfg.text_layers, cfg.heads)
+    return UNet(in_channels, channels, cfg.res_blocks, sample_size, cfg.attention_res, cfg.heads, cfg.dropout,
+                encoder, context_dim)
+
+
+def grid_conditions(conditioning: Conditioning, dataset: ImageDataset, count: int, seed: int
+                    ) -> tuple[np.ndarray | None, list[str]]:
+    """One condition per grid row (each repeated along its row) and the row labels, chosen once per seed."""
+    columns = max(1, math.ceil(math.sqrt(count)))
+    rows = math.ceil(count / columns)
+    if conditioning.kind == "none":
+        return None, []
+    if conditioning.kind == "class":
+        labels = [conditioning.classes[i % len(conditioning.classes)] for i in range(rows)]
+    else:
+        captions = sorted({c for c in dataset.captions if c})
+        order = torch.randperm(len(captions), generator=torch.Generator().manual_seed(seed + 5)).tolist()
+        labels = [captions[order[i % len(captions)]] for i in range(rows)]
+    conds = torch.cat([conditioning.encode_prompt(label) for label in labels])  # type: ignore[misc]
+    repeated = conds.repeat_interleave(columns, dim=0)[:count]
+    return repeated.numpy(), labels
+
+
+class DiffusionTrainer(Trainer):
+    family = "diffusion"
+    plots = {
+        "loss.png": ("Diffusion loss", ["loss"]),
+        "diversity.png": ("Sample diversity vs real data", ["diversity"]),
+    }
+
+    def __init__(self, cfg: DiffusionConfig, runtime: Runtime, run: RunFolder | None, dataset: ImageDataset):
+        super().__init__(cfg, runtime, run, dataset)
+        self.cfg: DiffusionConfig = cfg
+        device = runtime.device
+        items = dataset.meta.get("items") or [{} for _ in range(len(dataset))]
+        self.conditioning = Conditioning.from_dataset(cfg.condition, dataset.meta, dataset.captions, cfg.tokens)
+        self.conds = self.conditioning.encode_items(items)
+        if self.conds is not None and self.conds.shape[0] != len(dataset):
+            raise InputError("The dataset's items and images differ in number; rebuild the dataset.")
+        self.null = self.conditioning.null(1)
+
+        self.vae: PairedVAE | None = None
+        self.scale = 1.0
+        if cfg.latent_vae:
+            self.vae = PairedVAE.load(cfg.latent_vae, cfg.resolution, run.path if run is not None else None)
+            images = dataset.batch(torch.arange(len(dataset)))
+            key = dataset_fingerprint(dataset.images)
+            if run is not None:
+                self.mean, self.logvar, self.scale = cached_latents(run.path, self.vae, images, cfg.flip, key)
+                run.log(f"latent diffusion in {self.vae.card.id}'s {list(self.vae.latent_shape)} latent space; "
+                        f"latent scale {self.scale:.5f}")
+            else:  # a non-main process under torchrun: encode in memory
+                from genart_desktop.training.diffusion.latents import encode_dataset, latent_scale
+                views = [images] + ([images.flip(-1)] if cfg.flip else [])
+                pairs = [encode_dataset(self.vae, view) for view in views]
+                self.mean = torch.stack([m for m, _ in pairs])
+                self.logvar = torch.stack([v for _, v in pairs])
+                self.scale = latent_scale(self.mean[0], self.logvar[0])
+            self.in_channels, self.sample_size = self.vae.channels, self.vae.latent_shape[1]
+        else:
+            self.in_channels, self.sample_size = 3, cfg.resolution
+
+        self.schedule = make_schedule(cfg.schedule, cfg.timesteps, cfg.prediction_type, clip_sample=self.vae is None)
+        self.objective = DiffusionObjective(self.schedule, cfg.min_snr, device)
+        self.model = build_unet(cfg, self.in_channels, self.sample_size, self.conditioning).to(device)
+        self.ema = EMA(self.model, cfg.ema_decay)
+        self.train_model = runtime.wrap(self.model)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.scaler = runtime.grad_scaler()
+        self.real_reference: torch.Tensor | None = None
+        self.real_diversity = 0.0
+        if runtime.is_main and run is not None:
+            order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(cfg.seed + 11))
+            self.real_reference = dataset.batch(order[:REAL_REFERENCE])
+            self.real_diversity = diversity_score(self.real_reference) if len(self.real_reference) > 1 else 0.0
+            run.log(f"U-Net: {parameter_count(self.model) / 1e6:.2f}M parameters, {self.in_channels}x"
+                    f"{self.sample_size}x{self.sample_size} samples, condition {cfg.condition}")
+
+    # -- training ----------------------------------------------------------------------------------------------------
+    def clean_batch(self, indices: torch.Tensor) -> torch.Tensor:
+        """x0 for these dataset rows: images in [-1, 1], or scaled latents drawn from the VAE posterior."""
+        if self.vae is None:
+            x = self.dataset.batch(indices)
+            if self.cfg.flip:
+                flips = torch.rand(x.shape[0]) < 0.5
+                x[flips] = x[flips].flip(-1)
+            return x.to(self.runtime.device)
+        views = torch.randint(0, self.mean.shape[0], (indices.shape[0],))
+        mean, logvar = self.mean[views, indices], self.logvar[views, indices]
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        return (z * self.scale).to(self.runtime.device)
+
+    def train_step(self, step: int) -> dict[str, float]:
+        cfg, runtime = self.cfg, self.runtime
+        indices = self.sampler.indices(step)
+        x0 = self.clean_batch(indices)
+        cond = None
+        if self.conds is not None:
+            cond = drop_conditions(self.conds[indices], self.null, cfg.cond_drop).to(runtime.device)
+        t = self.objective.sample_timesteps(x0.shape[0], runtime.device)
+        noise = torch.randn_like(x0)
+        xt = self.objective.add_noise(x0, noise, t)
+        for group in self.opt.param_groups:
+            group["lr"] = cfg.lr * min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
+        with runtime.autocast():
+            prediction = self.train_model(xt, t.float(), cond)
+        loss = self.objective.loss(prediction, self.objective.target(x0, noise, t), t)
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if cfg.grad_clip:
+            self.scaler.unscale_(self.opt)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        self.ema.update(self.model, step)
+        return {"loss": float(loss.detach())}
+
+    # -- checkpoint -------------------------------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """What export needs besides the weights: conditioning, schedule, sample space and the paired VAE."""
+        return {"conditioning": self.conditioning.to_json(), "schedule": self.schedule.to_dict(),
+                "in_channels": self.in_channels, "sample_size": self.sample_size,
+                "latent": None if self.vae is None else {"scale": self.scale, "vae": self.vae.describe(),
+                                                         "vae_folder": str(self.vae.folder.resolve())},
+                "real_diversity": self.real_diversity}
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        tensors = {**module_tensors("unet", self.model), **module_tensors("unet_ema", self.ema.module)}
+        opt_t, opt_info = optimizer_tensors("optim.unet", self.opt)
+        tensors.update(opt_t)
+        return tensors, {"optim.unet": opt_info, "scaler": self.scaler.state_dict(), "model": self.describe()}
+
+    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict[str, Any]) -> None:
+        load_module_tensors("unet", self.model, tensors)
+        load_module_tensors("unet_ema", self.ema.module, tensors)
+        load_optimizer_tensors("optim.unet", self.opt, tensors, extra["optim.unet"])
+        if extra.get("scaler"):
+            self.scaler.load_state_dict(extra["scaler"])
+
+    # -- evaluation ---------------------------------------------------------------------------------------------------
+    def codec(self) -> ScaledCodec | None:
+        return None if self.vae is None else ScaledCodec(self.vae, self.scale)
+
+    def sample(self, count: int, seed: int) -> tuple[torch.Tensor, list[str]]:
+        conds, labels = grid_conditions(self.conditioning, self.dataset, count, seed)
+        null = None if self.null is None else self.null.numpy()
+        images = sample_images(TorchDenoiser(self.ema.module, self.runtime.device), self.schedule, self.in_channels,
+                               self.cfg.resolution, conds, null, count, self.cfg.guidance, self.cfg.sample_steps,
+                               self.cfg.sampler, seed, self.codec())
+        return torch.from_numpy(images), labels
+
+    def evaluate(self, step: int) -> dict[str, float]:
+        assert self.run is not None and self.real_reference is not None
+        images, labels = self.sample(self.cfg.sample_count, self.cfg.seed)
+        columns = max(1, math.ceil(math.sqrt(self.cfg.sample_count)))
+        save_grid(self.run.samples_dir / f"step-{step:07d}.png", images, columns)
+        if labels and not (self.run.samples_dir / "rows.txt").exists():
+            (self.run.samples_dir / "rows.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
+        score = diversity_score(images)
+        return {"diversity": score,
+                "diversity_ratio": score / self.real_diversity if self.real_diversity > 0 else 0.0,
+                "nearest_train_distance": nearest_distance(images, self.real_reference)}
+
+    def plot_references(self) -> dict[str, dict[str, float]]:
+        return {"diversity.png": {"real data": self.real_diversity}} if self.real_diversity else {}

@@ -1,0 +1,1 @@
+"""Convolutional variational autoencoders with a vector or spatial latent."""

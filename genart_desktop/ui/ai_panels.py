@@ -1,0 +1,57 @@
+"""Adds the AI docks to the main window. Each panel has one installer; :data:`INSTALLERS` lists them in order.
+
+Every installer takes the window and docks its panel with ``window.add_panel``; all of them share the window's
+registry, job runner and bridge through :func:`services_for`, so every job shows in the Jobs panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
+
+from genart_desktop.ui.jobs_panel import JobsPanel
+from genart_desktop.ui.services import services_for
+from genart_desktop.ui.style_palette import StylePalettePanel
+
+JOBS_HEIGHT = 150
+
+
+def install_jobs_panel(window) -> QDockWidget:
+    """The Jobs dock along the bottom: every queued, running and finished job, cancel one or all."""
+    services = services_for(window)
+    panel = JobsPanel(services.runner, services.bridge)
+    window.jobs_panel = panel
+    dock = window.add_panel(panel, "Jobs", Qt.DockWidgetArea.BottomDockWidgetArea)
+    window.resizeDocks([dock], [JOBS_HEIGHT], Qt.Orientation.Vertical)
+    return dock
+
+
+def install_style_palette(window) -> QDockWidget:
+    """The Style dock, tabbed with Tools on the left (full height for the grid and preview; the Layers dock stays
+    in view, where each result lands as a new layer)."""
+    services = services_for(window)
+    panel = StylePalettePanel(services.registry, services.runner, services.bridge, lambda: window.document)
+    window.document_replaced.connect(panel.watch_document)
+    panel.status_changed.connect(lambda message: window.statusBar().showMessage(message, 6000))
+    window.style_palette = panel
+    dock = window.add_panel(panel, "Style", Qt.DockWidgetArea.LeftDockWidgetArea, tabify_with="Tools")
+    if "Tools" in window.docks:
+        window.docks["Tools"].raise_()  # painting first; the Style tab is one click away
+    return dock
+
+
+INSTALLERS: list[Callable[[object], QDockWidget]] = [
+    install_style_palette,
+    install_jobs_panel,
+]
+
+
+def install_ai_panels(window) -> dict[str, QDockWidget]:
+    """Run every installer; returns the new docks by title."""
+    docks = {}
+    for installer in INSTALLERS:
+        dock = installer(window)
+        docks[dock.windowTitle()] = dock
+    return docks

@@ -1,0 +1,116 @@
+"""An interpolation path through the ticked bookmarks: a scrubber with a preview, and GIF/MP4/PNG export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
+
+from genart_desktop.engine.jobs import JobRequest
+from genart_desktop.engine.latent import animation
+from genart_desktop.ui import dialogs
+from genart_desktop.ui.latent_grid import rgb_to_qimage
+from genart_desktop.ui.latent_host import ExplorerHost, button
+from genart_desktop.workspace.latent import GridResult
+
+FORMAT_LABELS = [("GIF", animation.GIF), ("MP4 video", animation.MP4), ("PNG sequence", animation.PNG_SEQUENCE)]
+SUFFIXES = {animation.GIF: ".gif", animation.MP4: ".mp4", animation.PNG_SEQUENCE: ".png"}
+SCRUB_STEPS = 1000
+
+
+class AnimateTab(QWidget):
+    def __init__(self, host: ExplorerHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.scrub_image: np.ndarray | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("A path through the ticked bookmarks, in list order."))
+        self.preview = QLabel()
+        self.preview.setFixedSize(160, 160)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background: #242427; border: 1px solid #1d1d20;")
+        layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.scrubber = QSlider(Qt.Orientation.Horizontal)
+        self.scrubber.setRange(0, SCRUB_STEPS)
+        self.scrubber.setToolTip("Scrub along the path")
+        self.scrubber.valueChanged.connect(self._scrubbed)
+        layout.addWidget(self.scrubber)
+        form = QFormLayout()
+        self.frames = QSpinBox()
+        self.frames.setRange(2, 2000)
+        self.frames.setValue(48)
+        self.fps = QSpinBox()
+        self.fps.setRange(1, animation.MAX_FPS)
+        self.fps.setValue(24)
+        self.width_spin = QSpinBox()
+        self.width_spin.setRange(16, 4096)
+        self.width_spin.setValue(256)
+        self.width_spin.setSuffix(" px")
+        self.width_spin.setToolTip("Frames are resampled smoothly to this width")
+        self.loop = QCheckBox("Loop back to the start")
+        self.format = QComboBox()
+        for label, fmt in FORMAT_LABELS:
+            self.format.addItem(label, fmt)
+        if not animation.mp4_available():
+            item = self.format.model().item(self.format.findData(animation.MP4))
+            item.setEnabled(False)
+            item.setToolTip("MP4 needs ffmpeg (the imageio-ffmpeg package), which is not installed")
+        form.addRow("Frames", self.frames)
+        form.addRow("Frames/s", self.fps)
+        form.addRow("Width", self.width_spin)
+        form.addRow("Format", self.format)
+        form.addRow(self.loop)
+        layout.addLayout(form)
+        self.export_button = button("Export\u2026", "Render the path and save it as an animation", self.ask_export)
+        layout.addWidget(self.export_button)
+
+    def _scrubbed(self, value: int) -> None:
+        host = self.host
+        doc = host.document()
+        ticked = host.ticked_bookmarks()
+        if host.explorer.path_ids != ticked and not host.attempt(lambda: host.explorer.set_path(ticked, doc)):
+            return
+        request = host.call(lambda: host.explorer.scrub_request(value / SCRUB_STEPS, doc))
+        if request is not None:
+            host.submit(request, self._show_scrub, "scrub")
+
+    def _show_scrub(self, result: GridResult) -> None:
+        self.scrub_image = result.images[0]
+        pixmap = QPixmap.fromImage(rgb_to_qimage(result.images[0]))
+        self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation))
+
+    def ask_export(self) -> None:
+        """Ask where to save (a PNG sequence is named by its first file: walk.png -> walk_0001.png ...)."""
+        fmt = self.format.currentData()
+        suffix = SUFFIXES[fmt]
+        path = dialogs.ask_save_path(self, "Export animation", f"{self.format.currentText()} (*{suffix})",
+                                     f"latent-walk{suffix}")
+        if path:
+            if not path.lower().endswith(suffix):
+                path += suffix
+            self.export_to(path)
+
+    def export_to(self, path: str | Path, fmt: str | None = None) -> int | None:
+        """Start exporting the ticked path to ``path`` (format from the combo unless given); returns the job id."""
+        host = self.host
+        doc = host.document()
+        fmt = fmt or self.format.currentData()
+
+        def make() -> JobRequest:
+            host.explorer.set_path(host.ticked_bookmarks(), doc)
+            return host.explorer.export_request(path, fmt, self.frames.value(), self.fps.value(),
+                                                self.width_spin.value(), self.loop.isChecked(), doc)
+
+        request = host.call(make)
+        if request is None:
+            return None
+        host.set_status(f"Exporting {Path(path).name}\u2026")
+        return host.submit(request, self._exported, "export")
+
+    def _exported(self, paths: list[Path]) -> None:
+        where = paths[0] if len(paths) == 1 else f"{len(paths)} frames in {paths[0].parent}"
+        self.host.set_status(f"Exported {where}.")

@@ -1,0 +1,90 @@
+"""Bookmarks of the current model: add, tick (for breeding and paths), go to, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from genart_desktop.engine.latent.bookmarks import Bookmark
+from genart_desktop.ui.latent_host import ExplorerHost, button
+
+
+class BookmarksTab(QWidget):
+    def __init__(self, host: ExplorerHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("Bookmark name")
+        self.add_button = button("Bookmark", "Remember the current image (saved with the document and in your "
+                                 "library)", self.add)
+        row.addWidget(self.name, 1)
+        row.addWidget(self.add_button)
+        layout.addLayout(row)
+        self.list = QListWidget()
+        self.list.setToolTip("Tick bookmarks to crossbreed them or to animate a path through them (in list "
+                             "order); double-click to go there")
+        self.list.itemDoubleClicked.connect(lambda item: self.recall(item.data(Qt.ItemDataRole.UserRole)))
+        self.list.setMinimumHeight(120)
+        layout.addWidget(self.list)
+        buttons = QHBoxLayout()
+        buttons.addWidget(button("Go to", "Make the selected bookmark the centre", self._recall_selected))
+        buttons.addWidget(button("Delete", "Delete the selected bookmark", self._delete_selected))
+        layout.addLayout(buttons)
+
+    def show_bookmarks(self, marks: Sequence[Bookmark]) -> None:
+        ticked = set(self.ticked())
+        self.list.clear()
+        for mark in marks:
+            item = QListWidgetItem(mark.name + (f"  (seed {mark.seed})" if mark.seed is not None else ""))
+            item.setData(Qt.ItemDataRole.UserRole, mark.bookmark_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if mark.bookmark_id in ticked else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+
+    def ticked(self) -> list[str]:
+        """Ids of the ticked bookmarks, in list order."""
+        ids = []
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.checkState() == Qt.CheckState.Checked:
+                ids.append(item.data(Qt.ItemDataRole.UserRole))
+        return ids
+
+    def tick(self, bookmark_ids: Sequence[str]) -> None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            wanted = item.data(Qt.ItemDataRole.UserRole) in bookmark_ids
+            item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
+
+    def add(self, name: str | None = None) -> Any:
+        text = self.name.text() if name is None else name
+        mark = self.host.call(lambda: self.host.explorer.bookmark(text, self.host.document()))
+        if mark is not None:
+            self.name.clear()
+            self.host.refresh_bookmarks()
+            self.host.set_status(f"Bookmarked \u201c{mark.name}\u201d.")
+        return mark
+
+    def recall(self, bookmark_id: str) -> None:
+        if self.host.attempt(lambda: self.host.explorer.recall(bookmark_id, self.host.document())):
+            self.host.after_move()
+
+    def _selected_id(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _recall_selected(self) -> None:
+        bookmark_id = self._selected_id()
+        if bookmark_id is not None:
+            self.recall(bookmark_id)
+
+    def _delete_selected(self) -> None:
+        bookmark_id = self._selected_id()
+        if bookmark_id is not None:
+            self.host.attempt(lambda: self.host.explorer.delete_bookmark(bookmark_id, self.host.document()))
+            self.host.refresh_bookmarks()

@@ -1,0 +1,112 @@
+"""`genart generate`: PNGs with recipes, seeds, image-to-image and inpainting, and bad input that writes nothing."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genart_desktop import cli
+from genart_desktop.engine.pipelines.recipe import read_png_recipe
+from tests.tiny_onnx import tiny_unet, write_model_folder
+
+
+@pytest.fixture
+def card_model(tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    models.mkdir()
+    schedule = {"beta_schedule": "cosine", "timestep_spacing": "trailing", "prediction_type": "epsilon"}
+    write_model_folder(models, "tiny-diffusion", "diffusion", {"unet": tiny_unet(3)}, resolution=[8, 8],
+                       config={"schedule": schedule, "conditioning": {"type": "none"}, "default_steps": 4})
+    monkeypatch.setenv("GENART_MODELS_DIR", str(models))
+    monkeypatch.setenv("GENART_PROVIDER", "cpu")
+    return "tiny-diffusion"
+
+
+def pngs(folder):
+    return sorted(folder.glob("*.png"))
+
+
+def test_registry_model_writes_pngs_with_recipes(tmp_path, card_model):
+    out = tmp_path / "out"
+    assert cli.run(["generate", "--model", card_model, "--seed", "7", "--sampler", "ddim", "-n", "2", str(out)]) == 0
+    files = pngs(out)
+    assert [f.name for f in files] == ["tiny-diffusion-7.png", "tiny-diffusion-8.png"]
+    recipe = read_png_recipe(files[0])
+    assert recipe.model_id == "tiny-diffusion" and recipe.seed == 7 and recipe.steps == 4
+    assert recipe.sampler == "ddim" and recipe.mode == "txt2img" and len(recipe.model_hash) == 16
+    with Image.open(files[0]) as image:
+        assert image.size == (8, 8)
+    again = tmp_path / "again"
+    assert cli.run(["generate", "--model", card_model, "--seed", "7", "--sampler", "ddim", str(again)]) == 0
+    assert np.array_equal(np.asarray(Image.open(pngs(again)[0])), np.asarray(Image.open(files[0])))
+    # A second run into the same folder never overwrites.
+    assert cli.run(["generate", "--model", card_model, "--seed", "7", str(out)]) == 0
+    assert len(pngs(out)) == 3
+
+
+def test_init_and_mask_keep_unmasked_pixels(tmp_path, card_model):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "init.png")
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2:6, 2:6] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    out = tmp_path / "out"
+    args = ["generate", "--model", card_model, "--init", str(tmp_path / "init.png"), "--mask",
+            str(tmp_path / "mask.png"), "--strength", "1", "--seed", "3", str(out)]
+    assert cli.run(args) == 0
+    result = np.asarray(Image.open(pngs(out)[0]).convert("RGB"))
+    assert np.array_equal(result[mask == 0], pixels[mask == 0])
+    assert not np.array_equal(result[mask > 0], pixels[mask > 0])
+    assert read_png_recipe(pngs(out)[0]).mode == "inpaint"
+    zero = tmp_path / "zero"
+    assert cli.run(["generate", "--model", card_model, "--init", str(tmp_path / "init.png"), "--strength", "0",
+                    str(zero)]) == 0
+    assert np.array_equal(np.asarray(Image.open(pngs(zero)[0]).convert("RGB")), pixels)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--model", "no-such-model"], "no-such-model"),
+        (["--model", "tiny-diffusion", "--size", "huge"], "--size"),
+        (["--model", "tiny-diffusion", "--mask", "m.png"], "--mask needs --init"),
+        (["--model", "tiny-diffusion", "--init", "broken.png"], "broken.png"),
+        (["--model", "tiny-diffusion", "-n", "0"], "-n"),
+        (["--model", "tiny-diffusion", "--strength", "2", "--init", "broken.png"], "strength"),
+    ],
+)
+def test_bad_input_writes_nothing(tmp_path, card_model, capsys, monkeypatch, extra, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    out = tmp_path / "out"
+    assert cli.run(["generate", *extra, str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_stable_diffusion_folder_by_path(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    pytest.importorskip("transformers")
+    from tests.engine.tiny_sd import export_tiny_sd
+
+    monkeypatch.setenv("GENART_PROVIDER", "cpu")
+    folder = tmp_path / "tiny-sd"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_tiny_sd(folder)
+    out = tmp_path / "out"
+    args = ["generate", "--model", str(folder), "--prompt", "a red fox", "--negative", "blurry", "--steps", "3",
+            "--guidance", "5", "--seed", "11", "-n", "2", str(out)]
+    assert cli.run(args) == 0
+    files = pngs(out)
+    assert len(files) == 2
+    recipe = read_png_recipe(files[1])
+    assert recipe.model_id == "tiny-sd" and recipe.seed == 12 and recipe.prompt == "a red fox"
+    assert recipe.negative_prompt == "blurry" and recipe.guidance == 5.0 and recipe.width == 16
+    assert len(recipe.model_hash) == 16
