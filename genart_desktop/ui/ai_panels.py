@@ -15,7 +15,7 @@ from genart_desktop.ui.jobs_panel import JobsPanel
 from genart_desktop.ui.services import services_for
 from genart_desktop.ui.style_palette import StylePalettePanel
 
-JOBS_HEIGHT = 150
+JOBS_HEIGHT = 170
 
 
 def install_jobs_panel(window) -> QDockWidget:

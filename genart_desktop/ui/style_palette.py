@@ -62,6 +62,7 @@ class StylePalettePanel(QWidget):
         self._shown_preview = 0  # job id of the preview on screen: an older one finishing late is not shown
         self._thumb_jobs: dict[int, str] = {}
         self.last_preview: StylePreviewImage | None = None
+        self._stale = False
         self._settings_timer = _single_shot(self, SETTINGS_DELAY_MS, self.request_preview)
         self._document_timer = _single_shot(self, DOCUMENT_DELAY_MS, self._document_settled)
         self._build()
@@ -212,7 +213,17 @@ class StylePalettePanel(QWidget):
 
     def _document_settled(self) -> None:
         document = self._document()
-        if document is not None and not document.is_painting and self.isVisible():
+        if document is None or document.is_painting:
+            return
+        if self.isVisible():
+            self.request_preview()
+        else:
+            self._stale = True  # hidden behind another tab: refresh when it is shown again
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
             self.request_preview()
 
     # ================================================================== settings
@@ -342,7 +353,7 @@ class StylePalettePanel(QWidget):
         self.preview_view.set_dimmed(not final)
         self.preview_view.set_message("")
         region = preview.region
-        where = "selection" if self._watched is not None and not self._watched.selection.is_empty else "canvas"
+        where = "selection" if self._watched is not None and region != self._watched.rect else "canvas"
         note = "" if preview.exact else " \u00b7 strokes look larger than in the full render"
         self.preview_caption.setText(f"{preview.recipe.model_name} on the {where} ({region.width}\u00d7"
                                      f"{region.height}){note}")

@@ -30,7 +30,7 @@ def test_metrics_truncate_and_plot(tmp_path):
     run.plot({"loss.png": ("losses", ["g_loss", "d_loss"])})
     image = Image.open(run.path / "loss.png")
     assert image.size == (800, 450)
-    assert len(set(image.convert("RGB").getdata())) > 3  # curves were drawn, not a blank canvas
+    assert len(image.convert("RGB").getcolors(1 << 20)) > 3  # curves were drawn, not a blank canvas
 
 
 def test_plot_handles_empty_and_flat_series(tmp_path):
@@ -69,8 +69,9 @@ def test_optimizer_and_rng_state_round_trip_without_pickle(tmp_path):
     fresh = torch.optim.Adam(model.parameters(), lr=0.5)
     load_optimizer_tensors("optim.m", fresh, loaded, meta["optim.m"])
     assert fresh.param_groups[0]["lr"] == 0.01 and tuple(fresh.param_groups[0]["betas"]) == (0.5, 0.9)
-    for a, b in zip(opt.state.values(), fresh.state.values()):
-        assert all(torch.equal(a[k], b[k]) for k in ("exp_avg", "exp_avg_sq", "step"))
+    for param in model.parameters():
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(opt.state[param][key], fresh.state[param][key]), key
     restore_rng(loaded)
     assert torch.equal(torch.rand(3), expected)
 
