@@ -266,6 +266,11 @@ class JobRunner:
         for job in pending:
             job._finish(Cancelled(job.job_id, f"{job.label} was cancelled before it started."))
 
+    def jobs(self) -> list[JobHandle]:
+        """Running then waiting jobs (a snapshot, for the jobs panel)."""
+        with self._cond:
+            return list(self._running.values()) + list(self._pending)
+
     def pending_count(self) -> int:
         with self._cond:
             return len(self._pending)

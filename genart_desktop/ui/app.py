@@ -44,7 +44,11 @@ def create_main_window(registry=None):
             registry = ModelRegistry()
         except Exception:  # noqa: BLE001 - the painting app must start even when the engine cannot
             registry = None
-    return MainWindow(registry=registry)
+    window = MainWindow(registry=registry)
+    from genart_desktop.ui.ai_panels import install_ai_panels
+
+    install_ai_panels(window)
+    return window
 
 
 def run_app(args: list[str]) -> int:

@@ -43,12 +43,8 @@ STARTED_SUFFIX = ": started"
 
 
 def queued_and_running(runner: JobRunner) -> list[JobHandle]:
-    """The runner's running and waiting jobs, in that order (``JobRunner.jobs()`` when the engine offers it)."""
-    jobs = getattr(runner, "jobs", None)
-    if callable(jobs):
-        return list(jobs())
-    with runner._cond:  # the engine has no public queue listing yet; read it under the runner's own lock
-        return list(runner._running.values()) + list(runner._pending)
+    """The runner's running and waiting jobs, in that order."""
+    return runner.jobs()
 
 
 def preview_rgba(image: Any) -> np.ndarray | None:

@@ -247,11 +247,12 @@ def _resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(image, np.uint8)
 
 
-def working_size(info: ModelInfo, region: tuple[int, int], area: int) -> tuple[int, int]:
-    """The size to diffuse a canvas region at: the region's shape with about ``area`` pixels, snapped for the
-    model (the U-Net's resolution, not the canvas's, sets what is sensible)."""
+def working_size(info: ModelInfo, region: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """The size to diffuse a canvas region at: the region's shape with its longer side at ``long_side``, snapped
+    for the model (the U-Net's resolution, not the canvas's, sets what is sensible). A recipe's own size maps to
+    itself for the same region, so restoring it repeats the image."""
     rw, rh = region
-    scale = math.sqrt(area / float(rw * rh))
+    scale = long_side / float(max(rw, rh))
     return info.snap_size(rw * scale, rh * scale)
 
 
@@ -442,7 +443,7 @@ class DiffusionController:
                           region.height + 2 * pad_y).intersect(doc.rect)
         region_pixels = flatten_alpha(np.array(doc.composite(region), copy=True))
         selection = np.array(doc.selection.mask[region.slices()], np.uint8) if selected else None
-        size = working_size(info, (region.width, region.height), settings.width * settings.height)
+        size = working_size(info, (region.width, region.height), max(settings.width, settings.height))
         init = resize(region_pixels, *size)
         mask = None
         if action == INPAINT:

@@ -80,7 +80,7 @@ def read_recipe(path: str | os.PathLike[str] | bytes) -> Recipe:
     try:
         recipe = read_png_recipe(path)
     except InputError as exc:
-        raise InputError(f"{name}: {exc}") from exc
+        raise exc if name in str(exc) else InputError(f"{name}: {exc}") from exc
     if recipe is None:
         raise InputError(f"{name} carries no GenArt recipe (only PNGs exported by GenArt Desktop or "
                          "`genart generate` have one).")

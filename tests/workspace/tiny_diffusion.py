@@ -31,7 +31,13 @@ def colour_pixels(colour: np.ndarray) -> np.ndarray:
     return np.clip(np.round((np.asarray(colour) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def ideal_unet(conditioned: bool, schedule: ScheduleConfig = SCHEDULE) -> onnx.ModelProto:
+# Text model: one token; ids 0 (pad = the null prompt) and 1 (unknown word) are grey, then one colour per word.
+WORDS = ["red", "green", "blue"]
+WORD_COLOURS = np.concatenate([CLASS_COLOURS[3:], CLASS_COLOURS[3:], CLASS_COLOURS[:3]])
+
+
+def ideal_unet(conditioned: bool, schedule: ScheduleConfig = SCHEDULE,
+               colours: np.ndarray = CLASS_COLOURS) -> onnx.ModelProto:
     abar = alphas_cumprod(schedule).astype(np.float32)
     nodes = [
         helper.make_node("Cast", ["timestep"], ["t_int"], to=TensorProto.INT64),
@@ -50,7 +56,7 @@ def ideal_unet(conditioned: bool, schedule: ScheduleConfig = SCHEDULE) -> onnx.M
     if conditioned:
         inputs.append(helper.make_tensor_value_info("cond", TensorProto.INT64, ["batch", 1]))
         nodes.append(helper.make_node("Gather", ["colours", "cond"], ["picked"], axis=0))  # [batch, 1, 3]
-        initializers.append(numpy_helper.from_array(CLASS_COLOURS, "colours"))
+        initializers.append(numpy_helper.from_array(np.asarray(colours, np.float32), "colours"))
     else:
         nodes.append(helper.make_node("Identity", ["colour"], ["picked"]))
         initializers.append(numpy_helper.from_array(UNCONDITIONAL_COLOUR[None], "colour"))
@@ -67,11 +73,20 @@ def ideal_unet(conditioned: bool, schedule: ScheduleConfig = SCHEDULE) -> onnx.M
     return _finish(graph)
 
 
-def diffusion_folder(root: str | Path, model_id: str = "tiny-diffusion", conditioned: bool = False,
+def diffusion_folder(root: str | Path, model_id: str = "tiny-diffusion", conditioned: bool | str = False,
                      resolution: int = 16) -> Path:
-    """A registry folder with the U-Net and a valid card whose config holds the schedule and conditioning."""
-    conditioning = {"type": "class", "classes": CLASSES} if conditioned else {"type": "none"}
+    """A registry folder with the U-Net and a valid card whose config holds the schedule and conditioning;
+    ``conditioned`` is False, True (classes) or "text" (a one-word vocabulary)."""
+    if conditioned == "text":
+        conditioning = {"type": "text", "vocabulary": WORDS, "max_tokens": 1}
+        unet = ideal_unet(True, colours=WORD_COLOURS)
+    elif conditioned:
+        conditioning = {"type": "class", "classes": CLASSES}
+        unet = ideal_unet(True)
+    else:
+        conditioning = {"type": "none"}
+        unet = ideal_unet(False)
     config = {"schedule": SCHEDULE.to_dict(), "conditioning": conditioning, "default_steps": 8,
               "default_guidance": 2.0 if conditioned else 1.0}
-    return write_model_folder(root, model_id, "diffusion", {"unet": ideal_unet(conditioned)},
+    return write_model_folder(root, model_id, "diffusion", {"unet": unet},
                               resolution=[resolution, resolution], config=config)

@@ -1,0 +1,575 @@
+"""The diffusion dock: choose a model, describe the image, generate (or start from the canvas, or repaint the
+selection), watch previews arrive in the staging strip, accept one as a layer; recall any past result's settings.
+
+The panel adapts :class:`genart_desktop.workspace.diffusion.DiffusionController`: jobs go to the window's shared
+runner (so they show in the jobs panel and can be cancelled there too) and their events arrive on the GUI thread
+through the shared :class:`JobBridge`. ``install_diffusion_panel(window)`` docks it in the main window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from genart_desktop.core.errors import GenArtError
+from genart_desktop.document.document import Document
+from genart_desktop.engine.jobs import JobRunner
+from genart_desktop.engine.samplers import sampler_names
+from genart_desktop.ui import dialogs
+from genart_desktop.ui.diffusion_seed import SeedControl
+from genart_desktop.ui.diffusion_strip import HistoryList, StagingStrip
+from genart_desktop.ui.job_bridge import JobBridge
+from genart_desktop.ui.widgets import ValueSlider
+from genart_desktop.workspace.diffusion import (
+    FROM_CANVAS,
+    GENERATE,
+    INPAINT,
+    MAX_BATCH_COUNT,
+    DiffusionController,
+    DiffusionSettings,
+    ModelInfo,
+    StagedResult,
+)
+from genart_desktop.workspace.recipe_png import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
+
+SAMPLER_LABELS = {"ddim": "DDIM", "ddpm": "DDPM", "dpmpp_2m": "DPM++ 2M", "euler_a": "Euler ancestral"}
+PNG_FILTER = "PNG image (*.png)"
+DocumentProvider = Callable[[], Document | None]
+MUTED = "color: #9aa4b2;"
+ERROR = "color: #ff8a80;"
+
+
+def _button(text: str, tip: str, slot: Callable[[], Any]) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(lambda _=False: slot())
+    return button
+
+
+class DiffusionPanel(QWidget):
+    """Generate, image-to-image and inpaint with diffusion models; results are staged before they become layers."""
+
+    status_changed = Signal(str)
+    layer_added = Signal(object)
+
+    def __init__(self, registry: Any, runner: JobRunner, bridge: JobBridge, document_provider: DocumentProvider,
+                 parent: QWidget | None = None, controller: DiffusionController | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller or DiffusionController(registry, runner)
+        self._document_provider = document_provider
+        self._document: Document | None = None
+        self._info: ModelInfo | None = None
+        self._bridge = bridge
+        bridge.progress.connect(self._progress)
+        bridge.preview.connect(self._preview)
+        bridge.finished.connect(self._finished)
+        bridge.failed.connect(self._failed)
+        bridge.cancelled.connect(self._cancelled)
+        self._build()
+        self.refresh_models()
+        self.set_document(document_provider())
+
+    # ================================================================== building
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+
+        model_row = QHBoxLayout()
+        self.model_combo = QComboBox()
+        self.model_combo.setToolTip("Diffusion models and Stable Diffusion ONNX folders found in the model folders")
+        self.model_combo.currentIndexChanged.connect(self._model_chosen)
+        self.rescan_button = QToolButton()
+        self.rescan_button.setText("\u21bb")
+        self.rescan_button.setToolTip("Look for new models in the model folders")
+        self.rescan_button.clicked.connect(lambda _=False: self.refresh_models(rescan=True))
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.rescan_button)
+        layout.addLayout(model_row)
+        self.model_note = QLabel("")
+        self.model_note.setWordWrap(True)
+        self.model_note.setStyleSheet(MUTED)
+        layout.addWidget(self.model_note)
+
+        self.condition_stack = QStackedWidget()
+        text_page = QWidget()
+        text_layout = QVBoxLayout(text_page)
+        text_layout.setContentsMargins(0, 0, 0, 0)
+        self.prompt_edit = QPlainTextEdit()
+        self.prompt_edit.setPlaceholderText("Describe the image\u2026")
+        self.prompt_edit.setFixedHeight(64)
+        self.negative_edit = QLineEdit()
+        self.negative_edit.setPlaceholderText("Negative prompt: what to avoid")
+        text_layout.addWidget(self.prompt_edit)
+        text_layout.addWidget(self.negative_edit)
+        class_page = QWidget()
+        class_layout = QFormLayout(class_page)
+        class_layout.setContentsMargins(0, 0, 0, 0)
+        self.class_combo = QComboBox()
+        self.class_combo.setToolTip("The kind of image this model was trained to make")
+        class_layout.addRow("Class", self.class_combo)
+        none_page = QLabel("This model is unconditional: it needs no prompt.")
+        none_page.setWordWrap(True)
+        none_page.setStyleSheet(MUTED)
+        for page in (text_page, class_page, none_page):
+            self.condition_stack.addWidget(page)
+        self._pages = {"text": text_page, "class": class_page, "none": none_page}
+        layout.addWidget(self.condition_stack)
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, MAX_STEPS)
+        self.steps_spin.setToolTip("Denoising steps: more is slower and often finer")
+        sampler_row = QHBoxLayout()
+        self.sampler_combo = QComboBox()
+        for name in sampler_names():
+            self.sampler_combo.addItem(SAMPLER_LABELS.get(name, name), name)
+        self.sampler_combo.setToolTip("The sampling algorithm")
+        self.sampler_combo.currentIndexChanged.connect(self._sampler_chosen)
+        self.eta_spin = QDoubleSpinBox()
+        self.eta_spin.setRange(0.0, 1.0)
+        self.eta_spin.setSingleStep(0.1)
+        self.eta_spin.setPrefix("\u03b7 ")
+        self.eta_spin.setToolTip("DDIM eta: 0 is deterministic, 1 adds as much noise as DDPM")
+        sampler_row.addWidget(self.sampler_combo, 1)
+        sampler_row.addWidget(self.eta_spin)
+        self.guidance_spin = QDoubleSpinBox()
+        self.guidance_spin.setRange(0.0, MAX_GUIDANCE)
+        self.guidance_spin.setSingleStep(0.5)
+        self.guidance_spin.setDecimals(1)
+        self.guidance_spin.setToolTip("Classifier-free guidance: how strongly to follow the prompt or class")
+        self.seed_control = SeedControl()
+        size_row = QHBoxLayout()
+        self.width_spin = QSpinBox()
+        self.height_spin = QSpinBox()
+        for spin in (self.width_spin, self.height_spin):
+            spin.setRange(8, MAX_SIDE)
+            spin.setSuffix(" px")
+            spin.setToolTip("Image size for Generate; From canvas and Inpaint keep the region's shape with its "
+                            "longer side at the larger of the two")
+        self.native_button = QToolButton()
+        self.native_button.setText("Native")
+        self.native_button.setToolTip("The size the model was trained at")
+        self.native_button.clicked.connect(lambda _=False: self._set_native_size())
+        size_row.addWidget(self.width_spin, 1)
+        size_row.addWidget(QLabel("\u00d7"))
+        size_row.addWidget(self.height_spin, 1)
+        size_row.addWidget(self.native_button)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(1, MAX_BATCH_COUNT)
+        self.batch_spin.setToolTip("How many images to make (one job each, consecutive seeds)")
+        self.strength = ValueSlider("", 0.0, 1.0, 0.6, decimals=2)
+        self.strength.setToolTip("From canvas and Inpaint: how much to change (0 keeps the canvas, 1 repaints it)")
+        form.addRow("Steps", self.steps_spin)
+        form.addRow("Sampler", sampler_row)
+        form.addRow("Guidance", self.guidance_spin)
+        form.addRow("Seed", self.seed_control)
+        form.addRow("Size", size_row)
+        form.addRow("Batch", self.batch_spin)
+        form.addRow("Strength", self.strength)
+        layout.addLayout(form)
+
+        actions = QHBoxLayout()
+        self.generate_button = _button("Generate", "Make new images from the prompt", self.generate)
+        self.generate_button.setDefault(True)
+        self.canvas_button = _button("From canvas", "Image-to-image: start from the canvas (or the selected part) "
+                                     "and change it by the strength", self.from_canvas)
+        self.inpaint_button = _button("Inpaint selection", "Repaint only the selected area; the rest stays",
+                                      self.inpaint)
+        for button in (self.generate_button, self.canvas_button, self.inpaint_button):
+            actions.addWidget(button)
+        layout.addLayout(actions)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet(MUTED)
+        layout.addWidget(self.status)
+
+        results = QGroupBox("Results")
+        results_layout = QVBoxLayout(results)
+        self.strip = StagingStrip()
+        self.strip.setToolTip("Results of this session; double-click one to add it as a layer")
+        self.strip.itemDoubleClicked.connect(lambda _item: self.accept_selected())
+        self.strip.itemSelectionChanged.connect(self._update_buttons)
+        results_layout.addWidget(self.strip)
+        strip_row = QHBoxLayout()
+        self.accept_button = _button("Accept as layer", "Add the chosen result as a new layer (undoable)",
+                                     self.accept_selected)
+        self.discard_button = _button("Discard", "Remove the chosen result (stops it if it is still running)",
+                                      self.discard_selected)
+        self.cancel_button = _button("Cancel all", "Stop every queued and running image of this panel",
+                                     self.cancel_all)
+        self.export_button = _button("Export PNG\u2026", "Save the chosen result as a PNG with its full recipe",
+                                     self.export_selected)
+        for button in (self.accept_button, self.discard_button, self.cancel_button, self.export_button):
+            strip_row.addWidget(button)
+        results_layout.addLayout(strip_row)
+        layout.addWidget(results)
+
+        history = QGroupBox("History")
+        history_layout = QVBoxLayout(history)
+        self.history_list = HistoryList()
+        self.history_list.setMinimumHeight(150)
+        self.history_list.setToolTip("Every finished result; double-click one to get all its settings back")
+        self.history_list.itemDoubleClicked.connect(lambda _item: self.restore_selected())
+        self.history_list.itemSelectionChanged.connect(self._update_buttons)
+        history_layout.addWidget(self.history_list)
+        history_row = QHBoxLayout()
+        self.restore_button = _button("Restore settings", "Put every setting of the chosen result back",
+                                      self.restore_selected)
+        self.open_png_button = _button("Open PNG\u2026", "Read the recipe stored in a PNG and restore its settings",
+                                       self.open_png)
+        history_row.addWidget(self.restore_button)
+        history_row.addWidget(self.open_png_button)
+        history_row.addStretch(1)
+        history_layout.addLayout(history_row)
+        layout.addWidget(history, 1)
+        self.setMinimumWidth(330)
+
+    # ================================================================== models
+    def refresh_models(self, rescan: bool = False) -> None:
+        current = self.model_combo.currentData()
+        if rescan and self.controller.registry is not None:
+            self.controller.registry.rescan()
+            self.controller.forget_models()
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for entry in self.controller.models():
+            label = entry.name if entry.family == "diffusion" else f"{entry.name} (Stable Diffusion)"
+            self.model_combo.addItem(label, entry.id)
+        index = max(0, self.model_combo.findData(current))
+        self.model_combo.setCurrentIndex(index if self.model_combo.count() else -1)
+        self.model_combo.blockSignals(False)
+        if self.model_combo.count():
+            self._model_chosen()
+        else:
+            self._info = None
+            self.model_note.setText("No diffusion models found. Put a model folder (model.json + .onnx) or a Stable "
+                                    "Diffusion ONNX export in your models folder, then press \u21bb.")
+            self._update_buttons()
+
+    def _model_chosen(self, *_args) -> None:
+        model_id = self.model_combo.currentData()
+        if model_id is None:
+            return
+        previous = self.current_settings() if self._info is not None else None
+        try:
+            settings = self.controller.default_settings(model_id, previous)
+        except GenArtError as exc:
+            self._info = None
+            self.model_note.setText(str(exc))
+            self._update_buttons()
+            return
+        self.apply_settings(settings)
+
+    def _show_model(self, info: ModelInfo) -> None:
+        """Fit the controls to a model: which conditioning page, size steps, what it can do."""
+        self._info = info
+        self.condition_stack.setCurrentWidget(self._pages[info.conditioning])
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems(list(info.classes))
+        self.class_combo.blockSignals(False)
+        self.guidance_spin.setEnabled(info.conditioning != "none")
+        for spin in (self.width_spin, self.height_spin):
+            spin.setSingleStep(info.size_step)
+            spin.setEnabled(info.fixed_size is None)
+        notes = [info.description] if info.description else []
+        notes.append(f"Native size {info.native_size[0]}\u00d7{info.native_size[1]}")
+        if not info.can_start_from_image:
+            notes.append("cannot start from the canvas")
+        self.model_note.setText(" \u00b7 ".join(notes))
+        self._update_buttons()
+
+    def _set_native_size(self) -> None:
+        if self._info is not None:
+            width, height = self._info.snap_size(*self._info.native_size)
+            self.width_spin.setValue(width)
+            self.height_spin.setValue(height)
+
+    def _sampler_chosen(self, *_args) -> None:
+        self.eta_spin.setEnabled(self.sampler_combo.currentData() == "ddim")
+
+    # ================================================================== settings <-> controls
+    def current_settings(self) -> DiffusionSettings:
+        return DiffusionSettings(
+            model_id=str(self.model_combo.currentData() or ""), prompt=self.prompt_edit.toPlainText().strip(),
+            negative_prompt=self.negative_edit.text().strip(), class_label=self.class_combo.currentText(),
+            steps=self.steps_spin.value(), sampler=str(self.sampler_combo.currentData()),
+            guidance=round(self.guidance_spin.value(), 4), eta=round(self.eta_spin.value(), 4),
+            seed=self.seed_control.value(), seed_mode=self.seed_control.mode(), width=self.width_spin.value(),
+            height=self.height_spin.value(), batch_count=self.batch_spin.value(),
+            strength=round(self.strength.value(), 4))
+
+    def apply_settings(self, settings: DiffusionSettings) -> None:
+        """Set every control (the model too, without resetting the others to its defaults)."""
+        index = self.model_combo.findData(settings.model_id)
+        if index >= 0:
+            self.model_combo.blockSignals(True)
+            self.model_combo.setCurrentIndex(index)
+            self.model_combo.blockSignals(False)
+            self._show_model(self.controller.info(settings.model_id))
+        self.prompt_edit.setPlainText(settings.prompt)
+        self.negative_edit.setText(settings.negative_prompt)
+        if settings.class_label:
+            self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(settings.class_label)))
+        self.steps_spin.setValue(settings.steps)
+        self.sampler_combo.setCurrentIndex(max(0, self.sampler_combo.findData(settings.sampler)))
+        self._sampler_chosen()
+        self.guidance_spin.setValue(settings.guidance)
+        self.eta_spin.setValue(settings.eta)
+        self.seed_control.set_value(settings.seed)
+        self.seed_control.set_mode(settings.seed_mode)
+        self.width_spin.setValue(settings.width)
+        self.height_spin.setValue(settings.height)
+        self.batch_spin.setValue(settings.batch_count)
+        self.strength.set_value(settings.strength)
+
+    # ================================================================== document
+    def set_document(self, document: Document | None) -> None:
+        if self._document is not None:
+            self._document.changed.disconnect(self._document_changed)
+        self._document = document
+        if document is not None:
+            document.changed.connect(self._document_changed)
+        self._update_buttons()
+
+    def _document_changed(self, change: Any) -> None:
+        if not shiboken6.isValid(self):  # the dock was closed for good while the document lives on
+            return
+        if change.kind in ("selection", "document", "history"):
+            self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        info = self._info
+        doc = self._document_provider()
+        has_model = info is not None
+        can_image = has_model and info.can_start_from_image and doc is not None
+        has_selection = doc is not None and not doc.selection.is_empty
+        self.generate_button.setEnabled(has_model)
+        self.canvas_button.setEnabled(can_image)
+        self.inpaint_button.setEnabled(can_image and has_selection)
+        self.inpaint_button.setToolTip("Repaint only the selected area; the rest stays" if has_selection
+                                       else "Select an area on the canvas first")
+        chosen = self._chosen()
+        done = chosen is not None and chosen.state == "done"
+        self.accept_button.setEnabled(done and doc is not None)
+        self.export_button.setEnabled(done)
+        self.discard_button.setEnabled(chosen is not None)
+        self.cancel_button.setEnabled(self.controller.busy)
+        self.restore_button.setEnabled(self.history_list.selected_id() is not None)
+
+    def _chosen(self) -> StagedResult | None:
+        result_id = self.strip.selected_id()
+        if result_id is None:
+            return None
+        try:
+            return self.controller.staged_result(result_id)
+        except GenArtError:
+            return None
+
+    # ================================================================== actions
+    def generate(self) -> bool:
+        return self._submit(GENERATE)
+
+    def from_canvas(self) -> bool:
+        return self._submit(FROM_CANVAS)
+
+    def inpaint(self) -> bool:
+        return self._submit(INPAINT)
+
+    def _submit(self, action: str) -> bool:
+        try:
+            entries, shown = self.controller.submit(action, self.current_settings(), self._document_provider())
+        except GenArtError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self.seed_control.set_value(shown)
+        self.strip.sync(self.controller.staged)
+        self.strip.select(entries[-1].id)
+        count = len(entries)
+        self._say(f"Queued {count} image{'s' if count > 1 else ''} (seed {entries[0].recipe.seed}"
+                  + (f"\u2013{entries[-1].recipe.seed})" if count > 1 else ")"))
+        self._update_buttons()
+        return True
+
+    def accept_selected(self) -> bool:
+        chosen = self._chosen()
+        if chosen is None:
+            return False
+        try:
+            layer = self.controller.accept(chosen.id, self._document_provider())
+        except GenArtError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self.strip.sync(self.controller.staged)
+        self._say(f"Added layer \u201c{layer.name}\u201d")
+        self.layer_added.emit(layer)
+        self._update_buttons()
+        return True
+
+    def discard_selected(self) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.controller.discard(chosen.id)
+            self.strip.sync(self.controller.staged)
+            self._update_buttons()
+
+    def cancel_all(self) -> None:
+        self.controller.cancel_all()
+        self._say("Cancelling\u2026")
+
+    def export_selected(self, path: str | Path | None = None) -> bool:
+        chosen = self._chosen()
+        if chosen is None or chosen.state != "done":
+            return False
+        if path is None:
+            r = chosen.recipe
+            path = dialogs.ask_save_path(self, "Export PNG with recipe", PNG_FILTER, f"{r.model_id}-{r.seed}.png")
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            path = path.with_name(path.name + ".png")
+        try:
+            self.controller.export_png(chosen.id, path)
+        except GenArtError as exc:
+            dialogs.show_error(self, "Export PNG", str(exc))
+            return False
+        self._say(f"Exported {path.name} with its recipe")
+        return True
+
+    def restore_selected(self) -> bool:
+        item_id = self.history_list.selected_id()
+        if item_id is None:
+            return False
+        try:
+            recipe = self.controller.history_item(item_id).recipe
+            return self._restore(self.controller.restore(item_id, self.current_settings()), recipe.model_id)
+        except GenArtError as exc:
+            self._say(str(exc), error=True)
+            return False
+
+    def open_png(self, path: str | Path | None = None) -> bool:
+        if path is None:
+            path = dialogs.ask_open_path(self, "Open PNG recipe", PNG_FILTER)
+            if not path:
+                return False
+        try:
+            settings, item = self.controller.open_png(path, self.current_settings())
+        except GenArtError as exc:
+            dialogs.show_error(self, "Open PNG recipe", str(exc))
+            return False
+        self.history_list.sync(self.controller.history)
+        return self._restore(settings, item.recipe.model_id)
+
+    def _restore(self, settings: DiffusionSettings, model_id: str) -> bool:
+        if self.model_combo.findData(model_id) < 0:
+            current = self.current_settings()
+            self.apply_settings(dataclasses.replace(settings, model_id=current.model_id,
+                                                    class_label=current.class_label))
+            self._say(f"The model \u201c{model_id}\u201d is not installed; the other settings were restored.",
+                      error=True)
+            return False
+        self.apply_settings(settings)
+        self._say(f"Restored the settings of seed {settings.seed}")
+        return True
+
+    # ================================================================== job events (GUI thread)
+    def _progress(self, job_id: int, fraction: float, message: str) -> None:
+        entry = self.controller.on_progress(job_id, fraction, message)
+        if entry is not None:
+            self.strip.update_entry(entry)
+            self._show_activity()
+
+    def _preview(self, job_id: int, image: Any) -> None:
+        entry = self.controller.on_preview(job_id, image)
+        if entry is not None:
+            self.strip.update_entry(entry)
+
+    def _finished(self, job_id: int, value: Any) -> None:
+        entry = self.controller.on_result(job_id, value)
+        if entry is not None:
+            self.strip.update_entry(entry)
+            self.history_list.sync(self.controller.history)
+            self._show_activity()
+            self._update_buttons()
+
+    def _failed(self, job_id: int, message: str) -> None:
+        entry = self.controller.on_error(job_id, message)
+        if entry is not None:
+            self.strip.update_entry(entry)
+            self._say(message, error=True)
+            self._update_buttons()
+
+    def _cancelled(self, job_id: int) -> None:
+        entry = self.controller.on_cancelled(job_id)
+        if entry is not None:
+            self.strip.sync(self.controller.staged)
+            self._show_activity()
+            self._update_buttons()
+
+    def _show_activity(self) -> None:
+        waiting = [e for e in self.controller.staged if not e.finished]
+        if waiting:
+            running = next((e for e in waiting if e.state == "running"), None)
+            detail = f" \u00b7 {running.message}" if running is not None and running.message else ""
+            self._say(f"Working on {len(waiting)} image{'s' if len(waiting) > 1 else ''}{detail}")
+        else:
+            done = sum(1 for e in self.controller.staged if e.state == "done")
+            self._say(f"{done} result{'s' if done != 1 else ''} ready: accept one as a layer or discard"
+                      if done else "")
+
+    def _say(self, message: str, error: bool = False) -> None:
+        self.status.setText(message)
+        self.status.setStyleSheet(ERROR if error else MUTED)
+        if message:
+            self.status_changed.emit(message)
+
+    @property
+    def busy(self) -> bool:
+        return self.controller.busy
+
+
+def install_diffusion_panel(window: Any) -> DiffusionPanel:
+    """Dock the diffusion panel in the main window, on the shared registry, job runner and bridge."""
+    from genart_desktop.ui.services import services_for
+
+    services = services_for(window)
+    panel = DiffusionPanel(services.registry, services.runner, services.bridge, lambda: window.document,
+                           parent=window)
+    neighbour = next((title for title in ("Latent Explorer", "Style", "Layers") if title in window.docks), None)
+    window.add_panel(panel, "Diffusion", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with=neighbour)
+    window.document_replaced.connect(panel.set_document)
+    panel.status_changed.connect(lambda message: window.statusBar().showMessage(message, 6000))
+    return panel

@@ -1,0 +1,121 @@
+"""``genart self-test``: passes on a folder with one tiny model of every family, and fails with a clear line on a
+broken one. Runs in a child process so that "torch was never imported" is about the command, not the test run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genart_desktop.cli import selftest
+from tests.packaging.tiny_models import FAMILY_IDS, nan_generator, write_all_families
+from tests.tiny_onnx import write_model_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_selftest(models: Path, *extra: str, entry: tuple[str, ...] = ("self-test",)) -> subprocess.CompletedProcess:
+    env = dict(os.environ, GENART_MODELS_DIR=str(models), OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "genart_desktop", *entry, *extra], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def lines(result: subprocess.CompletedProcess) -> list[str]:
+    return result.stdout.splitlines()
+
+
+def line_for(result: subprocess.CompletedProcess, name: str) -> str:
+    found = [line for line in lines(result) if f"  {name}" in line]
+    assert len(found) == 1, f"expected one line for {name!r}:\n{result.stdout}\n{result.stderr}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def all_families(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    write_all_families(root)
+    return root
+
+
+def test_every_family_runs_and_the_window_builds(all_families, tmp_path):
+    shot = tmp_path / "window.png"
+    result = run_selftest(all_families, "--screenshot", str(shot))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for family, model_id in FAMILY_IDS.items():
+        assert line_for(result, f"model {model_id} ({family})").startswith("PASS")
+    assert "2 sampler steps" in line_for(result, "model tiny-diffusion")
+    assert "1 step at 64x64" in line_for(result, "model tiny-sd")
+    assert line_for(result, "window:").startswith("PASS")
+    assert line_for(result, "no torch:").startswith("PASS")
+    assert lines(result)[-1] == "self-test: 9 passed, 0 failed, 0 skipped"
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_damaged_model_file_fails_with_the_registry_reason(all_families, tmp_path):
+    models = tmp_path / "models"
+    write_all_families(models)
+    with open(models / FAMILY_IDS["gan"] / "generator.onnx", "r+b") as handle:
+        handle.seek(40)
+        handle.write(b"\x00garbage\x00")
+    result = run_selftest(models, "--no-window")
+    assert result.returncode == 1
+    gan = line_for(result, "model tiny-gan (gan)")
+    assert gan.startswith("FAIL") and "rejected" in gan and "sha256" in gan
+    assert line_for(result, "model tiny-vae (vae)").startswith("PASS")  # one broken model does not hide the others
+    assert lines(result)[-1].startswith("self-test: ") and ", 1 failed," in lines(result)[-1]
+
+
+def test_model_that_loads_but_computes_nan_fails(tmp_path):
+    write_model_folder(tmp_path, "nan-gan", "gan", {"generator": nan_generator()})
+    result = run_selftest(tmp_path, "--no-window")
+    assert result.returncode == 1
+    assert line_for(result, "model nan-gan (gan)") == "FAIL  model nan-gan (gan): The generated image holds NaN or infinite values."
+
+
+def test_card_that_disagrees_with_its_graph_fails(tmp_path):
+    from tests.tiny_onnx import image_model, io_from_graph
+
+    wrong_io = {"stylizer": io_from_graph(image_model())}
+    wrong_io["stylizer"]["outputs"] = {"styled": wrong_io["stylizer"]["outputs"]["stylized"]}
+    write_model_folder(tmp_path, "bad-card", "style", {"stylizer": image_model()}, io=wrong_io)
+    result = run_selftest(tmp_path, "--no-window")
+    assert result.returncode == 1
+    line = line_for(result, "model bad-card")
+    assert line.startswith("FAIL") and "rejected" in line
+
+
+def test_no_models_fails_unless_allowed(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = run_selftest(empty, "--no-window")
+    assert refused.returncode == 1
+    assert line_for(refused, "models:").startswith("FAIL") and "--allow-empty" in line_for(refused, "models:")
+    allowed = run_selftest(empty, "--no-window", "--allow-empty")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert line_for(allowed, "models:").startswith("SKIP")
+    assert line_for(allowed, "window:").startswith("SKIP")
+
+
+def test_launcher_flag_runs_the_self_test(tmp_path):
+    from genart_desktop import cli
+
+    if not cli.handles(["--self-test"]):
+        pytest.skip("the launcher does not map --self-test to `genart self-test` yet")
+    result = run_selftest(tmp_path, "--no-window", "--allow-empty", entry=("--self-test",))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lines(result)[-1].startswith("self-test: ")
+
+
+def test_torch_in_sys_modules_is_reported(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", sys.modules["os"])
+    check = selftest.check_no_forbidden_imports()
+    assert not check.ok and check.line().startswith("FAIL  no torch: torch got imported")
+
+
+def test_window_failure_is_a_line_not_a_crash(monkeypatch):
+    monkeypatch.setattr(selftest, "UI_APP_MODULE", "genart_desktop.ui.no_such_module")
+    check = selftest.check_window(None)
+    assert not check.ok and "cannot build the main window" in check.detail
