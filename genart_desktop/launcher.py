@@ -10,6 +10,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["--self-test"], ["self-test"]):
+        from genart_desktop.cli import selftest
+        from genart_desktop.ui.selfcheck import check_window
+
+        return selftest.main(args[1:], window_check=check_window)
     from genart_desktop import cli
 
     if cli.handles(args):

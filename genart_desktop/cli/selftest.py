@@ -12,8 +12,6 @@ so every other window-less command (and this one with ``--no-window``) keeps run
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 import platform
 import sys
 import time
@@ -24,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import GenArtError, ModelError
 from genart_desktop.core.paths import builtin_models_dir
 
@@ -36,7 +33,6 @@ TEST_SIZE = 64  # pixels per side of the test image and of Stable Diffusion's te
 DIFFUSION_STEPS = 2
 SD_STEPS = 1
 FORBIDDEN_MODULES = ("torch", "torchvision", "genart_desktop.training")
-UI_APP_MODULE = "genart_desktop.ui.app"
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="save a picture of the offscreen main window to PNG")
 
 
-def run(args: argparse.Namespace) -> int:
+WindowCheck = Callable[[Any, "Path | None"], "tuple[bool, str]"]
+
+
+def main(argv: list[str], window_check: WindowCheck | None = None) -> int:
+    """Entry used by the launcher (``genart --self-test`` / ``genart self-test``), which supplies the ui's window
+    check so that this module never imports Qt itself."""
+    parser = argparse.ArgumentParser(prog="genart --self-test", description=HELP)
+    add_arguments(parser)
+    return run(parser.parse_args(argv), window_check)
+
+
+def run(args: argparse.Namespace, window_check: WindowCheck | None = None) -> int:
     checks: list[Check] = []
 
     def report(check: Check) -> None:
@@ -80,21 +87,27 @@ def run(args: argparse.Namespace) -> int:
             report(check)
     if args.no_window:
         report(Check("window", True, "not built (--no-window)", skipped=True))
+    elif window_check is None:
+        report(Check("window", True, "not built (run through the genart launcher to include it)", skipped=True))
     else:
-        report(check_window(registry, args.screenshot))
+        try:
+            ok, detail = window_check(registry, args.screenshot)
+        except Exception as exc:  # noqa: BLE001 - a self-test reports every failure as a line
+            ok, detail = False, f"cannot build the main window: {_describe(exc)}"
+        report(Check("window", ok, detail))
     report(check_no_forbidden_imports())
 
     failed = [c for c in checks if not c.ok]
     passed = sum(1 for c in checks if c.ok and not c.skipped)
     skipped = sum(1 for c in checks if c.skipped)
-    print(f"self-test: {passed} passed, {len(failed)} failed, {skipped} skipped", flush=True)
+    print(f"self-test: {passed} checks passed, {len(failed)} failed, {skipped} skipped", flush=True)
     return 1 if failed else 0
 
 
 # --- environment --------------------------------------------------------------------------------------------------
 
 def check_runtime() -> Check:
-    """Python, where we run from, and the execution providers onnxruntime offers here."""
+    """Python, where we run from, the onnxruntime version and the execution provider that will run models here."""
     try:
         import onnxruntime as ort
 
@@ -107,7 +120,7 @@ def check_runtime() -> Check:
         return Check("runtime", True, f"genart {__version__}, Python {platform.python_version()} ({where}); "
                                       f"onnxruntime {ort.__version__}; {choice.describe()}")
     except Exception as exc:  # noqa: BLE001
-        return Check("runtime", False, f"onnxruntime cannot be loaded: {_describe(exc)}")
+        return Check("runtime", False, f"the inference runtime cannot start: {_describe(exc)}")
 
 
 def make_registry(models_dir: Path) -> Any:
@@ -264,44 +277,6 @@ FAMILY_RUNS: dict[str, Callable[[Any, Any], str]] = {
     "diffusion": run_diffusion,
     "sd-onnx": run_sd_onnx,
 }
-
-
-# --- window -------------------------------------------------------------------------------------------------------
-
-def check_window(registry: Any, screenshot: Path | None = None) -> Check:
-    """Build the real main window on Qt's offscreen platform, show it, render it once, and take it down again."""
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    try:
-        app_module = importlib.import_module(UI_APP_MODULE)
-        app = app_module.ensure_application([])
-        window = app_module.create_main_window(registry)
-        try:
-            window.resize(1280, 800)
-            window.show()
-            app.processEvents()
-            picture = window.grab()
-            if picture.isNull() or picture.width() <= 0:
-                return Check("window", False, "the main window rendered nothing")
-            detail = f"main window built offscreen ({picture.width()}x{picture.height()}, '{window.windowTitle()}')"
-            if screenshot is not None:
-                atomic_write_bytes(screenshot, _png_bytes(picture))
-                detail += f", saved {screenshot}"
-        finally:
-            window.hide()  # hide, not close: closing may ask about unsaved work, which nobody can answer here
-            window.deleteLater()
-            app.processEvents()
-        return Check("window", True, detail)
-    except Exception as exc:  # noqa: BLE001
-        return Check("window", False, f"cannot build the main window: {_describe(exc)}")
-
-
-def _png_bytes(picture: Any) -> bytes:
-    qtcore = importlib.import_module("PySide6.QtCore")
-    buffer = qtcore.QBuffer()
-    buffer.open(qtcore.QIODevice.OpenModeFlag.WriteOnly)
-    if not picture.save(buffer, "PNG"):
-        raise ModelError("Qt could not encode the window picture as PNG.")
-    return bytes(buffer.data())
 
 
 def _describe(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from genart_desktop.core.errors import InputError
 
@@ -44,7 +44,7 @@ def open_image_rgba(source: str | os.PathLike[str] | bytes) -> np.ndarray:
                         f"Cannot open {name}: {width}x{height} is larger than the {MAX_IMAGE_SIDE} px limit."
                     )
                 image.load()
-                return _to_rgba(image)
+                return _to_rgba(_upright(image))
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -55,11 +55,27 @@ def open_image_rgba(source: str | os.PathLike[str] | bytes) -> np.ndarray:
         raise InputError(f"Cannot open {name}: the file is damaged or truncated ({exc}).") from exc
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation (phone photos store pixels sideways); a damaged EXIF block is ignored."""
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - EXIF parsing of a hostile file may fail in many ways; pixels still count
+        return image
+    if orientation in (None, 1) or not isinstance(orientation, int):
+        return image
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - same: keep the stored orientation rather than refuse the image
+        return image
+
+
 def _to_rgba(image: Image.Image) -> np.ndarray:
     mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I"):
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         data = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if data.max(initial=0) > 255 else 255.0
+        # 16-bit modes always span 0..65535 (a dark 16-bit image must stay dark); 32-bit "I" images carry no
+        # depth, so values up to 255 are taken as 8-bit and anything larger as 16-bit.
+        peak = 65535.0 if mode.startswith("I;16") or data.max(initial=0) > 255 else 255.0
         grey = np.clip(np.round(data / peak * 255.0), 0, 255).astype(np.uint8)
         rgba = np.empty(grey.shape + (4,), np.uint8)
         rgba[..., :3] = grey[..., None]

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from genart_desktop.core.atomic import atomic_write_bytes, atomic_writer
+from genart_desktop.core.atomic import atomic_write_bytes, atomic_writer, remove_stale_parts
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.paths import autosave_dir
 from genart_desktop.document.document import Document
@@ -58,7 +58,8 @@ class AutosaveStore:
         return RecoveryEntry(doc_id, snapshot, doc.path, saved_at, title)
 
     def pending(self) -> list[RecoveryEntry]:
-        """Snapshots left behind (by a crash), newest first."""
+        """Snapshots left behind (by a crash), newest first; temporary files of writes that died are cleared."""
+        remove_stale_parts(self.directory)
         entries = []
         for note in self.directory.glob("*.json"):
             snapshot = note.with_suffix(".ora")
@@ -69,7 +70,7 @@ class AutosaveStore:
                 saved_at = float(info.get("saved_at", snapshot.stat().st_mtime))
                 original = info.get("original_path")
                 title = str(info.get("title") or "Untitled")
-            except (OSError, ValueError, TypeError, AttributeError):
+            except (OSError, ValueError, TypeError, AttributeError, RecursionError):
                 continue
             entries.append(RecoveryEntry(note.stem, snapshot, Path(original) if original else None, saved_at, title))
         return sorted(entries, key=lambda e: e.saved_at, reverse=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -24,6 +25,10 @@ MAX_CARD_BYTES = 1 << 20
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 FAMILIES = ("gan", "vae", "style", "diffusion", "sd-onnx")
 DTYPES = ("float32", "float16", "float64", "int64", "int32", "int8", "uint8", "bool")
+# A fixed tensor axis larger than this, or a fixed shape with more elements, is a broken or hostile file: no model of
+# ours (or Stable Diffusion's) comes near, and trusting it could make us allocate absurd buffers.
+MAX_TENSOR_DIM = 1 << 16
+MAX_TENSOR_ELEMENTS = 1 << 31
 
 # role -> (input names that must exist, output names that must exist); see the table in docs/model-card.md.
 ROLE_TENSORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -108,6 +113,8 @@ def load_card(folder: str | os.PathLike[str]) -> ModelCard:
         raise ModelError(f"{folder.name}/{CARD_NAME} is not UTF-8 text.") from exc
     except json.JSONDecodeError as exc:
         raise ModelError(f"{folder.name}/{CARD_NAME} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
+    except RecursionError as exc:
+        raise ModelError(f"{folder.name}/{CARD_NAME} nests its JSON too deeply to be a model card.") from exc
     except OSError as exc:
         raise ModelError(f"Cannot read {folder.name}/{CARD_NAME}: {exc.strerror or exc}.") from exc
     return parse_card(data, folder)
@@ -199,13 +206,17 @@ def _parse_tensor(name: str, value: Any, where: str) -> TensorDecl:
     if not isinstance(shape, list) or not all(
             (isinstance(d, int) and not isinstance(d, bool) and d > 0) or (isinstance(d, str) and d) for d in shape):
         raise ModelError(f"{where}: tensor '{name}' shape must be a list of positive ints or axis names.")
+    fixed = [d for d in shape if isinstance(d, int)]
+    if any(d > MAX_TENSOR_DIM for d in fixed) or math.prod(fixed) > MAX_TENSOR_ELEMENTS:
+        raise ModelError(f"{where}: tensor '{name}' shape {shape} is absurdly large.")
     dtype = value.get("dtype")
     if dtype not in DTYPES:
         raise ModelError(f"{where}: tensor '{name}' dtype {dtype!r} is not one of {', '.join(DTYPES)}.")
     value_range = value.get("range")
     if value_range is not None:
         if (not isinstance(value_range, list) or len(value_range) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value_range)
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in value_range)
                 or value_range[0] > value_range[1]):
             raise ModelError(f"{where}: tensor '{name}' range must be [low, high].")
         value_range = (float(value_range[0]), float(value_range[1]))

@@ -158,14 +158,15 @@ def check_external_data(path: str | os.PathLike[str]) -> None:
     """Refuse a model whose external-data files would lie outside its own folder (``../``, absolute paths, links)."""
     path = Path(path)
     folder = path.resolve().parent
+    display = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
     for location in external_data_locations(path):
         target = (folder / location).resolve()
         if Path(location).is_absolute() or not target.is_relative_to(folder):
             raise ModelError(
-                f"{path.name} refers to external data '{location}' outside its model folder; refusing to load it."
+                f"{display} refers to external data '{location}' outside its model folder; refusing to load it."
             )
         if not target.is_file():
-            raise ModelError(f"{path.name} needs its external data file '{location}', which is missing.")
+            raise ModelError(f"{display} needs its external data file '{location}', which is missing.")
 
 
 # --- writing: a minimal Identity model for provider probes -------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -21,7 +22,17 @@ from typing import Any
 from genart_desktop.core.errors import GenArtError, ModelError
 from genart_desktop.core.paths import builtin_models_dir, user_models_dir
 from genart_desktop.core.settings import load_settings
-from genart_desktop.engine.cards import CARD_NAME, FAMILIES, ID_PATTERN, ModelCard, RoleIO, load_card, verify_files
+from genart_desktop.engine.cards import (
+    CARD_NAME,
+    FAMILIES,
+    ID_PATTERN,
+    MAX_TENSOR_DIM,
+    MAX_TENSOR_ELEMENTS,
+    ModelCard,
+    RoleIO,
+    load_card,
+    verify_files,
+)
 from genart_desktop.engine.providers import ProviderChoice, choose_provider
 from genart_desktop.engine.session import ModelSession, TensorSpec, inspect_graph
 
@@ -69,6 +80,11 @@ def check_graph(card_io: RoleIO, inputs: Sequence[TensorSpec], outputs: Sequence
     """Raise :class:`ModelError` where the card's declared tensors disagree with the graph's real ones."""
     for kind, declared, real in (("inputs", card_io.inputs, inputs), ("outputs", card_io.outputs, outputs)):
         real_by_name = {spec.name: spec for spec in real}
+        for spec in real:
+            fixed = [d for d in spec.shape if isinstance(d, int)]
+            if any(d > MAX_TENSOR_DIM for d in fixed) or math.prod(fixed) > MAX_TENSOR_ELEMENTS:
+                raise ModelError(f"{role} {kind[:-1]} '{spec.name}' has absurd fixed dimensions "
+                                 f"({spec.describe()}); refusing to use it.")
         if set(declared) != set(real_by_name):
             raise ModelError(f"the card declares {role} {kind} {sorted(declared)} but the graph has "
                              f"{sorted(real_by_name)}.")
@@ -160,7 +176,8 @@ class ModelRegistry:
             for folder in folders:
                 entry = self._examine(folder, source)
                 if entry.id in seen:
-                    entry = _rejected(folder, source, f"its id '{entry.id}' is already used by {seen[entry.id]}.",
+                    entry = _rejected(folder, source,
+                                      f"{folder.name}: its id '{entry.id}' is already used by {seen[entry.id]}.",
                                       entry.id, entry.name, entry.family)
                 elif entry.ok:
                     seen[entry.id] = folder
@@ -277,7 +294,7 @@ def _peek_card(folder: Path) -> tuple[str | None, str | None, str | None]:
     """Best-effort id, name and family from a card that failed validation, so the listing still says what it was."""
     try:
         data = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None, None, None
     if not isinstance(data, dict):
         return None, None, None

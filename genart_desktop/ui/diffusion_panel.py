@@ -17,8 +17,10 @@ import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -56,9 +58,16 @@ from genart_desktop.workspace.recipe_png import MAX_GUIDANCE, MAX_SIDE, MAX_STEP
 
 SAMPLER_LABELS = {"ddim": "DDIM", "ddpm": "DDPM", "dpmpp_2m": "DPM++ 2M", "euler_a": "Euler ancestral"}
 PNG_FILTER = "PNG image (*.png)"
+DOCK_WIDTH = 330
 DocumentProvider = Callable[[], Document | None]
 MUTED = "color: #9aa4b2;"
 ERROR = "color: #ff8a80;"
+
+
+def _compact(combo: QComboBox, characters: int) -> None:
+    """Let a combo box shrink with a narrow dock instead of forcing the panel wider than it."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
 
 
 def _button(text: str, tip: str, slot: Callable[[], Any]) -> QPushButton:
@@ -98,6 +107,7 @@ class DiffusionPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # controls wrap to the dock
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
@@ -109,6 +119,7 @@ class DiffusionPanel(QWidget):
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("Diffusion models and Stable Diffusion ONNX folders found in the model folders")
         self.model_combo.currentIndexChanged.connect(self._model_chosen)
+        _compact(self.model_combo, 12)
         self.rescan_button = QToolButton()
         self.rescan_button.setText("\u21bb")
         self.rescan_button.setToolTip("Look for new models in the model folders")
@@ -157,11 +168,13 @@ class DiffusionPanel(QWidget):
             self.sampler_combo.addItem(SAMPLER_LABELS.get(name, name), name)
         self.sampler_combo.setToolTip("The sampling algorithm")
         self.sampler_combo.currentIndexChanged.connect(self._sampler_chosen)
+        _compact(self.sampler_combo, 8)
         self.eta_spin = QDoubleSpinBox()
         self.eta_spin.setRange(0.0, 1.0)
         self.eta_spin.setSingleStep(0.1)
         self.eta_spin.setPrefix("\u03b7 ")
         self.eta_spin.setToolTip("DDIM eta: 0 is deterministic, 1 adds as much noise as DDPM")
+        self.eta_spin.setMaximumWidth(72)
         sampler_row.addWidget(self.sampler_combo, 1)
         sampler_row.addWidget(self.eta_spin)
         self.guidance_spin = QDoubleSpinBox()
@@ -175,7 +188,7 @@ class DiffusionPanel(QWidget):
         self.height_spin = QSpinBox()
         for spin in (self.width_spin, self.height_spin):
             spin.setRange(8, MAX_SIDE)
-            spin.setSuffix(" px")
+            spin.setMinimumWidth(56)
             spin.setToolTip("Image size for Generate; From canvas and Inpaint keep the region's shape with its "
                             "longer side at the larger of the two")
         self.native_button = QToolButton()
@@ -189,7 +202,7 @@ class DiffusionPanel(QWidget):
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, MAX_BATCH_COUNT)
         self.batch_spin.setToolTip("How many images to make (one job each, consecutive seeds)")
-        self.strength = ValueSlider("", 0.0, 1.0, 0.6, decimals=2)
+        self.strength = ValueSlider("Strength", 0.0, 1.0, 0.6, decimals=2)
         self.strength.setToolTip("From canvas and Inpaint: how much to change (0 keeps the canvas, 1 repaints it)")
         form.addRow("Steps", self.steps_spin)
         form.addRow("Sampler", sampler_row)
@@ -197,18 +210,19 @@ class DiffusionPanel(QWidget):
         form.addRow("Seed", self.seed_control)
         form.addRow("Size", size_row)
         form.addRow("Batch", self.batch_spin)
-        form.addRow("Strength", self.strength)
+        form.addRow(self.strength)
         layout.addLayout(form)
 
-        actions = QHBoxLayout()
+        actions = QGridLayout()
         self.generate_button = _button("Generate", "Make new images from the prompt", self.generate)
         self.generate_button.setDefault(True)
         self.canvas_button = _button("From canvas", "Image-to-image: start from the canvas (or the selected part) "
                                      "and change it by the strength", self.from_canvas)
         self.inpaint_button = _button("Inpaint selection", "Repaint only the selected area; the rest stays",
                                       self.inpaint)
-        for button in (self.generate_button, self.canvas_button, self.inpaint_button):
-            actions.addWidget(button)
+        actions.addWidget(self.generate_button, 0, 0, 1, 2)
+        actions.addWidget(self.canvas_button, 1, 0)
+        actions.addWidget(self.inpaint_button, 1, 1)
         layout.addLayout(actions)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -222,7 +236,7 @@ class DiffusionPanel(QWidget):
         self.strip.itemDoubleClicked.connect(lambda _item: self.accept_selected())
         self.strip.itemSelectionChanged.connect(self._update_buttons)
         results_layout.addWidget(self.strip)
-        strip_row = QHBoxLayout()
+        strip_row = QGridLayout()
         self.accept_button = _button("Accept as layer", "Add the chosen result as a new layer (undoable)",
                                      self.accept_selected)
         self.discard_button = _button("Discard", "Remove the chosen result (stops it if it is still running)",
@@ -231,8 +245,9 @@ class DiffusionPanel(QWidget):
                                      self.cancel_all)
         self.export_button = _button("Export PNG\u2026", "Save the chosen result as a PNG with its full recipe",
                                      self.export_selected)
-        for button in (self.accept_button, self.discard_button, self.cancel_button, self.export_button):
-            strip_row.addWidget(button)
+        for index, button in enumerate((self.accept_button, self.discard_button, self.export_button,
+                                        self.cancel_button)):
+            strip_row.addWidget(button, index // 2, index % 2)
         results_layout.addLayout(strip_row)
         layout.addWidget(results)
 
@@ -254,7 +269,7 @@ class DiffusionPanel(QWidget):
         history_row.addStretch(1)
         history_layout.addLayout(history_row)
         layout.addWidget(history, 1)
-        self.setMinimumWidth(330)
+        self.setMinimumWidth(250)
 
     # ================================================================== models
     def refresh_models(self, rescan: bool = False) -> None:
@@ -301,6 +316,7 @@ class DiffusionPanel(QWidget):
         self.class_combo.addItems(list(info.classes))
         self.class_combo.blockSignals(False)
         self.guidance_spin.setEnabled(info.conditioning != "none")
+        self.steps_spin.setMaximum(info.max_steps)
         for spin in (self.width_spin, self.height_spin):
             spin.setSingleStep(info.size_step)
             spin.setEnabled(info.fixed_size is None)
@@ -561,15 +577,20 @@ class DiffusionPanel(QWidget):
         return self.controller.busy
 
 
-def install_diffusion_panel(window: Any) -> DiffusionPanel:
-    """Dock the diffusion panel in the main window, on the shared registry, job runner and bridge."""
+def install_diffusion_panel(window: Any) -> QDockWidget:
+    """Dock the diffusion panel in the main window (tabbed with the other AI panels on the left), on the shared
+    registry, job runner and bridge; the panel is ``window.diffusion_panel``."""
     from genart_desktop.ui.services import services_for
 
     services = services_for(window)
-    panel = DiffusionPanel(services.registry, services.runner, services.bridge, lambda: window.document,
-                           parent=window)
-    neighbour = next((title for title in ("Latent Explorer", "Style", "Layers") if title in window.docks), None)
-    window.add_panel(panel, "Diffusion", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with=neighbour)
+    panel = DiffusionPanel(services.registry, services.runner, services.bridge, lambda: window.document)
+    window.diffusion_panel = panel
     window.document_replaced.connect(panel.set_document)
     panel.status_changed.connect(lambda message: window.statusBar().showMessage(message, 6000))
-    return panel
+    neighbour = next((title for title in ("Style", "Latent Explorer", "Tools") if title in window.docks), None)
+    dock = window.add_panel(panel, "Diffusion", Qt.DockWidgetArea.LeftDockWidgetArea, tabify_with=neighbour)
+    if "Tools" in window.docks:
+        window.docks["Tools"].raise_()
+    if dock.width() < DOCK_WIDTH:
+        window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)  # room for prompts and the strip
+    return dock

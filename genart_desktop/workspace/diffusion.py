@@ -73,6 +73,7 @@ class ModelInfo:
     can_start_from_image: bool = True
     fingerprint: str = ""
     description: str = ""
+    max_steps: int = MAX_STEPS  # a sampler visits distinct training timesteps, so at most this many
 
     def snap_size(self, width: float, height: float) -> tuple[int, int]:
         """The nearest size this model can generate (multiples of ``size_step``, at least one step)."""
@@ -94,14 +95,19 @@ def model_info(entry: Any) -> ModelInfo:
         native = folder.native_size
         return ModelInfo(entry.id, entry.name, "sd-onnx", "text", (), (native, native), folder.vae_factor * 8, None,
                          DEFAULT_STEPS, DEFAULT_GUIDANCE, folder.has("vae_encoder"), "",
-                         "Stable Diffusion (ONNX export)")
+                         "Stable Diffusion (ONNX export)", min(MAX_STEPS, folder.schedule.num_train_timesteps))
     if entry.family != "diffusion" or entry.card is None:
         raise ModelError(f"Model '{entry.id}' is a {entry.family} model, not a diffusion model.")
     from genart_desktop.engine.pipelines.diffusion_model import Conditioning
+    from genart_desktop.engine.schedules import ScheduleConfig
 
     card = entry.card
     config = card.config if isinstance(card.config, dict) else {}
     conditioning = Conditioning.from_config(config.get("conditioning"))
+    try:
+        schedule = ScheduleConfig.from_dict(config.get("schedule", {}))
+    except ValueError as exc:
+        raise ModelError(f"{entry.id}: config.schedule: {exc}") from exc
     resolution = tuple(card.resolution or (64, 64))
     latent = "vae_decoder" in card.files
     factor = 1
@@ -119,9 +125,11 @@ def model_info(entry: Any) -> ModelInfo:
     can_start = not latent or bool((config.get("latent") or {}).get("vae"))
     default_guidance = float(config.get("default_guidance", 3.0 if conditioning.kind != "none" else 1.0))
     fingerprint = card.files["unet"].sha256[:16] if "unet" in card.files else ""
+    max_steps = min(MAX_STEPS, schedule.num_train_timesteps)
     return ModelInfo(entry.id, entry.name, "diffusion", conditioning.kind, conditioning.classes,
                      (int(resolution[0]), int(resolution[1])), 8 * factor, fixed,
-                     int(config.get("default_steps", 50)), default_guidance, can_start, fingerprint, card.description)
+                     min(max_steps, int(config.get("default_steps", 50))), default_guidance, can_start, fingerprint,
+                     card.description, max_steps)
 
 
 # ==================================================================================================== settings
@@ -393,6 +401,9 @@ class DiffusionController:
             raise InputError(f"Unknown action {action!r}.")
         settings.check()
         info = self.info(settings.model_id)
+        if settings.steps > info.max_steps:
+            raise InputError(f"{info.name} was trained with {info.max_steps} timesteps, so it can take at most "
+                             f"{info.max_steps} steps; got {settings.steps}.")
         if info.conditioning == "class" and settings.class_label not in info.classes:
             raise InputError(f"Choose one of the classes {', '.join(info.classes)} for {info.name}.")
         mode = ACTION_MODES[action]

@@ -50,7 +50,7 @@ def test_every_family_runs_and_the_window_builds(all_families, tmp_path):
     assert "1 step at 64x64" in line_for(result, "model tiny-sd")
     assert line_for(result, "window:").startswith("PASS")
     assert line_for(result, "no torch:").startswith("PASS")
-    assert lines(result)[-1] == "self-test: 9 passed, 0 failed, 0 skipped"
+    assert lines(result)[-1] == "self-test: 9 checks passed, 0 failed, 0 skipped"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -100,10 +100,6 @@ def test_no_models_fails_unless_allowed(tmp_path):
 
 
 def test_launcher_flag_runs_the_self_test(tmp_path):
-    from genart_desktop import cli
-
-    if not cli.handles(["--self-test"]):
-        pytest.skip("the launcher does not map --self-test to `genart self-test` yet")
     result = run_selftest(tmp_path, "--no-window", "--allow-empty", entry=("--self-test",))
     assert result.returncode == 0, result.stdout + result.stderr
     assert lines(result)[-1].startswith("self-test: ")
@@ -115,7 +111,29 @@ def test_torch_in_sys_modules_is_reported(monkeypatch):
     assert not check.ok and check.line().startswith("FAIL  no torch: torch got imported")
 
 
-def test_window_failure_is_a_line_not_a_crash(monkeypatch):
-    monkeypatch.setattr(selftest, "UI_APP_MODULE", "genart_desktop.ui.no_such_module")
-    check = selftest.check_window(None)
-    assert not check.ok and "cannot build the main window" in check.detail
+def test_window_failure_is_a_line_not_a_crash(tmp_path, capsys):
+    def broken_window(_registry, _screenshot):
+        raise RuntimeError("no display at all")
+
+    code = selftest.main(["--models-dir", str(tmp_path), "--allow-empty"], window_check=broken_window)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL  window: cannot build the main window: RuntimeError: no display at all" in out
+
+
+def test_window_check_is_skipped_without_the_launcher(tmp_path, capsys):
+    assert selftest.main(["--models-dir", str(tmp_path), "--allow-empty"]) == 0
+    assert "window: not built (run through the genart launcher" in capsys.readouterr().out
+
+
+def test_missing_qt_platform_plugin_is_a_line_not_an_abort(monkeypatch, tmp_path):
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        pytest.skip("a QApplication already exists in this test process")
+    from genart_desktop.ui.selfcheck import check_window
+
+    monkeypatch.setattr(QCoreApplication, "libraryPaths", staticmethod(lambda: [str(tmp_path)]))
+    ok, detail = check_window(None)
+    assert not ok and "offscreen platform plugin is missing" in detail and str(tmp_path) in detail

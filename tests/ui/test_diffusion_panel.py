@@ -248,11 +248,15 @@ def test_errors_show_in_the_panel_and_queue_nothing(qtbot, panel, runner):
     panel.class_combo.clear()  # no class chosen
     assert not panel.generate()
     assert "classes" in panel.status.text() and panel.strip.count() == 0 and not runner.busy()
+    choose(panel, "tiny-diffusion")
+    assert panel.steps_spin.maximum() == 100  # the tiny schedule has 100 training timesteps
 
 
 def test_installs_in_the_main_window_on_the_shared_services(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setenv("GENART_MODELS_DIR", str(model_root(tmp_path)))
-    panel = install_diffusion_panel(window)
+    dock = install_diffusion_panel(window)
+    panel = window.diffusion_panel
+    assert dock.widget() is panel and window.docks["Diffusion"] is dock
     from genart_desktop.ui.services import services_for
 
     services = services_for(window)

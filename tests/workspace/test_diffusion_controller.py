@@ -243,6 +243,8 @@ def test_bad_requests_are_refused_before_anything_is_queued(harness):
         c.submit(GENERATE, settings(harness, "tiny-class", class_label="purple"), doc)
     with pytest.raises(InputError, match="Steps"):
         c.submit(GENERATE, settings(harness, steps=0), doc)
+    with pytest.raises(InputError, match="at most 100 steps"):
+        c.submit(GENERATE, settings(harness, steps=400), doc)
     with pytest.raises(InputError, match="sampler"):
         c.submit(GENERATE, settings(harness, sampler="bogus"), doc)
     with pytest.raises(InputError, match="model"):
@@ -301,3 +303,39 @@ def test_export_and_open_png_round_trip_the_recipe(harness, tmp_path):
         assert fresh.controller.history == [item]  # a bad file changes nothing
     finally:
         fresh.runner.shutdown()
+
+
+@pytest.mark.slow
+def test_stable_diffusion_folder_runs_through_the_same_controller(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    pytest.importorskip("transformers")
+    import warnings
+
+    from tests.engine.tiny_sd import export_tiny_sd
+
+    root = tmp_path / "models"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_tiny_sd(root / "tiny-sd", seed=0)
+    registry = ModelRegistry(roots=[(root, "user")], settings={"execution_provider": "cpu", "intra_op_threads": 2})
+    h = Harness(registry)
+    try:
+        info = h.controller.info("tiny-sd")
+        assert (info.family, info.conditioning, info.native_size, info.size_step) == ("sd-onnx", "text", (16, 16), 16)
+        assert info.can_start_from_image
+        base = dataclasses.replace(h.controller.default_settings("tiny-sd"), prompt="a red fox", steps=4,
+                                   seed_mode="fixed", seed=3, guidance=5.0)
+        (entry,), _ = h.run(GENERATE, base)
+        assert entry.state == "done", entry.message
+        assert entry.pixels.shape == (16, 16, 3) and entry.recipe.model_hash  # the folder's fingerprint
+        doc = painted_document()
+        doc.select_rect(Rect(16, 16, 16, 16))
+        before = doc.composite().copy()
+        (inpainted,), _ = h.run(INPAINT, dataclasses.replace(base, strength=1.0, width=32, height=32), doc)
+        assert inpainted.state == "done", inpainted.message
+        h.controller.accept(inpainted.id, doc)
+        outside = doc.selection.mask == 0
+        np.testing.assert_array_equal(doc.composite()[outside], before[outside])
+    finally:
+        h.runner.shutdown()

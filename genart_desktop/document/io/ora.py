@@ -254,7 +254,13 @@ def _read_document(archive: _Archive) -> Document:
         raw_src = element.get("src", "")
         src = safe_member_name(raw_src)
         member = src if src in archive.infos else raw_src
-        pixels = open_image_rgba(archive.read(member))
+        try:
+            pixels = open_image_rgba(archive.read(member))
+        except InputError as exc:
+            reason = str(exc).removeprefix("Cannot open image data: ")
+            if reason.startswith(f"Cannot open {name}"):
+                raise
+            raise InputError(f"Cannot open {name}: layer {src!r}: {reason}") from exc
         x = _int_attr(element, "x", 0) + dx
         y = _int_attr(element, "y", 0) + dy
         canvas = np.zeros((height, width, 4), np.uint8)
@@ -271,7 +277,7 @@ def _read_document(archive: _Archive) -> Document:
                 parsed = json.loads(raw_meta)
                 if isinstance(parsed, dict):
                     metadata = parsed
-            except ValueError:
+            except (ValueError, RecursionError):  # metadata is a nicety: a damaged block is dropped
                 pass
         op = element.get("composite-op", "svg:src-over")
         if op not in FROM_ORA:
@@ -293,7 +299,7 @@ def _read_document(archive: _Archive) -> Document:
             parsed = json.loads(archive.read("genart/metadata.json", MAX_STACK_XML_BYTES))
             if isinstance(parsed, dict):
                 doc_meta = parsed
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     doc = Document.from_layers(width, height, layers, doc_meta)
     doc._set_active_silently(active)
