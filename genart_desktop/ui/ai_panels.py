@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
+from genart_desktop.ui.diffusion_panel import install_diffusion_panel
 from genart_desktop.ui.jobs_panel import JobsPanel
 from genart_desktop.ui.services import services_for
 from genart_desktop.ui.style_palette import StylePalettePanel
@@ -44,6 +45,7 @@ def install_style_palette(window) -> QDockWidget:
 
 INSTALLERS: list[Callable[[object], QDockWidget]] = [
     install_style_palette,
+    install_diffusion_panel,
     install_jobs_panel,
 ]
 
