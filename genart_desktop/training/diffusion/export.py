@@ -46,11 +46,12 @@ from genart_desktop.training.diffusion.text import PAD, VOCAB_FILE, Conditioning
 from genart_desktop.training.diffusion.trainer import build_unet
 from genart_desktop.training.diffusion.unet import UNet, parameter_count
 from genart_desktop.training.export.exporter import USER_DATA_LICENSE, ExportResult
+from genart_desktop.training.export.onnx_file import check_self_contained
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
 
 PARITY_TOLERANCE = 2e-3
-OPSET = 17
+OPSET = 17  # the shared exporter's minimum (check_self_contained)
 THUMBNAIL_COUNT = 16
 
 
@@ -106,6 +107,7 @@ def export_onnx(model: UNet, path: Path, in_channels: int, size: int, cond_width
         torch.onnx.export(wrapper, args, buffer, input_names=names, output_names=["prediction"],
                           dynamic_axes=axes, opset_version=OPSET, dynamo=False)
     path.write_bytes(buffer.getvalue())
+    check_self_contained(path)
 
 
 def parity(model: UNet, path: Path, in_channels: int, size: int, conditioning: Conditioning, seed: int = 0) -> float:

@@ -48,7 +48,8 @@ def grid_conditions(conditioning: Conditioning, dataset: ImageDataset, count: in
     if conditioning.kind == "class":
         labels = [conditioning.classes[i % len(conditioning.classes)] for i in range(rows)]
     else:
-        captions = sorted({c for c in dataset.captions if c})
+        assert conditioning.vocabulary is not None
+        captions = sorted({c for c in dataset.captions if c}) or list(conditioning.vocabulary.words)
         order = torch.randperm(len(captions), generator=torch.Generator().manual_seed(seed + 5)).tolist()
         labels = [captions[order[i % len(captions)]] for i in range(rows)]
     conds = torch.cat([conditioning.encode_prompt(label) for label in labels])  # type: ignore[misc]
