@@ -190,6 +190,7 @@ def event_loop_gaps(size: int, threads: int, tile: int = 0, timeout: float = 900
             window.resize(1400, 900)
             window.show()
             palette = window.style_palette
+            _spin(app, lambda: False, 0.5)  # first layout and paint are part of the start, not of idling
             heartbeat = _Heartbeat()
             heartbeat.start()
             _spin(app, lambda: False, 1.0)
@@ -206,8 +207,8 @@ def event_loop_gaps(size: int, threads: int, tile: int = 0, timeout: float = 900
             elapsed = time.perf_counter() - started
             _spin(app, lambda: False, 0.2)  # repaint after the new layer
             busy = _gap_summary(heartbeat.stop())
-            window.close()
-            window.deleteLater()
+            window.hide()  # close() would ask about the unsaved render; the window is simply dropped
+            window.deleteLater()  # its services (job runner) shut down when it is destroyed
             _spin(app, lambda: False, 0.1)
         finally:
             if previous_home is None:

@@ -199,12 +199,26 @@ class JobHandle:
         self._done.set()
 
 
+def preload_job_modules() -> None:
+    """Import, on the calling (GUI) thread, the extension modules that jobs load lazily.
+
+    A first-time import of an extension module inside a worker thread was seen to hang for good while a Qt event
+    loop ran in the main thread, so everything jobs need is loaded before the first worker starts.
+    """
+    import numpy.random  # noqa: F401 - default_rng in samplers and latent code
+    import onnxruntime  # noqa: F401
+    from PIL import Image
+
+    Image.init()  # all of Pillow's format plugins
+
+
 class JobRunner:
     """A queue served by ``workers`` threads (one by default: sessions are already multi-threaded inside)."""
 
     def __init__(self, workers: int = 1, name: str = "genart-jobs") -> None:
         if workers < 1:
             raise ValueError("a JobRunner needs at least one worker")
+        preload_job_modules()
         self._pending: collections.deque[JobHandle] = collections.deque()
         self._running: dict[int, JobHandle] = {}
         self._listeners: list[Listener] = []

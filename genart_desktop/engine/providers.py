@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -82,20 +83,40 @@ def candidate_providers(preference: str) -> list[str]:
     return [provider for provider in wanted if provider in available]
 
 
+def _physical_core_count() -> int | None:
+    """Physical cores from /proc/cpuinfo (Linux); None where that cannot be told."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    cores = set()
+    physical_id = core_id = None
+    for line in text.splitlines() + [""]:
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "physical id":
+            physical_id = value.strip()
+        elif key == "core id":
+            core_id = value.strip()
+        elif not key:
+            if core_id is not None:
+                cores.add((physical_id, core_id))
+            physical_id = core_id = None
+    return len(cores) or None
+
+
+# Counted once at import: this is called from job worker threads, where a first-time import or file read is best
+# avoided (an import inside a worker can deadlock against Qt's import hook in the GUI thread).
+_PHYSICAL_CORES = _physical_core_count()
+
+
 def physical_cores() -> int:
     """Physical cores we may use: hyper-threads rarely help onnxruntime, and the process affinity may be smaller."""
     try:
         allowed = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         allowed = os.cpu_count() or 1
-    physical = None
-    try:
-        import psutil  # optional: only used when installed
-
-        physical = psutil.cpu_count(logical=False)
-    except Exception:  # noqa: BLE001 - psutil missing or unable to tell
-        physical = None
-    return max(1, min(physical or allowed, allowed))
+    return max(1, min(_PHYSICAL_CORES or allowed, allowed))
 
 
 def session_options(settings: Mapping[str, Any] | None = None, log_severity: int = 3) -> ort.SessionOptions:

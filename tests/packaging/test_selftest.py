@@ -108,10 +108,16 @@ def test_launcher_flag_runs_the_self_test(tmp_path):
 def test_torch_in_sys_modules_is_reported(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", sys.modules["os"])
     check = selftest.check_no_forbidden_imports()
-    assert not check.ok and check.line().startswith("FAIL  no torch: torch got imported")
+    assert not check.ok and check.line().startswith("FAIL  no torch: torch")
 
 
-def test_window_failure_is_a_line_not_a_crash(tmp_path, capsys):
+@pytest.fixture
+def torch_check_passes(monkeypatch):
+    """This test process may have imported torch for other tests; the import check has tests of its own."""
+    monkeypatch.setattr(selftest, "check_no_forbidden_imports", lambda: selftest.Check("no torch", True, "not checked"))
+
+
+def test_window_failure_is_a_line_not_a_crash(tmp_path, capsys, torch_check_passes):
     def broken_window(_registry, _screenshot):
         raise RuntimeError("no display at all")
 
@@ -121,7 +127,7 @@ def test_window_failure_is_a_line_not_a_crash(tmp_path, capsys):
     assert "FAIL  window: cannot build the main window: RuntimeError: no display at all" in out
 
 
-def test_window_check_is_skipped_without_the_launcher(tmp_path, capsys):
+def test_window_check_is_skipped_without_the_launcher(tmp_path, capsys, torch_check_passes):
     assert selftest.main(["--models-dir", str(tmp_path), "--allow-empty"]) == 0
     assert "window: not built (run through the genart launcher" in capsys.readouterr().out
 

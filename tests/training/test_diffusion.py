@@ -17,6 +17,15 @@ from genart_desktop.training.diffusion.trainer import build_unet  # noqa: E402
 from genart_desktop.training.diffusion.unet import parameter_count  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on the shared 2-core machine several threads contend and run many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
 @pytest.mark.parametrize("prediction", ["epsilon", "v_prediction"])
 def test_objective_matches_the_engine_forward_process(kind, prediction):

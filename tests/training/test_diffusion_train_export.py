@@ -23,11 +23,20 @@ from genart_desktop.training.data.store import caption_vocabulary, write_dataset
 
 pytestmark = [pytest.mark.train, pytest.mark.slow]
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on the shared 2-core machine several threads contend and run many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 RES = 16
 TINY = ["--resolution", str(RES), "--channels", "16,32", "--res-blocks", "1", "--text-dim", "32", "--text-layers",
         "1", "--tokens", "4", "--heads", "2", "--batch-size", "8", "--sample-count", "4", "--sample-steps", "3",
         "--warmup", "2", "--lr", "2e-3", "--precision", "fp32", "--device", "cpu", "--log-every", "1",
-        "--min-snr", "0"]
+        "--min-snr", "0", "--threads", "1"]
 COLOURS = {"red": (220, 40, 40), "blue": (40, 60, 220), "green": (40, 180, 60), "yellow": (230, 210, 40)}
 
 

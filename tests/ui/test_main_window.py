@@ -317,26 +317,48 @@ def test_recovery_can_be_discarded(qtbot, answers):
     assert not win.offer_recovery()  # nothing left to offer
 
 
-def test_run_app_opens_file_and_returns_exit_code(qtbot, answers, tmp_path, monkeypatch):
-    from PySide6.QtCore import QTimer
+RUN_APP_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from genart_desktop.ui import app as app_module
+from genart_desktop.ui.main_window import MainWindow
 
-    from genart_desktop.ui import app as app_module
-    from genart_desktop.ui.main_window import MainWindow
+seen = {}
+
+def check_and_quit():
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    if not windows or windows[0].document.path is None:
+        QTimer.singleShot(50, check_and_quit)
+        return
+    seen["path"] = windows[0].document.path
+    windows[0].close()
+    QApplication.instance().quit()
+
+real_create = app_module.create_main_window
+
+def create_and_watch(registry=None):
+    window = real_create(registry)
+    QTimer.singleShot(50, check_and_quit)  # the QApplication exists by now
+    return window
+
+app_module.create_main_window = create_and_watch
+code = app_module.run_app(["--no-recovery", sys.argv[1]])
+print("EXIT", code, "OPENED", seen.get("path"))
+"""
+
+
+def test_run_app_opens_file_and_returns_exit_code(tmp_path):
+    # In a child process: QApplication.exec() may run only once per process, and after it returns the test
+    # process's later event loops starve worker threads.
+    import os
+    import subprocess
+    import sys
 
     doc = Document(30, 20)
     save_ora(doc, tmp_path / "start.ora")
-    monkeypatch.setattr(app_module, "create_main_window", lambda registry=None: MainWindow(registry=None))
-    seen = {}
-
-    def check_and_quit():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if not windows or windows[0].document.path is None:
-            QTimer.singleShot(50, check_and_quit)
-            return
-        seen["path"] = windows[0].document.path
-        windows[0].close()
-        QApplication.instance().quit()
-
-    QTimer.singleShot(50, check_and_quit)
-    assert app_module.run_app([str(tmp_path / "start.ora")]) == 0
-    assert seen["path"] == tmp_path / "start.ora"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GENART_MODELS_DIR=str(tmp_path / "no-models"))
+    result = subprocess.run([sys.executable, "-c", RUN_APP_SCRIPT, str(tmp_path / "start.ora")], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"EXIT 0 OPENED {tmp_path / 'start.ora'}" in result.stdout
