@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from genart_desktop.ui.diffusion_panel import install_diffusion_panel
 from genart_desktop.ui.jobs_panel import JobsPanel
+from genart_desktop.ui.latent_explorer import LatentExplorerPanel
 from genart_desktop.ui.services import services_for
 from genart_desktop.ui.style_palette import StylePalettePanel
 
@@ -43,9 +44,20 @@ def install_style_palette(window) -> QDockWidget:
     return dock
 
 
+def install_latent_explorer(window) -> QDockWidget:
+    """The Latent Explorer dock on the right, tabbed with Layers. It keeps its own runner: interactive grid and
+    slider renders must not wait behind a long style or diffusion job, and they coalesce to the latest request."""
+    services = services_for(window)
+    panel = LatentExplorerPanel(services.registry, lambda: window.document)
+    window.document_replaced.connect(lambda _doc: panel.refresh_bookmarks())
+    window.latent_explorer = panel
+    return window.add_panel(panel, "Latent Explorer", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Layers")
+
+
 INSTALLERS: list[Callable[[object], QDockWidget]] = [
     install_style_palette,
     install_diffusion_panel,
+    install_latent_explorer,
     install_jobs_panel,
 ]
 

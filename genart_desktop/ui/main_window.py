@@ -522,6 +522,9 @@ class MainWindow(QMainWindow):
             return
         self._autosave_timer.stop()
         self.autosave.discard()
+        explorer = getattr(self, "latent_explorer", None)
+        if explorer is not None:
+            explorer.shutdown()  # its own render runner
         services = getattr(self, "services", None)
         if services is not None:
             services.shutdown()  # cancel running AI jobs so the process can exit promptly
