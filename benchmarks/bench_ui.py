@@ -182,7 +182,8 @@ def event_loop_gaps(size: int, threads: int, tile: int = 0, timeout: float = 900
             if tile:
                 card = prepared.entry.card
                 if card is not None and isinstance(card.config, dict):
-                    card.config["tile"] = tile  # the pipeline reads its tile size from the card
+                    # the pipeline reads its tiling from the card
+                    card.config.update({"tile": tile, "overlap": min(96, tile // 4)})
             app = ensure_application([])
             window = create_main_window(registry=prepared.registry)
             document = Document(size, size)
@@ -203,10 +204,12 @@ def event_loop_gaps(size: int, threads: int, tile: int = 0, timeout: float = 900
             job = palette.apply()
             if job is None:
                 raise RuntimeError("the style palette did not start a render")
-            landed = _spin(app, lambda: not palette.busy and len(document.layers) > layers_before, timeout)
+            _spin(app, lambda: not palette.busy, timeout)
             elapsed = time.perf_counter() - started
+            landed = len(document.layers) > layers_before
             _spin(app, lambda: False, 0.2)  # repaint after the new layer
             busy = _gap_summary(heartbeat.stop())
+            palette_message = window.statusBar().currentMessage() or "no message"
             window.hide()  # close() would ask about the unsaved render; the window is simply dropped
             window.deleteLater()  # its services (job runner) shut down when it is destroyed
             _spin(app, lambda: False, 0.1)
@@ -219,7 +222,7 @@ def event_loop_gaps(size: int, threads: int, tile: int = 0, timeout: float = 900
     label = f"longest event-loop gap during a {size}x{size} style render + landing ({elapsed:.1f} s)"
     row = Row("ui", label, prepared.weights,
               text=f"{busy['longest_ms']:.1f} ms (target < {TARGET_GAP_MS:.0f} ms: {verdict}; p99 "
-                   f"{busy['p99_ms']:.1f} ms)" + ("" if landed else "; THE LAYER NEVER LANDED"))
+                   f"{busy['p99_ms']:.1f} ms)" + ("" if landed else f"; THE LAYER NEVER LANDED: {palette_message}"))
     row.extra.update({"busy": busy, "idle": idle, "render_s": elapsed, "landed": landed, "target_ms": TARGET_GAP_MS,
                       "heartbeat_ms": HEARTBEAT_MS})
     idle_row = Row("ui", "longest event-loop gap while idle (heartbeat jitter)",

@@ -72,6 +72,7 @@ class ScheduleConfig:
             raise ValueError(f"steps_offset must be an integer in [0, num_train_timesteps), got {self.steps_offset!r}.")
         if self.clip_sample_range <= 0:
             raise ValueError(f"clip_sample_range must be positive, got {self.clip_sample_range}.")
+        _check_usable(self)
 
     # -- serialisation (model card / diffusers config) -------------------------------------------------------------
 
@@ -114,6 +115,34 @@ class ScheduleConfig:
         if data.get("trained_betas") is not None:
             raise ValueError("Schedules given as an explicit trained_betas list are not supported.")
         return cls(**kwargs)
+
+
+# The smallest alpha_bar the samplers can divide by: x0 = (x_t - sigma eps) / sqrt(alpha_bar) magnifies by at most
+# 1e10, which float32 samples survive. Real schedules stay far above it (DDPM linear, T = 1000: 4e-5; cosine: 2e-9).
+MIN_ALPHA_BAR = 1e-20
+
+
+def _check_usable(config: ScheduleConfig) -> None:
+    """Refuse a schedule every sampler would divide by zero on: each beta strictly inside (0, 1), and alpha_bar
+    positive and above :data:`MIN_ALPHA_BAR` at the last timestep (it only decreases)."""
+    values = betas(config)
+    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0.0) & (values < 1.0)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"Every beta must lie strictly between 0 and 1, but beta at timestep {i} is {values[i]!r}; "
+            f"use 0 < beta_start < beta_end < 1 (typical: beta_start 1e-4 to 1e-3, beta_end 0.01 to 0.02)."
+        )
+    with np.errstate(under="ignore"):
+        last = float(np.cumprod(1.0 - values)[-1])
+    if not last >= MIN_ALPHA_BAR:
+        raise ValueError(
+            f"This schedule leaves no signal: alphas_cumprod (alpha_bar) falls to {last:.3g} by timestep "
+            f"{config.num_train_timesteps - 1} (it must stay above {MIN_ALPHA_BAR:g}), and sampling would divide by "
+            f"sqrt(alpha_bar). Lower beta_end (and beta_start) or num_train_timesteps: with 1000 timesteps, "
+            f"beta_start 1e-4 to 1e-3 and beta_end 0.01 to 0.02 are typical (got beta_start={config.beta_start}, "
+            f"beta_end={config.beta_end}, {config.beta_schedule})."
+        )
 
 
 # -- the schedule itself -------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
 from genart_desktop.engine.events import Cancelled, Error, JobEvent, Preview, Progress, Result
 from genart_desktop.engine.jobs import JobContext, JobHandle, JobRequest, JobRunner
-from genart_desktop.engine.pipelines.diffusion import MAX_SEED
+from genart_desktop.engine.pipelines.diffusion import MAX_SEED, takes_run_options
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.recipe_png import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS, check_recipe, read_recipe_png, \
@@ -482,7 +482,8 @@ class DiffusionController:
                 steps=recipe.steps, sampler=recipe.sampler, guidance=recipe.guidance, seed=recipe.seed,
                 width=recipe.width, height=recipe.height, batch=1, eta=recipe.eta,
                 init_image=None if init is None else to_tensor(init), strength=recipe.strength, mask=mask,
-                on_step=on_step, cancel=lambda: context.cancelled, preview_every=preview_every)
+                on_step=on_step, cancel=lambda: context.cancelled, preview_every=preview_every,
+                **run_options_for(model.generate, context))
             fingerprint = str(getattr(model, "fingerprint", "") or recipe.model_hash)
             return GenerationOutput(result.pixels()[0], dataclasses.replace(recipe, model_hash=fingerprint))
 
@@ -622,6 +623,12 @@ class DiffusionController:
         pixels, recipe = read_recipe_png(path)
         settings = self.settings_from_recipe(recipe, current)
         return settings, self.remember(recipe, pixels)
+
+
+def run_options_for(generate: Any, context: JobContext) -> dict[str, Any]:
+    """``{"run_options": context.run_options}`` when the generator takes them (both built-in families do), so a
+    cancel terminates the U-Net or VAE run in progress instead of waiting for the step to end."""
+    return {"run_options": context.run_options} if takes_run_options(generate) else {}
 
 
 def load_generator(registry: Any, model_id: str) -> Any:

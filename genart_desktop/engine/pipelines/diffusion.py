@@ -13,10 +13,14 @@ small adapter, so both get the same samplers, guidance, image-to-image, inpainti
   in, so the repainted region grows into its surroundings without a seam; the final image keeps every unmasked
   pixel of the input exactly.
 - Seeds: image i of a batch uses ``numpy.random.default_rng(seed + i)``, so it equals a batch of one with that seed.
+- Cancel: ``cancel`` is checked between steps; ``run_options`` (a job's onnxruntime RunOptions) is handed to every
+  denoiser and codec call whose signature takes a ``run_options`` keyword, so setting ``run_options.terminate``
+  stops a long U-Net or VAE run half way. Either way the run ends with :class:`JobCancelled`.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -89,13 +93,41 @@ class DiffusionResult:
         return [from_tensor(image) for image in self.images]
 
 
-def check_cancel(cancel: Any) -> None:
-    """Raise :class:`JobCancelled` when ``cancel`` (a callable returning bool, or an Event-like) says so."""
+def check_cancel(cancel: Any, run_options: Any = None) -> None:
+    """Raise :class:`JobCancelled` when ``cancel`` (a callable returning bool, or an Event-like) says so, or when
+    ``run_options`` (onnxruntime RunOptions) has been told to terminate."""
+    if run_options is not None and getattr(run_options, "terminate", False):
+        raise JobCancelled("Generation was cancelled.")
     if cancel is None:
         return
     stop = cancel.is_set() if hasattr(cancel, "is_set") else bool(cancel())
     if stop:
         raise JobCancelled("Generation was cancelled.")
+
+
+def takes_run_options(function: Any) -> bool:
+    """Whether ``function`` accepts a ``run_options`` keyword (by name or through ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any((p.name == "run_options" and p.kind is not p.POSITIONAL_ONLY) or p.kind is p.VAR_KEYWORD
+               for p in parameters)
+
+
+def _invoke(function: Any, args: tuple[Any, ...], run_options: Any) -> Any:
+    """``function(*args)``, with ``run_options=`` when there are some and it takes them; a failure while the run
+    options say terminate is the cancel, not an error."""
+    try:
+        if run_options is not None and takes_run_options(function):
+            return function(*args, run_options=run_options)
+        return function(*args)
+    except JobCancelled:
+        raise
+    except Exception as exc:
+        if run_options is not None and getattr(run_options, "terminate", False):
+            raise JobCancelled("Generation was cancelled.") from exc
+        raise
 
 
 class DiffusionPipeline:
@@ -121,8 +153,12 @@ class DiffusionPipeline:
     # -- public ----------------------------------------------------------------------------------------------
 
     def run(self, request: DiffusionRequest, *, on_step: Callable[[StepEvent], None] | None = None,
-            cancel: Any = None, preview_every: int = 0) -> DiffusionResult:
-        """Sample ``request.batch`` images. Raises InputError for bad requests and JobCancelled when cancelled."""
+            cancel: Any = None, preview_every: int = 0, run_options: Any = None) -> DiffusionResult:
+        """Sample ``request.batch`` images. Raises InputError for bad requests and JobCancelled when cancelled.
+
+        ``run_options`` (an ``onnxruntime.RunOptions``, e.g. a job context's) goes to each network call so that
+        ``run_options.terminate = True`` stops the step in progress.
+        """
         self._check(request)
         sampler = sampler_for(request.sampler, self.schedule, request.eta)
         all_steps = sampler.set_timesteps(request.steps)
@@ -140,19 +176,19 @@ class DiffusionPipeline:
             if count == 0:
                 return DiffusionResult(init_pixels.copy(), seeds)
 
-        check_cancel(cancel)
+        check_cancel(cancel, run_options)
         noise = draw_noise(rngs, shape)
         if init_pixels is None:
             known = None
             x = noise
         else:
-            known = self._encode(init_pixels)
+            known = self._encode(init_pixels, run_options)
             x = add_noise(self.schedule, known, noise, int(run_steps[0]))
         latent_mask = None if pixel_mask is None else self._latent_mask(pixel_mask)
 
         for i, t in enumerate(run_steps):
-            check_cancel(cancel)
-            prediction = self._predict(x, int(t), request)
+            check_cancel(cancel, run_options)
+            prediction = self._predict(x, int(t), request, run_options)
             out = sampler.step(prediction, int(t), x, rngs)
             x = out.prev_sample
             pred_x0 = out.pred_x0
@@ -167,31 +203,31 @@ class DiffusionPipeline:
             if on_step is not None:
                 preview = None
                 if preview_every > 0 and ((i + 1) % preview_every == 0) and i + 1 < len(run_steps):
-                    preview = self._decode(pred_x0)
+                    preview = self._decode(pred_x0, run_options)
                 on_step(StepEvent(i + 1, len(run_steps), int(t), preview))
 
-        check_cancel(cancel)
-        images = self._decode(x)
+        check_cancel(cancel, run_options)
+        images = self._decode(x, run_options)
         if pixel_mask is not None and init_pixels is not None:
             images = pixel_mask * images + (1.0 - pixel_mask) * init_pixels
         return DiffusionResult(np.ascontiguousarray(images, dtype=np.float32), seeds)
 
     # -- steps -----------------------------------------------------------------------------------------------
 
-    def _predict(self, x: np.ndarray, t: int, request: DiffusionRequest) -> np.ndarray:
+    def _predict(self, x: np.ndarray, t: int, request: DiffusionRequest, run_options: Any = None) -> np.ndarray:
         batch = x.shape[0]
         steps = np.full((batch,), t, dtype=np.int64)
         guided = request.guidance != 1.0 and request.uncond is not None
         if guided:
             cond = np.concatenate([_repeat(request.uncond, batch), _repeat(request.cond, batch)])
-            both = self._call(np.concatenate([x, x]), np.concatenate([steps, steps]), cond)
+            both = self._call(np.concatenate([x, x]), np.concatenate([steps, steps]), cond, run_options)
             uncond_pred, cond_pred = both[:batch], both[batch:]
             return uncond_pred + request.guidance * (cond_pred - uncond_pred)  # Ho & Salimans eq. 6
         cond = None if request.cond is None else _repeat(request.cond, batch)
-        return self._call(x, steps, cond)
+        return self._call(x, steps, cond, run_options)
 
-    def _call(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
-        prediction = np.asarray(self.denoiser(x, steps, cond))
+    def _call(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None, run_options: Any = None) -> np.ndarray:
+        prediction = np.asarray(_invoke(self.denoiser, (x, steps, cond), run_options))
         if prediction.shape != x.shape:
             raise ModelError(f"The U-Net returned shape {prediction.shape} for a sample of shape {x.shape}.")
         prediction = prediction.astype(np.float32, copy=False)
@@ -199,13 +235,14 @@ class DiffusionPipeline:
             raise ModelError("The U-Net produced NaN or infinite values; the model may be broken or need float32.")
         return prediction
 
-    def _encode(self, pixels: np.ndarray) -> np.ndarray:
+    def _encode(self, pixels: np.ndarray, run_options: Any = None) -> np.ndarray:
         if self.codec is None:
             return pixels.astype(np.float32, copy=True)
-        return np.asarray(self.codec.encode(pixels), dtype=np.float32)
+        return np.asarray(_invoke(self.codec.encode, (pixels,), run_options), dtype=np.float32)
 
-    def _decode(self, x: np.ndarray) -> np.ndarray:
-        images = x if self.codec is None else np.asarray(self.codec.decode(x), dtype=np.float32)
+    def _decode(self, x: np.ndarray, run_options: Any = None) -> np.ndarray:
+        images = x if self.codec is None else np.asarray(_invoke(self.codec.decode, (x,), run_options),
+                                                         dtype=np.float32)
         return np.clip(images, -1.0, 1.0)
 
     # -- inputs ----------------------------------------------------------------------------------------------

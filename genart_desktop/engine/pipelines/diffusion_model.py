@@ -102,14 +102,17 @@ class OnnxUNet:
         self.timestep_dtype = session.input("timestep").dtype
         self.sample_dtype = session.input("sample").dtype
 
-    def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+    def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None,
+                 run_options: Any = None) -> np.ndarray:
+        """One U-Net run; ``run_options.terminate`` stops it half way (raising JobCancelled)."""
         feeds = {"sample": sample.astype(self.sample_dtype, copy=False),
                  "timestep": np.asarray(timesteps).astype(self.timestep_dtype)}
         if self.has_cond:
             if cond is None:
                 raise ModelError(f"{self.session.name} needs a condition.")
             feeds["cond"] = cond.astype(self.session.input("cond").dtype, copy=False)
-        return self.session.run(feeds, outputs=["prediction"])["prediction"].astype(np.float32, copy=False)
+        out = self.session.run(feeds, run_options, outputs=["prediction"])["prediction"]
+        return out.astype(np.float32, copy=False)
 
 
 class CardCodec:
@@ -120,15 +123,15 @@ class CardCodec:
         self.decoder, self.encoder = decoder, encoder
         self.channels, self.factor, self.scaling_factor = channels, factor, scaling_factor
 
-    def encode(self, images: np.ndarray) -> np.ndarray:
+    def encode(self, images: np.ndarray, run_options: Any = None) -> np.ndarray:
         if self.encoder is None:
             raise ModelError("This latent diffusion model names no VAE with an encoder (config.latent.vae), so "
                              "it cannot start from an image.")
-        mean = self.encoder.run({"image": images.astype(np.float32)}, outputs=["mean"])["mean"]
+        mean = self.encoder.run({"image": images.astype(np.float32)}, run_options, outputs=["mean"])["mean"]
         return mean.astype(np.float32) * self.scaling_factor
 
-    def decode(self, latents: np.ndarray) -> np.ndarray:
-        return self.decoder.run({"latent": (latents / self.scaling_factor).astype(np.float32)},
+    def decode(self, latents: np.ndarray, run_options: Any = None) -> np.ndarray:
+        return self.decoder.run({"latent": (latents / self.scaling_factor).astype(np.float32)}, run_options,
                                 outputs=["image"])["image"]
 
 
@@ -188,10 +191,11 @@ class CardDiffusionModel:
                  width: int | None = None, height: int | None = None, batch: int = 1, eta: float = 0.0,
                  init_image: np.ndarray | None = None, strength: float = 0.75, mask: np.ndarray | None = None,
                  on_step: Callable[[StepEvent], None] | None = None, cancel: Any = None,
-                 preview_every: int = 0) -> DiffusionResult:
+                 preview_every: int = 0, run_options: Any = None) -> DiffusionResult:
         """Same call as Stable Diffusion's; the prompt is a class name or text for conditioned models.
 
-        The negative prompt replaces the null condition for text models and is ignored otherwise.
+        The negative prompt replaces the null condition for text models and is ignored otherwise. ``run_options``
+        (a job context's onnxruntime RunOptions) lets a cancel stop the U-Net or VAE run in progress.
         """
         cond = self.conditioning.encode(prompt)
         uncond = self.conditioning.null()
@@ -205,4 +209,5 @@ class CardDiffusionModel:
             guidance=float(self.default_guidance if guidance is None else guidance) if cond is not None else 1.0,
             seed=seed, batch=batch, cond=cond, uncond=uncond, init_image=init_image,
             strength=float(strength) if init_image is not None else 1.0, mask=mask)
-        return self.pipeline.run(request, on_step=on_step, cancel=cancel, preview_every=preview_every)
+        return self.pipeline.run(request, on_step=on_step, cancel=cancel, preview_every=preview_every,
+                                 run_options=run_options)

@@ -95,9 +95,13 @@ class Recipe:
     @classmethod
     def from_json(cls, text: str) -> Recipe:
         try:
-            return cls.from_dict(json.loads(text))
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"The recipe is not valid JSON ({exc.msg}).") from exc
+        except RecursionError:  # e.g. '[[[[...]]]]': the parser gives up before the recipe could be checked
+            raise InputError("The recipe JSON is nested too deeply to be a recipe (a recipe is one flat JSON "
+                             "object); the file's recipe chunk is damaged or not a GenArt recipe.") from None
+        return cls.from_dict(data)
 
 
 def encode_png(pixels: np.ndarray, recipe: Recipe | None = None) -> bytes:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from genart_desktop.core.errors import ModelError
+from genart_desktop.core.errors import JobCancelled, ModelError
 from genart_desktop.engine.onnx_wire import check_external_data
 from genart_desktop.engine.providers import CUDA, create_session
 from genart_desktop.engine.sd.tokenizer import CLIPTokenizer
@@ -57,9 +57,9 @@ class TextEncoder:
         length = self.ids.shape[1] if self.ids.rank == 2 and isinstance(self.ids.shape[1], int) else None
         self.length = length or tokenizer.max_length
 
-    def __call__(self, prompts: list[str]) -> np.ndarray:
+    def __call__(self, prompts: list[str], run_options: ort.RunOptions | None = None) -> np.ndarray:
         ids = self.tokenizer(prompts, length=self.length).astype(self.ids.dtype)
-        hidden = self.session.run({"input_ids": ids}, outputs=[self.output])[self.output]
+        hidden = self.session.run({"input_ids": ids}, run_options, outputs=[self.output])[self.output]
         if hidden.ndim != 3 or hidden.shape[0] != len(prompts):
             raise ModelError(f"{self.session.name} returned shape {hidden.shape}; expected (batch, tokens, width).")
         return hidden.astype(np.float32, copy=False)
@@ -103,7 +103,9 @@ class UNetDenoiser:
             return t[:1].astype(dtype)
         return t.astype(dtype)
 
-    def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+    def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None,
+                 run_options: ort.RunOptions | None = None) -> np.ndarray:
+        """One U-Net run; ``run_options.terminate`` stops it half way (raising JobCancelled)."""
         if cond is None:
             raise ModelError("Stable Diffusion needs text embeddings; encode a (possibly empty) prompt first.")
         feeds = {
@@ -112,11 +114,11 @@ class UNetDenoiser:
             "encoder_hidden_states": np.ascontiguousarray(cond, dtype=self.hidden.dtype),
         }
         if self.use_io_binding:
-            return self._run_bound(feeds)
-        out = self.session.run(feeds, outputs=[self.output])[self.output]
+            return self._run_bound(feeds, run_options)
+        out = self.session.run(feeds, run_options, outputs=[self.output])[self.output]
         return out.astype(np.float32, copy=False)
 
-    def _run_bound(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+    def _run_bound(self, feeds: dict[str, np.ndarray], run_options: ort.RunOptions | None = None) -> np.ndarray:
         self.session.validate(feeds)
         raw = self.raw
         hidden = feeds["encoder_hidden_states"]
@@ -130,8 +132,10 @@ class UNetDenoiser:
         binding.bind_ortvalue_input("encoder_hidden_states", cached[1])
         binding.bind_output(self.output, "cuda", 0)
         try:
-            raw.run_with_iobinding(binding)
+            raw.run_with_iobinding(binding, run_options)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises private exception types
+            if run_options is not None and run_options.terminate:
+                raise JobCancelled(f"{self.session.name} was stopped.") from exc
             raise ModelError(f"{self.session.name} failed while running: {str(exc).splitlines()[0][:300]}") from exc
         return binding.copy_outputs_to_cpu()[0].astype(np.float32, copy=False)
 
@@ -154,11 +158,12 @@ class VaeCodec:
             self.encoder_input = encoder.input_names[0] if len(encoder.input_names) == 1 else "sample"
             self.encoder_dtype = _float_input(encoder, self.encoder_input).dtype
 
-    def encode(self, images: np.ndarray) -> np.ndarray:
+    def encode(self, images: np.ndarray, run_options: ort.RunOptions | None = None) -> np.ndarray:
         if self.encoder is None:
             raise ModelError("This Stable Diffusion export has no vae_encoder, so it cannot start from an image "
                              "(image-to-image and inpainting need one).")
-        outputs = self.encoder.run({self.encoder_input: np.ascontiguousarray(images, dtype=self.encoder_dtype)})
+        outputs = self.encoder.run({self.encoder_input: np.ascontiguousarray(images, dtype=self.encoder_dtype)},
+                                   run_options)
         name = "latent_parameters" if "latent_parameters" in outputs else next(iter(outputs))
         value = outputs[name].astype(np.float32)
         if value.ndim != 4 or value.shape[1] not in (self.channels, 2 * self.channels):
@@ -167,9 +172,9 @@ class VaeCodec:
         mean = value[:, : self.channels]  # the distribution's mean: deterministic, so img2img is repeatable
         return mean * self.scaling_factor
 
-    def decode(self, latents: np.ndarray) -> np.ndarray:
+    def decode(self, latents: np.ndarray, run_options: ort.RunOptions | None = None) -> np.ndarray:
         feed = np.ascontiguousarray(latents / self.scaling_factor, dtype=self.decoder_dtype)
-        outputs = self.decoder.run({self.decoder_input: feed})
+        outputs = self.decoder.run({self.decoder_input: feed}, run_options)
         name = "sample" if "sample" in outputs else next(iter(outputs))
         images = outputs[name].astype(np.float32)
         if images.ndim != 4 or images.shape[1] != 3:

@@ -87,11 +87,12 @@ class StableDiffusionOnnx:
 
     # -- generation ----------------------------------------------------------------------------------------------
 
-    def encode_prompts(self, prompt: str, negative_prompt: str = "") -> tuple[np.ndarray, np.ndarray]:
+    def encode_prompts(self, prompt: str, negative_prompt: str = "",
+                       run_options: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """(cond, uncond) hidden states, one row each, from one batched text-encoder call."""
         if not isinstance(prompt, str) or not isinstance(negative_prompt, str):
             raise InputError("The prompt and negative prompt must be text.")
-        hidden = self.text_encoder([prompt, negative_prompt])
+        hidden = self.text_encoder([prompt, negative_prompt], run_options)
         return hidden[:1], hidden[1:]
 
     def generate(self, prompt: str = "", negative_prompt: str = "", *, steps: int = DEFAULT_STEPS,
@@ -99,20 +100,25 @@ class StableDiffusionOnnx:
                  width: int | None = None, height: int | None = None, batch: int = 1, eta: float = 0.0,
                  init_image: np.ndarray | None = None, strength: float = 0.75, mask: np.ndarray | None = None,
                  on_step: Callable[[StepEvent], None] | None = None, cancel: Any = None,
-                 preview_every: int = 0) -> DiffusionResult:
-        """Images for a prompt; ``init_image`` (1, 3, H, W) in [-1, 1] for img2img, plus ``mask`` (H, W) to inpaint."""
+                 preview_every: int = 0, run_options: Any = None) -> DiffusionResult:
+        """Images for a prompt; ``init_image`` (1, 3, H, W) in [-1, 1] for img2img, plus ``mask`` (H, W) to inpaint.
+
+        ``run_options`` (a job context's onnxruntime RunOptions) lets a cancel stop the text encoder, U-Net or VAE
+        run in progress (JobCancelled) instead of waiting for the step to end.
+        """
         if init_image is not None:
             height, width = int(np.shape(init_image)[-2]), int(np.shape(init_image)[-1])
         width = width or self.native_size
         height = height or self.native_size
         if init_image is not None and not self.can_start_from_image:
             self.codec.encode(np.zeros((1, 3, height, width), np.float32))  # raises the explanatory ModelError
-        cond, uncond = self.encode_prompts(prompt, negative_prompt)
+        cond, uncond = self.encode_prompts(prompt, negative_prompt, run_options)
         request = DiffusionRequest(
             width=width, height=height, steps=steps, sampler=sampler, eta=eta, guidance=float(guidance), seed=seed,
             batch=batch, cond=cond, uncond=uncond, init_image=init_image,
             strength=float(strength) if init_image is not None else 1.0, mask=mask)
         try:
-            return self.pipeline.run(request, on_step=on_step, cancel=cancel, preview_every=preview_every)
+            return self.pipeline.run(request, on_step=on_step, cancel=cancel, preview_every=preview_every,
+                                     run_options=run_options)
         finally:
             self.unet.release()

@@ -1,0 +1,197 @@
+"""Export a trained style network: one self-contained ONNX file with dynamic height and width, a parity check
+against PyTorch at two sizes, a thumbnail rendered by the exported graph through the app's own style pipeline, and
+the model card. Everything is staged beside the destination and moved into place only when all of it succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from genart_desktop.core.atomic import atomic_write_bytes
+from genart_desktop.core.errors import InputError, ModelError
+from genart_desktop.engine.pipelines.style import StylePipeline
+from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint, load_module_tensors
+from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
+from genart_desktop.training.export.parity import FP32_TOLERANCE, max_abs_diff, onnx_session
+from genart_desktop.training.runs import RunFolder, now_iso
+from genart_desktop.training.style.config import StyleConfig
+from genart_desktop.training.style.images import fit_long_side, load_rgb
+from genart_desktop.training.style.network import SIZE_MULTIPLE, StyleNet, StyleNetConfig
+from genart_desktop.training.style.sources import describe_sources
+
+FILENAME = "stylizer.onnx"
+THUMBNAIL_SIDE = 256
+PARITY_SHAPES = ((1, 3, 64, 96), (2, 3, 96, 64))
+DYNAMIC = {0: "batch", 2: "height", 3: "width"}
+TENSOR = {"shape": ["batch", 3, "height", "width"], "dtype": "float32", "range": [-1.0, 1.0]}
+
+
+def export_stylizer_onnx(net: StyleNet, path: Path) -> Path:
+    """``content [batch, 3, height, width] -> stylized`` with every weight inside the file."""
+    net = net.float().eval().cpu()
+    example = torch.zeros(1, 3, 64, 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (example,), str(path), input_names=["content"], output_names=["stylized"],
+                          dynamic_axes={"content": DYNAMIC, "stylized": DYNAMIC}, opset_version=OPSET,
+                          dynamo=False, do_constant_folding=True)
+    check_self_contained(path)
+    return path
+
+
+def parity(net: StyleNet, path: Path, seed: int = 0) -> float:
+    """Largest |onnxruntime - torch| over two differently shaped random inputs (proves the axes are dynamic)."""
+    generator = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    for shape in PARITY_SHAPES:
+        content = torch.rand(shape, generator=generator) * 2 - 1
+        worst = max(worst, max_abs_diff(path, net, {"content": content}, ["stylized"])["stylized"])
+    return worst
+
+
+def render_thumbnail(path: Path, photo: np.ndarray) -> bytes:
+    """The photo at 256 px stylized by the exported graph, through the same pipeline the app uses."""
+    small = fit_long_side(photo, THUMBNAIL_SIDE)
+    stylized = StylePipeline(onnx_session(path), multiple=SIZE_MULTIPLE).apply(small)
+    buffer = io.BytesIO()
+    Image.fromarray(stylized, "RGB").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_style_model(net: StyleNet, dest: str | Path, card_fields: dict[str, Any], thumbnail_photo: np.ndarray,
+                       attribution: str = "") -> dict[str, Any]:
+    """Write ``dest/`` = stylizer.onnx + thumbnail.png + model.json (+ ATTRIBUTION.txt); returns the card.
+
+    ``card_fields`` supplies id, name, description, resolution, license, provenance and extra metrics/config.
+    """
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()) and not (dest / "model.json").is_file():
+        raise InputError(f"{dest} exists and is not a model folder; choose another --out.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    try:
+        onnx_path = export_stylizer_onnx(net, staging / FILENAME)
+        worst = parity(net, onnx_path)
+        if not np.isfinite(worst) or worst > FP32_TOLERANCE:
+            raise ModelError(f"The exported style network disagrees with PyTorch: max abs difference {worst:.3g} "
+                             f"exceeds {FP32_TOLERANCE:g}; no model was written.")
+        atomic_write_bytes(staging / "thumbnail.png", render_thumbnail(onnx_path, thumbnail_photo))
+        if attribution:
+            atomic_write_bytes(staging / "ATTRIBUTION.txt", attribution.encode("utf-8"))
+        card = {
+            "format": "genart-model-card/1",
+            "id": card_fields["id"],
+            "name": card_fields["name"],
+            "family": "style",
+            "description": card_fields["description"],
+            "files": {"stylizer": {"path": FILENAME, "sha256": _sha256(onnx_path)}},
+            "io": {"stylizer": {"inputs": {"content": TENSOR}, "outputs": {"stylized": TENSOR}}},
+            "resolution": card_fields["resolution"],
+            "license": card_fields["license"],
+            "provenance": {**card_fields["provenance"], "opset": OPSET, "created": now_iso()},
+            "metrics": {"parity_max_abs_diff": {"stylizer": worst}, "parity_tolerance": FP32_TOLERANCE,
+                        **card_fields.get("metrics", {})},
+            "thumbnail": "thumbnail.png",
+            "config": {"size_multiple": SIZE_MULTIPLE, "tile": 768, "overlap": 96, "default_strength": 1.0,
+                       "default_scale": 1.0, "default_preserve_colors": False, **card_fields.get("config", {})},
+        }
+        atomic_write_bytes(staging / "model.json", json.dumps(card, indent=2, ensure_ascii=False).encode("utf-8"))
+        staging.chmod(0o755)
+        for child in staging.iterdir():
+            child.chmod(0o644)
+        if dest.exists():
+            shutil.rmtree(dest)
+        staging.rename(dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return card
+
+
+def _slug(text: str) -> str:
+    return (re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._") or "style")[:64]
+
+
+def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_id: str | None = None,
+                     name: str | None = None, license_text: str | None = None,
+                     thumbnail: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """A style run's latest checkpoint -> a model folder (default ``RUN/export/<id>``)."""
+    run = RunFolder.open(run_dir)
+    record = run.read_options()
+    if record.get("family") != "style":
+        raise InputError(f"{run.path} is a {record.get('family')} run, not a style run.")
+    checkpoint = latest_checkpoint(run.checkpoints_dir)
+    if checkpoint is None:
+        raise InputError(f"{run.path} has no checkpoint to export; train it first.")
+    tensors, meta = load_checkpoint(checkpoint)
+    cfg = StyleConfig.from_dict(meta.get("options", record["options"]))
+    net = StyleNet(StyleNetConfig(cfg.width, cfg.residual_blocks))
+    load_module_tensors("net", net, tensors)
+    sources = describe_sources(cfg.style, cfg.data)
+    model_id = model_id or _slug(f"style-{Path(cfg.style).stem}")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", model_id):
+        raise InputError(f"--id {model_id!r} must be lower-case letters, digits, '.', '_' or '-'.")
+    photo = _thumbnail_photo(thumbnail, cfg, run)
+    rows = run.read_metrics()
+    last = next((r for r in reversed(rows) if "loss" in r), {})
+    trainer_extra = meta.get("trainer", {})
+    fields = {
+        "id": model_id,
+        "name": name or f"{sources.style_title} (style)",
+        "description": (f"Repaints the canvas in the manner of {sources.style_title}; a fast feed-forward network "
+                        f"trained for {meta['step']} steps on {cfg.resolution} px photo crops."),
+        "resolution": [cfg.resolution, cfg.resolution],
+        "license": license_text or sources.license,
+        "provenance": {
+            "data": f"content photos from {cfg.data}; style image {cfg.style}",
+            "command": record.get("command", cfg.command()),
+            "steps": meta["step"],
+            "hardware": meta.get("hardware"),
+            "precision": meta.get("precision"),
+            "wall_time_s": round(float(meta.get("wall_time_s", 0.0)), 1),
+            "run": run.path.name,
+            "loss_network": trainer_extra.get("loss_net"),
+            "trainer_version": meta.get("version"),
+        },
+        "metrics": {k: last[k] for k in ("loss", "content", "style", "tv") if k in last},
+        "config": {"network": trainer_extra.get("network", {})},
+    }
+    if fields["metrics"]:
+        fields["metrics"] = {f"final_{k}": v for k, v in fields["metrics"].items()}
+    dest = Path(out) if out else run.path / "export" / model_id
+    card = export_style_model(net, dest, fields, photo, sources.attribution)
+    return dest, card
+
+
+def _thumbnail_photo(thumbnail: str | Path | None, cfg: StyleConfig, run: RunFolder) -> np.ndarray:
+    if thumbnail is not None:
+        return load_rgb(thumbnail)
+    from genart_desktop.training.style.sources import IMAGE_SUFFIXES
+
+    folder = Path(cfg.data)
+    candidates = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    for candidate in candidates:
+        try:
+            return load_rgb(candidate)
+        except InputError:
+            continue
+    samples = sorted(run.samples_dir.glob("*.png"))
+    if samples:
+        return load_rgb(samples[-1])
+    raise InputError("No photo for the thumbnail: give one with --thumbnail PHOTO.")
