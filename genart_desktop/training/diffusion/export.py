@@ -234,47 +234,27 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
                              f"{PARITY_TOLERANCE}); nothing was written.")
         files = {"unet": {"path": "unet.onnx", "sha256": _sha256(unet_path)}}
         unet_ranges: dict[str, list[float]] = {"timestep": [0, schedule.num_train_timesteps - 1]}
-        config: dict[str, Any] = {
-            "schedule": schedule.to_dict(),
-            "prediction_type": schedule.prediction_type,
-            "sample": {"space": "latent" if latent else "pixel", "channels": in_channels, "size": [size, size],
-                       "factor": cfg.resolution // size},
-            "defaults": {"steps": cfg.sample_steps, "sampler": cfg.sampler,
-                         "guidance": cfg.guidance if conditioning.kind != "none" else 1.0},
-        }
-        cond_config: dict[str, Any] = {"type": conditioning.kind}
         if conditioning.kind == "text":
             assert conditioning.vocabulary is not None
-            (staging / VOCAB_FILE).write_bytes(conditioning.vocabulary.to_bytes())
-            files["vocabulary"] = {"path": VOCAB_FILE, "sha256": _sha256(staging / VOCAB_FILE)}
-            vocab = conditioning.vocabulary
-            cond_config.update({"input": "cond", "vocabulary": VOCAB_FILE, "tokens": vocab.tokens,
-                                "text_encoder": "folded into unet.onnx (cond holds word ids)",
-                                "tokenizer": "lower-case words matching [a-z0-9]+; id = first_word_id + index in "
-                                             "words; unknown words -> unknown_id; cut or padded to tokens",
-                                "pad_id": PAD, "unknown_id": 1, "first_word_id": 2, "null": [PAD] * vocab.tokens,
-                                "words": len(vocab.words)})
-            unet_ranges["cond"] = [0, vocab.size - 1]
+            unet_ranges["cond"] = [0, conditioning.vocabulary.size - 1]
         elif conditioning.kind == "class":
-            cond_config.update({"input": "cond", "tokens": 1, "classes": list(conditioning.classes),
-                                "null": [len(conditioning.classes)]})
             unet_ranges["cond"] = [0, len(conditioning.classes)]
-        cond_config["examples"] = _example_prompts(conditioning, dataset)
-        config["conditioning"] = cond_config
+        config = card_config(conditioning, schedule, cfg, in_channels, size, latent,
+                             _example_prompts(conditioning, dataset))
         io_map = {"unet": _graph_io(unet_path, unet_ranges)}
-        codec = None
         if latent:
             vae_card = load_card(latent["vae_folder"])
             decoder_ref = vae_card.files["decoder"]
             if _sha256(decoder_ref.path) != latent["vae"]["decoder_sha256"]:
                 raise InputError(f"The VAE decoder in {latent['vae_folder']} changed since training; the U-Net only "
                                  "works with the decoder it was trained with.")
+            # The paired VAE's decoder as it is: the app divides by latent.scaling_factor before decoding and
+            # multiplies the paired encoder's mean by it, so text-to-image and image-to-image both see the
+            # U-Net's unit-variance latents.
             decoder_path = staging / "vae_decoder.onnx"
-            decoder_path.write_bytes(scaled_graph(decoder_ref.path, "latent", 1.0 / float(latent["scale"]), True))
+            shutil.copyfile(decoder_ref.path, decoder_path)
             files["vae_decoder"] = {"path": "vae_decoder.onnx", "sha256": _sha256(decoder_path)}
             io_map["vae_decoder"] = _graph_io(decoder_path, {"image": [-1.0, 1.0]})
-            config["latent"] = {"vae": latent["vae"], "scale": latent["scale"], "scale_folded_into_decoder": True,
-                                "encode": "image -> paired VAE encoder mean x scale"}
         else:
             io_map["unet"]["inputs"]["sample"]["range"] = [-1.0, 1.0]  # x_0 range; x_t is unbounded noise
         quality = run.read_json("quality.json")
