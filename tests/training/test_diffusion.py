@@ -118,6 +118,7 @@ def test_default_sized_unet_is_a_few_million_parameters():
     ({"cond_drop": 1.0}, "--cond-drop"),
     ({"condition": "text", "cond_drop": 0.0}, "unconditional"),
     ({"sample_steps": 2000}, "--sample-steps"),
+    ({"tokens": 2000}, "--tokens"),
 ])
 def test_config_rejects_bad_options(options, message):
     with pytest.raises(InputError, match=message):
@@ -128,3 +129,38 @@ def test_unet_refuses_a_sample_it_cannot_halve():
     cfg = DiffusionConfig(data="x", channels="16,32,32,32")
     with pytest.raises(InputError, match="halved"):
         build_unet(cfg, 4, 4, Conditioning("none"))
+
+
+def _card_config(conditioning, **options):
+    from genart_desktop.training.diffusion.card_config import card_config
+
+    cfg = DiffusionConfig(data="x", resolution=32, sample_steps=7, guidance=4.5, sampler="ddim", **options)
+    latent = {"scale": 0.7, "vae": {"id": "my-vae", "name": "My VAE", "latent_shape": [4, 8, 8],
+                                    "decoder_sha256": "ab" * 32}}
+    return card_config(conditioning, make_schedule("cosine", 1000, "v_prediction", False), cfg, 4, 8, latent,
+                       ["red cat"])
+
+
+def test_card_config_is_what_the_engine_adapter_reads():
+    from genart_desktop.engine.pipelines import diffusion_model as engine
+
+    assert (engine.PAD_ID, engine.UNKNOWN_ID, engine.FIRST_WORD_ID) == (PAD, UNKNOWN, 2)
+    conditioning = Conditioning("text", Vocabulary(("cat", "red"), 3))
+    config = _card_config(conditioning)
+    app = engine.Conditioning.from_config(config["conditioning"])
+    assert (app.kind, app.vocabulary, app.max_tokens) == ("text", ("cat", "red"), 3)
+    for prompt in ("red cat", "RED dog cat cat", ""):
+        assert app.encode(prompt).tolist() == conditioning.encode_prompt(prompt).tolist()
+    assert app.null().tolist() == conditioning.null(1).tolist()
+    assert config["schedule"]["prediction_type"] == "v_prediction"
+    assert config["latent"] == {"scaling_factor": 0.7, "vae": "my-vae", "factor": 4,
+                                "paired_vae": {"id": "my-vae", "name": "My VAE", "latent_shape": [4, 8, 8],
+                                               "decoder_sha256": "ab" * 32}}
+    assert (config["default_steps"], config["default_guidance"]) == (7, 4.5)
+    labelled = Conditioning("class", classes=("Cat", "dog"))
+    app = engine.Conditioning.from_config(_card_config(labelled, condition="class")["conditioning"])
+    assert app.encode("dog").tolist() == labelled.encode_prompt("dog").tolist()
+    assert app.null().tolist() == labelled.null(1).tolist()
+    plain = _card_config(Conditioning("none"))
+    assert plain["conditioning"] == {"type": "none"} and plain["default_guidance"] == 1.0
+    assert engine.Conditioning.from_config(plain["conditioning"]).encode("anything") is None

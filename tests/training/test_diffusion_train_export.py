@@ -1,22 +1,33 @@
 """`genart-train diffusion` end to end on 16 tiny images: loss moves, resume is exact, export passes parity, and the
-exported folder loads in the app's registry and generates through the app's diffusion pipeline (with guidance)."""
+exported folder loads in the app's registry and generates through the engine's own adapter (CardDiffusionModel, the
+one the diffusion dock and `genart generate` use), with text/class conditioning, guidance and image-to-image, and
+agrees with the trained torch model."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
+from genart_desktop.cli import run as genart  # noqa: E402
+from genart_desktop.core.errors import InputError  # noqa: E402
 from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, DiffusionRequest  # noqa: E402
+from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel  # noqa: E402
+from genart_desktop.engine.pipelines.recipe import read_png_recipe  # noqa: E402
 from genart_desktop.engine.registry import ModelRegistry  # noqa: E402
 from genart_desktop.engine.schedules import ScheduleConfig  # noqa: E402
+from genart_desktop.training.diffusion.export import load_trained  # noqa: E402
+from genart_desktop.training.diffusion.latents import PairedVAE, ScaledCodec  # noqa: E402
+from genart_desktop.training.diffusion.sampling import TorchDenoiser  # noqa: E402
+from genart_desktop.training.diffusion.text import Conditioning  # noqa: E402
+from genart_desktop.workspace.diffusion import model_info  # noqa: E402
 from genart_desktop.training.checkpoint import list_checkpoints, load_checkpoint  # noqa: E402
 from genart_desktop.training.cli import main as train_main  # noqa: E402
 from genart_desktop.training.data.store import caption_vocabulary, write_dataset  # noqa: E402
@@ -137,50 +148,20 @@ def losses(run: Path) -> list[float]:
     return [row["loss"] for row in rows if "loss" in row]
 
 
-def tokenise(prompt: str, card: dict, folder: Path) -> np.ndarray:
-    """The app side of the contract, written from the card alone (not from the trainer's code)."""
-    cond = card["config"]["conditioning"]
-    vocab = json.loads((folder / cond["vocabulary"]).read_text(encoding="utf-8"))
-    index = {w: vocab["first_word_id"] + i for i, w in enumerate(vocab["words"])}
-    ids = [index.get(w, vocab["unknown_id"]) for w in re.findall(vocab["word_pattern"], prompt.lower())]
-    ids = ids[: cond["tokens"]] + [vocab["pad_id"]] * max(0, cond["tokens"] - len(ids))
-    return np.asarray([ids], dtype=np.int64)
+def torch_reference(run: Path, vae: Path | None) -> tuple[DiffusionPipeline, Conditioning]:
+    """The trained torch U-Net through the same numpy samplers, set up from the run's own records (not the card)."""
+    _, model, described, _ = load_trained(run)
+    codec = ScaledCodec(PairedVAE.load(vae, RES), described["latent"]["scale"]) if vae is not None else None
+    pipeline = DiffusionPipeline(TorchDenoiser(model, torch.device("cpu")),
+                                 ScheduleConfig.from_dict(described["schedule"]),
+                                 channels=int(described["in_channels"]), codec=codec)
+    return pipeline, Conditioning.from_json(described["conditioning"])
 
 
-def app_pipeline(registry: ModelRegistry, model_id: str) -> tuple[DiffusionPipeline, dict]:
-    """How the app samples one of our diffusion folders: sessions from the registry, settings from the card."""
-    entry = registry.get(model_id)
-    card = entry.card.raw
-    unet = registry.session(model_id, "unet")
-
-    def denoiser(sample, steps, cond):
-        feeds = {"sample": sample.astype(np.float32), "timestep": steps.astype(np.float32)}
-        if "cond" in unet.input_names:
-            feeds["cond"] = cond.astype(np.int64)
-        return unet.run(feeds)["prediction"]
-
-    codec = None
-    sample = card["config"]["sample"]
-    if "vae_decoder" in entry.files:
-        decoder = registry.session(model_id, "vae_decoder")
-
-        class Codec:
-            channels, factor = sample["channels"], sample["factor"]
-
-            def encode(self, images):
-                raise AssertionError("not used by txt2img")
-
-            def decode(self, latents):
-                return decoder.run({"latent": latents.astype(np.float32)})["image"]
-
-        codec = Codec()
-    schedule = ScheduleConfig.from_dict(card["config"]["schedule"])
-    return DiffusionPipeline(denoiser, schedule, channels=sample["channels"], codec=codec), card
-
-
-def test_text_latent_diffusion_trains_resumes_exports_and_generates_in_the_app(tmp_path):
+def test_text_latent_diffusion_trains_resumes_exports_and_generates_in_the_app(tmp_path, monkeypatch):
     data = make_dataset(tmp_path / "shapes")
-    vae = make_vae_folder(tmp_path / "tiny-vae")
+    models = tmp_path / "models"
+    vae = make_vae_folder(models / "tiny-vae")  # installed beside the export: the app pairs them by id
     common = [str(data), *TINY, "--condition", "text", "--latent-vae", str(vae), "--schedule", "cosine",
               "--prediction", "v", "--checkpoint-every", "4", "--sample-every", "8"]
 
@@ -203,48 +184,74 @@ def test_text_latent_diffusion_trains_resumes_exports_and_generates_in_the_app(t
         assert keys and all(torch.equal(final_a[k], final_b[k]) for k in keys), name
     assert losses(run_a) == losses(run_b)
 
-    # export through the command line
-    out = tmp_path / "models" / "tiny-text"
-    assert train("--export", str(run_a), "--out", str(out), "--id", "tiny-text") == 0
+    # export through the shared `genart-train export` command, which hands diffusion runs to their exporter
+    out = models / "tiny-text"
+    assert train_main(["export", str(run_a), "--out", str(out), "--id", "tiny-text"]) == 0
     card = json.loads((out / "model.json").read_text())
-    assert sorted(p.name for p in out.iterdir()) == ["model.json", "thumbnail.png", "unet.onnx", "vae_decoder.onnx",
-                                                     "vocab.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "thumbnail.png", "unet.onnx", "vae_decoder.onnx"]
+    assert (out / "vae_decoder.onnx").read_bytes() == (vae / "decoder.onnx").read_bytes()
     assert card["metrics"]["parity_max_abs_diff"] < 2e-3
+    _, _, described, _ = load_trained(run_a)
     config = card["config"]
     assert config["schedule"]["beta_schedule"] == "cosine"
-    assert config["prediction_type"] == config["schedule"]["prediction_type"] == "v_prediction"
-    assert config["conditioning"]["null"] == [0, 0, 0, 0] and config["conditioning"]["tokens"] == 4
-    assert config["latent"]["vae"]["id"] == "tiny-vae" and config["latent"]["scale"] > 0
-    # six caption words (blue circle green red square yellow) after PAD and UNKNOWN: ids 0..7
+    assert config["schedule"]["prediction_type"] == "v_prediction"
+    words = ["blue", "circle", "green", "red", "square", "yellow"]
+    assert {k: config["conditioning"][k] for k in ("type", "vocabulary", "max_tokens")} == {
+        "type": "text", "vocabulary": words, "max_tokens": 4}
+    assert config["latent"]["vae"] == "tiny-vae" and config["latent"]["factor"] == 4
+    assert config["latent"]["scaling_factor"] == pytest.approx(described["latent"]["scale"])
+    assert abs(config["latent"]["scaling_factor"] - 1.0) > 0.05  # so image-to-image below checks the scale
+    assert (config["default_steps"], config["default_guidance"]) == (3, 3.0)
+    # six caption words after PAD and UNKNOWN: ids 0..7
     assert card["io"]["unet"]["inputs"]["cond"] == {"shape": ["batch", 4], "dtype": "int64", "range": [0, 7]}
     assert "genart-train diffusion" in card["provenance"]["command"]
 
-    # the app: registry check, sessions, tokeniser from the card, pipeline with classifier-free guidance
-    registry = ModelRegistry(roots=[(tmp_path / "models", "user")], settings={"execution_provider": "cpu"})
+    # the app: registry check, what the dock shows, and the engine's adapter
+    registry = ModelRegistry(roots=[(models, "user")], settings={"execution_provider": "cpu"})
     assert [e.id for e in registry.models("diffusion")] == ["tiny-text"], registry.rejected()
-    pipeline, card = app_pipeline(registry, "tiny-text")
-    cond = tokenise("red circle", card, out)
-    uncond = np.asarray([card["config"]["conditioning"]["null"]], dtype=np.int64)
-    request = DiffusionRequest(width=RES, height=RES, steps=4, seed=5, guidance=3.0, cond=cond, uncond=uncond,
-                               batch=2)
-    guided = pipeline.run(request).images
+    info = model_info(registry.get("tiny-text"))
+    assert (info.conditioning, info.native_size, info.size_step, info.default_steps, info.default_guidance,
+            info.can_start_from_image) == ("text", (RES, RES), 32, 3, 3.0, True)
+    app = CardDiffusionModel.from_registry(registry, "tiny-text")
+    assert app.codec is not None and app.codec.encoder is not None
+    reference, conditioning = torch_reference(run_a, vae)
+    # the app's tokeniser, from the card alone, gives the ids the model was trained on
+    for prompt in ("red circle", "Blue SQUARE!", "a red circle on green grass", ""):
+        np.testing.assert_array_equal(app.conditioning.encode(prompt), conditioning.encode_prompt(prompt).numpy())
+    np.testing.assert_array_equal(app.conditioning.null(), conditioning.null(1).numpy())
+
+    cond, null = conditioning.encode_prompt("red circle").numpy(), conditioning.null(1).numpy()
+    guided = app.generate("red circle", steps=4, sampler="ddim", seed=5, batch=2).images  # card default guidance
     assert guided.shape == (2, 3, RES, RES) and np.isfinite(guided).all()
-    assert np.array_equal(guided, pipeline.run(request).images)  # same seed, same images
-    plain = pipeline.run(DiffusionRequest(width=RES, height=RES, steps=4, seed=5, cond=cond, batch=2)).images
+    assert np.array_equal(guided, app.generate("red circle", steps=4, sampler="ddim", seed=5, batch=2).images)
+    plain = app.generate("red circle", steps=4, sampler="ddim", seed=5, batch=2, guidance=1.0).images
     assert not np.allclose(guided, plain)  # guidance took part
+    expected = reference.run(DiffusionRequest(width=RES, height=RES, steps=4, sampler="ddim", seed=5, batch=2,
+                                              guidance=3.0, cond=cond, uncond=null)).images
+    np.testing.assert_allclose(guided, expected, atol=1e-3)
+    # image-to-image: the paired VAE's encoder times latent.scaling_factor is the latent the U-Net was trained on
+    start = np.random.default_rng(0).uniform(-1, 1, (1, 3, RES, RES)).astype(np.float32)
+    edited = app.generate("blue square", steps=4, sampler="ddim", seed=2, init_image=start, strength=0.6).images
+    expected = reference.run(DiffusionRequest(
+        width=RES, height=RES, steps=4, sampler="ddim", seed=2, guidance=3.0, init_image=start, strength=0.6,
+        cond=conditioning.encode_prompt("blue square").numpy(), uncond=null)).images
+    np.testing.assert_allclose(edited, expected, atol=1e-3)
 
-    # the exported graph agrees with the trained torch model through the same pipeline
-    from genart_desktop.training.diffusion.export import load_trained
-    from genart_desktop.training.diffusion.latents import PairedVAE, ScaledCodec
-    from genart_desktop.training.diffusion.sampling import TorchDenoiser
+    # `genart generate --model ID` finds it in the models folder and draws the same image
+    monkeypatch.setenv("GENART_MODELS_DIR", str(models))
+    pngs = tmp_path / "pngs"
+    assert genart(["generate", "--model", "tiny-text", "--prompt", "red circle", "--seed", "5", "--steps", "4",
+                   "--sampler", "ddim", "-n", "2", str(pngs)]) == 0
+    written = sorted(pngs.iterdir())
+    assert [p.name for p in written] == ["tiny-text-5.png", "tiny-text-6.png"]
+    recipe = read_png_recipe(written[0])
+    assert (recipe.model_id, recipe.prompt, recipe.seed, recipe.guidance) == ("tiny-text", "red circle", 5, 3.0)
+    pixels = np.asarray(Image.open(written[0]).convert("RGB")).astype(int)
+    assert pixels.shape == (RES, RES, 3)
+    assert np.abs(pixels - app.generate("red circle", steps=4, sampler="ddim", seed=5).pixels()[0]).max() <= 1
 
-    _, model, described, _ = load_trained(run_a)
-    torch_pipe = DiffusionPipeline(TorchDenoiser(model, torch.device("cpu")), pipeline.schedule, channels=4,
-                                   codec=ScaledCodec(PairedVAE.load(vae, RES), described["latent"]["scale"]))
-    np.testing.assert_allclose(torch_pipe.run(request).images, guided, atol=1e-3)
 
-
-def test_class_conditioned_pixel_model_loss_moves_and_exports(tmp_path):
+def test_class_conditioned_pixel_model_loss_moves_and_exports(tmp_path, capsys):
     data = make_dataset(tmp_path / "shapes", captions=False)
     runs = tmp_path / "runs"
     assert train(str(data), *TINY, "--condition", "class", "--steps", "24", "--runs-dir", str(runs),
@@ -252,20 +259,29 @@ def test_class_conditioned_pixel_model_loss_moves_and_exports(tmp_path):
     run = run_folder(runs)
     values = losses(run)
     assert np.mean(values[-6:]) < 0.8 * np.mean(values[:6]), values
-    out = tmp_path / "models" / "shapes"
-    assert train("--export", str(run), "--out", str(out)) == 0
+    assert train_main(["export", str(run), "--fp16"]) == 2
+    assert "--fp16" in capsys.readouterr().err and not (run / "export").exists()
+    assert train("--export", str(run)) == 0  # default folder: RUN/export/ID
+    (out,) = (run / "export").iterdir()
     card = json.loads((out / "model.json").read_text())
-    assert card["config"]["conditioning"]["classes"] == ["circle", "square"]
-    assert card["config"]["conditioning"]["null"] == [2]
+    config = card["config"]
+    assert {k: config["conditioning"][k] for k in ("type", "classes")} == {"type": "class",
+                                                                           "classes": ["circle", "square"]}
+    assert "latent" not in config and "vae_decoder" not in card["files"]
     assert card["license"] == "CC0-1.0 (test shapes)"
-    registry = ModelRegistry(roots=[(tmp_path / "models", "user")], settings={"execution_provider": "cpu"})
+    registry = ModelRegistry(roots=[(run / "export", "user")], settings={"execution_provider": "cpu"})
     model_id = card["id"]
-    assert registry.get(model_id).ok
-    pipeline, _ = app_pipeline(registry, model_id)
-    request = DiffusionRequest(width=RES, height=RES, steps=3, sampler="ddim", guidance=2.0,
-                               cond=np.array([[1]]), uncond=np.array([[2]]))
-    image = pipeline.run(request).images
+    assert model_info(registry.get(model_id)).classes == ("circle", "square")
+    app = CardDiffusionModel.from_registry(registry, model_id)
+    assert app.codec is None
+    reference, _ = torch_reference(run, None)
+    image = app.generate("Square", steps=3, sampler="ddim", guidance=2.0, seed=1).images
     assert image.shape == (1, 3, RES, RES) and np.isfinite(image).all()
+    expected = reference.run(DiffusionRequest(width=RES, height=RES, steps=3, sampler="ddim", guidance=2.0, seed=1,
+                                              cond=np.array([[1]]), uncond=np.array([[2]]))).images
+    np.testing.assert_allclose(image, expected, atol=1e-3)
+    with pytest.raises(InputError, match="triangle"):
+        app.generate("triangle", steps=2)
 
 
 def test_bad_inputs_are_refused_with_a_reason_and_write_nothing(tmp_path, capsys):

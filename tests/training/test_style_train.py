@@ -64,19 +64,20 @@ def test_network_shapes_and_range():
     net = StyleNet(StyleNetConfig(width=4, residual_blocks=1))
     out = net(torch.rand(2, 3, 36, 52) * 2 - 1)
     assert out.shape == (2, 3, 36, 52)
-    assert float(out.abs().max()) <= 1.0
+    assert float(out.detach().abs().max()) <= 1.0
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())
 
 
+@pytest.mark.slow
 def test_a_few_training_steps_lower_the_loss_and_checkpoints_round_trip(tmp_path):
     trainer = _trainer(tmp_path)
     assert sorted(p.name for p in trainer.run.path.glob("style_image.*")) == ["style_image.png"]
-    losses = [trainer.train_step(step)["loss"] for step in range(20)]
+    losses = [trainer.train_step(step)["loss"] for step in range(12)]
     assert all(np.isfinite(losses))
-    assert np.mean(losses[-4:]) < np.mean(losses[:4])
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])
 
-    measures = trainer.evaluate(20)
-    assert (trainer.run.samples_dir / "step-0000020.png").is_file()
+    measures = trainer.evaluate(12)
+    assert (trainer.run.samples_dir / "step-0000012.png").is_file()
     assert set(measures) == {"eval_content", "eval_style"}
 
     tensors, extra = trainer.state()
@@ -86,9 +87,9 @@ def test_a_few_training_steps_lower_the_loss_and_checkpoints_round_trip(tmp_path
     for a, b in zip(trainer.net.parameters(), clone.net.parameters()):
         torch.testing.assert_close(a, b)
     torch.manual_seed(5)
-    a = trainer.train_step(20)["loss"]
+    a = trainer.train_step(12)["loss"]
     torch.manual_seed(5)
-    b = clone.train_step(20)["loss"]
+    b = clone.train_step(12)["loss"]
     assert a == pytest.approx(b, rel=1e-5)
 
 
@@ -127,6 +128,7 @@ def test_export_is_one_onnx_file_with_dynamic_size_and_parity(tmp_path):
     assert entry.ok and entry.family == "style" and entry.card.thumbnail is not None
 
 
+@pytest.mark.slow
 @needs_h5
 def test_train_command_trains_exports_and_resumes(tmp_path):
     from genart_desktop.engine.pipelines.style import StylePipeline
@@ -158,22 +160,30 @@ def test_train_command_trains_exports_and_resumes(tmp_path):
     assert [step for step, _ in list_checkpoints(run / "checkpoints")][-1] == 5
 
 
+@pytest.mark.slow
 @needs_h5
 def test_stylize_command_writes_the_optimised_image(tmp_path):
     from PIL import Image
 
     from genart_desktop.training.cli import main
 
-    content = SHARED / "content" / "flowers.jpg"
+    content = SHARED / "content" / "tubingen_neckarfront.jpg"
     style = SHARED / "styles" / "van_gogh_starry_night.jpg"
     for optimizer in ("adam", "lbfgs"):
         out = tmp_path / f"out-{optimizer}.png"
-        status = main(["stylize", str(content), str(style), str(out), "--size", "64", "--steps", "2", "--scales",
+        status = main(["stylize", str(content), str(style), str(out), "--size", "128", "--steps", "2", "--scales",
                        "2", "--optimizer", optimizer, "--loss-net", "squeezenet", "--device", "cpu",
                        "--preserve-colors"])
         assert status == 0
         image = Image.open(out)
-        assert max(image.size) == 64 and image.mode == "RGB"
+        assert max(image.size) == 128 and image.mode == "RGB"
+
+
+def test_too_small_images_are_a_clear_error():
+    from genart_desktop.core.errors import InputError
+
+    with pytest.raises(InputError, match="too small"):
+        squeezenet.SqueezeNetFeatures()(torch.zeros(1, 3, 24, 24), ("fire9",))
 
 
 def test_stylize_command_refuses_bad_input_without_writing(tmp_path, capsys):

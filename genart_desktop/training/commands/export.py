@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 NAME = "export"
-HELP = "Export a GAN or VAE run to ONNX, check parity with PyTorch in onnxruntime, and write its model card."
+HELP = "Export a GAN, VAE or diffusion run to ONNX, check parity with PyTorch in onnxruntime, and write its model card."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by genart-train gan/vae")
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by genart-train gan/vae/diffusion")
     parser.add_argument("--out", metavar="DIR", help="model folder to write (default: RUN_DIR/export/ID)")
     parser.add_argument("--fp16", action="store_true", help="fp16 weights (half the size; looser parity bound)")
     parser.add_argument("--id", dest="model_id", help="model id: lower-case letters, digits, . _ -")

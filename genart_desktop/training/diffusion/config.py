@@ -71,6 +71,8 @@ class DiffusionConfig(TrainConfig):
         for name in ("res_blocks", "attention_res", "heads", "tokens", "text_dim", "text_layers", "sample_steps"):
             if getattr(self, name) <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be positive.")
+        if self.tokens > 1024:
+            raise InputError("--tokens must be at most 1024 (the app reads at most 1024 word tokens).")
         if self.timesteps < 2:
             raise InputError("--timesteps must be at least 2.")
         if self.sample_steps > self.timesteps:

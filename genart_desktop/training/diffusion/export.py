@@ -5,11 +5,12 @@ The folder holds:
   cond [batch, tokens] int64`` -> ``prediction``; one self-contained file. A text-conditioned model has its text
   encoder folded into this graph (``cond`` holds word ids), a class-conditioned one takes ``cond [batch, 1]``;
   an unconditional one has no ``cond`` input.
-- ``vocab.json`` (text conditioning): the word list and tokenising rule (see text.py).
-- ``vae_decoder.onnx`` (latent diffusion): the paired VAE's decoder with 1 / latent scale folded in, so it decodes
-  the U-Net's latents as they are.
-- ``thumbnail.png``: a grid sampled from the exported graphs through the app's own pipeline and samplers.
-- ``model.json``: the card, with the schedule, prediction type, conditioning and the paired VAE in ``config``.
+- ``vae_decoder.onnx`` (latent diffusion): the paired VAE's decoder, unchanged; the card's
+  ``config.latent.scaling_factor`` turns the U-Net's unit-variance latents into the VAE's and back.
+- ``thumbnail.png``: a grid drawn from the exported graphs by the app's own adapter
+  (``engine.pipelines.diffusion_model.CardDiffusionModel``), samplers and guidance.
+- ``model.json``: the card; ``config`` (card_config.py) is exactly what that adapter reads: the schedule with its
+  prediction type, the conditioning with an inline vocabulary, the latent scale and paired VAE id, the defaults.
 
 Everything is built in a hidden folder beside OUT and renamed into place only after the parity check passes, so a
 failed export leaves nothing half-written.
@@ -35,14 +36,15 @@ import torch
 
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.engine.cards import ID_PATTERN, load_card
+from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
 from genart_desktop.engine.schedules import ScheduleConfig
 from genart_desktop.engine.session import ModelSession, inspect_graph
 from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint, load_module_tensors
 from genart_desktop.training.data.store import is_dataset
+from genart_desktop.training.diffusion.card_config import card_config
 from genart_desktop.training.diffusion.config import DiffusionConfig
-from genart_desktop.training.diffusion.latents import CPU_ONLY, scaled_graph
-from genart_desktop.training.diffusion.sampling import OnnxDenoiser, sample_images
-from genart_desktop.training.diffusion.text import PAD, VOCAB_FILE, Conditioning
+from genart_desktop.training.diffusion.latents import CPU_ONLY
+from genart_desktop.training.diffusion.text import Conditioning
 from genart_desktop.training.diffusion.trainer import build_unet
 from genart_desktop.training.diffusion.unet import UNet, parameter_count
 from genart_desktop.training.export.exporter import USER_DATA_LICENSE, ExportResult
@@ -167,17 +169,26 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")[:64] or "diffusion"
 
 
-class _ExportedCodec:
-    """LatentCodec over the exported (scale-folded) decoder: enough for generating the thumbnail."""
-
-    def __init__(self, decoder: ModelSession, channels: int, factor: int):
-        self.decoder, self.channels, self.factor = decoder, channels, factor
-
-    def encode(self, images: np.ndarray) -> np.ndarray:
-        raise ModelError("The thumbnail needs no encoder.")
-
-    def decode(self, latents: np.ndarray) -> np.ndarray:
-        return self.decoder.run({"latent": latents.astype(np.float32)}, outputs=["image"])["image"]
+def _thumbnail(staging: Path, model_id: str, config: dict[str, Any], cfg: DiffusionConfig, latent: bool
+               ) -> dict[str, Any]:
+    """A 4x4 grid drawn by the exported graphs through the app's own adapter (so the card's config is exercised
+    before it is written): one row per example prompt, with the card's default guidance."""
+    unet = ModelSession.load(staging / "unet.onnx", CPU_ONLY, name="unet")
+    decoder = ModelSession.load(staging / "vae_decoder.onnx", CPU_ONLY, name="vae decoder") if latent else None
+    generator = CardDiffusionModel(model_id, config, unet, (cfg.resolution, cfg.resolution), decoder)
+    columns = max(1, math.isqrt(THUMBNAIL_COUNT))
+    prompts = config["conditioning"].get("examples") or []
+    rows = [prompts[i % len(prompts)] for i in range(columns)] if prompts else []
+    if rows:
+        images = np.concatenate([
+            generator.generate(prompt, steps=cfg.sample_steps, sampler=cfg.sampler, seed=cfg.seed + r * columns,
+                               batch=columns).images for r, prompt in enumerate(rows)])
+    else:
+        images = generator.generate(steps=cfg.sample_steps, sampler=cfg.sampler, seed=cfg.seed,
+                                    batch=columns * columns).images
+    grid_image(torch.from_numpy(images), columns).save(staging / "thumbnail.png")
+    return {"rows": rows, "seed": cfg.seed, "steps": cfg.sample_steps, "sampler": cfg.sampler,
+            "guidance": config["default_guidance"]}
 
 
 def _dataset_info(cfg: DiffusionConfig) -> dict[str, Any]:
@@ -290,25 +301,8 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
             "config": config,
         }
         if thumbnail:
-            unet_session = ModelSession.load(unet_path, CPU_ONLY, name="unet")
-            if latent:
-                codec = _ExportedCodec(ModelSession.load(staging / "vae_decoder.onnx", CPU_ONLY, name="vae decoder"),
-                                       in_channels, cfg.resolution // size)
-            prompts = cond_config["examples"]
-            columns = max(1, math.ceil(math.sqrt(THUMBNAIL_COUNT)))
-            conds = null = None
-            if conditioning.kind != "none" and prompts:
-                rows = [conditioning.encode_prompt(prompts[i % len(prompts)]) for i in range(columns)]
-                conds = torch.cat(rows).repeat_interleave(columns, dim=0).numpy()  # type: ignore[arg-type]
-                null = conditioning.null(1).numpy()  # type: ignore[union-attr]
-            images = sample_images(OnnxDenoiser(unet_session), schedule, in_channels, cfg.resolution, conds, null,
-                                   THUMBNAIL_COUNT, config["defaults"]["guidance"], cfg.sample_steps, cfg.sampler,
-                                   cfg.seed, codec)
-            grid_image(torch.from_numpy(images), columns).save(staging / "thumbnail.png")
+            config["thumbnail"] = _thumbnail(staging, model_id, config, cfg, bool(latent))
             card["thumbnail"] = "thumbnail.png"
-            config["thumbnail"] = {"rows": prompts[:columns] if conds is not None else [], "seed": cfg.seed,
-                                   "steps": cfg.sample_steps, "sampler": cfg.sampler,
-                                   "guidance": config["defaults"]["guidance"]}
         (staging / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
         load_card(staging)  # the card must parse as the app parses it
         staging.chmod(0o755)

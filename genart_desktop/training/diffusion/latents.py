@@ -4,8 +4,9 @@ The VAE is an exported VAE model folder (``genart-train vae`` then export): its 
 onnxruntime, so the diffusion trainer needs none of the VAE trainer's code and pairs with exactly the graphs the app
 will run. The dataset is encoded once into ``latents.safetensors`` in the run folder (posterior mean and log-variance,
 also of the flipped images when ``--flip`` is on); training draws z = mean + exp(logvar / 2) * noise each step and
-multiplies by ``scale`` = 1 / (std of z over the dataset) so the U-Net sees unit-variance latents. The exported
-decoder has 1 / scale folded into its graph, so the app feeds it the U-Net's latents as they are.
+multiplies by ``scale`` = 1 / (std of z over the dataset) so the U-Net sees unit-variance latents. The export ships
+the VAE's decoder unchanged and writes ``scale`` as the card's ``config.latent.scaling_factor``, which the app divides
+by before decoding and multiplies the paired encoder's mean by (as Stable Diffusion's 0.18215).
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import torch
-from onnx import helper, numpy_helper
 from safetensors.torch import load_file, save_file
 
 from genart_desktop.core.errors import InputError, ModelError
@@ -168,35 +167,3 @@ def cached_latents(run_folder: Path, vae: PairedVAE, dataset_images: torch.Tenso
 
 def dataset_fingerprint(images: torch.Tensor) -> str:
     return hashlib.sha256(images.numpy().tobytes()).hexdigest()
-
-
-def scaled_graph(path: str | os.PathLike[str], tensor: str, value: float, is_input: bool, op: str = "Mul") -> bytes:
-    """The ONNX graph at ``path`` with ``tensor`` (an input or an output) combined with ``value`` by ``op`` (Mul or
-    Add) inside the graph, so the file stays self-contained and the app needs no extra arithmetic."""
-    model = onnx.load(os.fspath(path))
-    graph = model.graph
-    inner = f"{tensor}__unscaled" if is_input else f"{tensor}__raw"
-    values = graph.input if is_input else graph.output
-    match = [v for v in values if v.name == tensor]
-    if not match:
-        raise ModelError(f"{Path(path).name} has no {'input' if is_input else 'output'} named '{tensor}'.")
-    dtype = helper.tensor_dtype_to_np_dtype(match[0].type.tensor_type.elem_type)
-    constant = numpy_helper.from_array(np.asarray(value, dtype=dtype), name=f"{tensor}__{op.lower()}_value")
-    graph.initializer.append(constant)
-    for node in graph.node:  # every reader and (for an output) the writer now use the inner name
-        for i, name in enumerate(node.input):
-            if name == tensor:
-                node.input[i] = inner
-        if not is_input:
-            for i, name in enumerate(node.output):
-                if name == tensor:
-                    node.output[i] = inner
-    inputs = [tensor, constant.name] if is_input else [inner, constant.name]
-    outputs = [inner] if is_input else [tensor]
-    node = helper.make_node(op, inputs, outputs, name=f"{tensor}__{op.lower()}")
-    if is_input:
-        graph.node.insert(0, node)
-    else:
-        graph.node.append(node)
-    onnx.checker.check_model(model)
-    return model.SerializeToString()

@@ -1,7 +1,8 @@
 """Conditioning: a word vocabulary built from the dataset's captions, a small learned text encoder, class labels,
 and condition dropout for classifier-free guidance (Ho & Salimans 2022).
 
-Token ids (the contract the app follows, written to ``vocab.json`` and the card):
+Token ids (the contract the app follows; the card carries the word list inline as ``config.conditioning.vocabulary``
+and the length as ``max_tokens``):
 - words are ``re.findall(r"[a-z0-9]+", text.lower())``; word ``i`` of the vocabulary has id ``2 + i``;
 - a word not in the vocabulary becomes ``UNKNOWN`` (1); the first ``tokens`` words are kept, the rest cut;
 - shorter prompts are padded with ``PAD`` (0); the empty prompt (all ``PAD``) is the unconditional (null) prompt.
@@ -25,7 +26,6 @@ PAD = 0
 UNKNOWN = 1
 FIRST_WORD = 2
 VOCAB_FORMAT = "genart-vocab/1"
-VOCAB_FILE = "vocab.json"
 WORD_PATTERN = "[a-z0-9]+"
 
 

@@ -87,6 +87,14 @@ def export_run(run_dir: str, out: str | None = None, fp16: bool = False, model_i
     run = RunFolder.open(run_dir)
     record = run.read_options()
     family = record["family"]
+    if family == "diffusion":
+        if fp16:
+            raise InputError("--fp16 is not available for diffusion runs: the U-Net is exported in float32 (its "
+                             "parity check and samplers need it); export again without --fp16.")
+        from genart_desktop.training.diffusion.export import export_run as export_diffusion_run
+
+        return export_diffusion_run(run.path, out, model_id=model_id, name=name, description=description,
+                                    license_text=license_text)
     checkpoint = latest_checkpoint(run.checkpoints_dir)
     if checkpoint is None:
         raise InputError(f"{run.path} has no checkpoint to export; train it first.")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from genart_desktop.core.errors import ModelError
+from genart_desktop.core.errors import InputError, ModelError
 
 WEIGHTS_FILE = "squeezenet_weights_tf_dim_ordering_tf_kernels_notop.h5"
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
@@ -73,6 +73,9 @@ class SqueezeNetFeatures(nn.Module):
                 if len(out) == len(wanted):
                     break
             if name in POOL_AFTER:
+                if min(x.shape[-2:]) < 3:
+                    raise InputError(f"The image is too small for the SqueezeNet layers after {name}; "
+                                     "use a larger size or shallower layers.")
                 x = self.pool(x)
         return out
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from genart_desktop.core.errors import ModelError
+from genart_desktop.core.errors import InputError, ModelError
 
 HUB_FILE = "vgg19-dcbb9e9d.pth"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -71,6 +71,8 @@ class VGG19Features(nn.Module):
         out: dict[str, torch.Tensor] = {}
         x = self.preprocess(images)
         for name, module in zip(NAMES, self.features):
+            if name.startswith("pool") and min(x.shape[-2:]) < 2:
+                raise InputError(f"The image is too small for VGG-19 layers after {name}; use a larger size.")
             x = module(x)
             if name in wanted:
                 out[name] = x

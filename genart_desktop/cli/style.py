@@ -1,0 +1,128 @@
+"""``genart style``: apply a style network to image files without a window, with the style palette's engine code.
+
+Every input is opened (header and pixels) and the model loaded before the first file is written; each result is a
+PNG ``OUTDIR/<name>-<model id>.png`` (alpha kept, never overwriting: ``-1``, ``-2`` ... are appended), written
+atomically. Progress is one line on stderr, per tile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from genart_desktop.core.atomic import atomic_write_bytes
+from genart_desktop.core.errors import InputError
+from genart_desktop.core.images import open_image_rgba, rgba_to_pil
+from genart_desktop.engine.pipelines.style import MAX_SCALE, MIN_SCALE, StylePipeline, StyleSettings
+
+NAME = "style"
+HELP = "Apply a style model to image files (tiled, any size) and write PNGs."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, metavar="ID", help="a style model id from `genart models`")
+    parser.add_argument("--strength", type=float, default=1.0, help="0 keeps the image, 1 is the full style "
+                        "(default 1)")
+    parser.add_argument("--preserve-colors", action="store_true", help="keep the original colours, take only the "
+                        "light and dark of the brush work")
+    parser.add_argument("--scale", type=float, default=1.0, help=f"brush-stroke size ({MIN_SCALE}-{MAX_SCALE}; "
+                        "2 = strokes twice as large; default 1)")
+    parser.add_argument("--tile", type=int, default=None, help="tile size in pixels (default: the model's)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="IN... OUTDIR",
+                        help="input images, then the output folder (created if missing)")
+
+
+class ProgressBar:
+    """``[#####.....] 3/8 photo.jpg tile 2/4`` redrawn in place on stderr (plain lines when not a terminal)."""
+
+    def __init__(self, files: int, stream=None, width: int = 24, enabled: bool = True) -> None:  # noqa: ANN001
+        self.files, self.width, self.enabled = files, width, enabled
+        self.stream = stream if stream is not None else sys.stderr
+        self.interactive = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.index, self.name = 0, ""
+
+    def start_file(self, index: int, name: str) -> None:
+        self.index, self.name = index, name
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        fraction = (self.index + done / max(total, 1)) / self.files
+        filled = round(fraction * self.width)
+        line = (f"[{'#' * filled}{'.' * (self.width - filled)}] {self.index + 1}/{self.files} {self.name} "
+                f"tile {done}/{total}")
+        if self.interactive:
+            self.stream.write("\r" + line + "\x1b[K")
+        elif done == total:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.interactive:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _free_path(outdir: Path, stem: str, taken: set[Path]) -> Path:
+    path = outdir / f"{stem}.png"
+    counter = 1
+    while path.exists() or path in taken:
+        path = outdir / f"{stem}-{counter}.png"
+        counter += 1
+    taken.add(path)
+    return path
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    """PNG bytes; an image without any transparency is written as RGB."""
+    if pixels.shape[2] == 4 and bool((pixels[..., 3] == 255).all()):
+        pixels = pixels[..., :3]
+    buffer = io.BytesIO()
+    rgba_to_pil(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def run(args: argparse.Namespace) -> int:
+    if len(args.paths) < 2:
+        raise InputError("Give at least one input image and then the output folder.")
+    *inputs, outdir = args.paths
+    settings = StyleSettings(strength=args.strength, preserve_colors=args.preserve_colors, scale=args.scale)
+    if outdir.exists() and not outdir.is_dir():
+        raise InputError(f"{outdir} exists and is not a folder; the last argument must be the output folder.")
+    missing = [str(p) for p in inputs if not p.is_file()]
+    if missing:
+        raise InputError(f"Cannot find {', '.join(missing)}; nothing was written.")
+    for path in inputs:  # decode everything once up front, so a broken file stops the batch before any output
+        try:
+            open_image_rgba(path)
+        except InputError as exc:
+            raise InputError(f"{exc} Nothing was written.") from exc
+
+    from genart_desktop.engine.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    overrides = {"tile": args.tile} if args.tile else {}
+    pipeline = StylePipeline.from_registry(registry, args.model, **overrides)
+    outdir.mkdir(parents=True, exist_ok=True)
+    bar = ProgressBar(len(inputs), enabled=not args.quiet)
+    taken: set[Path] = set()
+    began = time.perf_counter()
+    try:
+        for index, path in enumerate(inputs):
+            bar.start_file(index, path.name)
+            pixels = open_image_rgba(path)
+            result = pipeline.apply(pixels, settings, progress=bar.update)
+            target = _free_path(outdir, f"{path.stem}-{args.model}", taken)
+            atomic_write_bytes(target, _png(result))
+    finally:
+        bar.close()
+    if not args.quiet:
+        print(f"Styled {len(inputs)} image(s) with {args.model} into {outdir} in "
+              f"{time.perf_counter() - began:.1f} s.", file=sys.stderr)
+    return 0
