@@ -125,8 +125,8 @@ class CardCodec:
 
     def encode(self, images: np.ndarray, run_options: Any = None) -> np.ndarray:
         if self.encoder is None:
-            raise ModelError("This latent diffusion model names no VAE with an encoder (config.latent.vae), so "
-                             "it cannot start from an image.")
+            raise ModelError("This latent diffusion model's paired VAE (config.latent.vae) is not installed or has "
+                             "no encoder, so it cannot start from an image; install that VAE model beside it.")
         mean = self.encoder.run({"image": images.astype(np.float32)}, run_options, outputs=["mean"])["mean"]
         return mean.astype(np.float32) * self.scaling_factor
 
@@ -177,7 +177,10 @@ class CardDiffusionModel:
         encoder = None
         latent = card.config.get("latent") if isinstance(card.config, dict) else None
         if decoder is not None and isinstance(latent, dict) and latent.get("vae"):
-            encoder = registry.session(str(latent["vae"]), "encoder")
+            try:
+                encoder = registry.session(str(latent["vae"]), "encoder")
+            except ModelError:
+                encoder = None  # text-to-image still works; image-to-image says the paired VAE is missing
         fingerprint = card.files["unet"].sha256[:16] if "unet" in card.files else ""
         return cls(model_id, card.config if isinstance(card.config, dict) else {}, registry.session(model_id, "unet"),
                    card.resolution or (64, 64), decoder, encoder, fingerprint)
