@@ -135,13 +135,15 @@ def run_tiled(
     multiple: int = 1,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    adjust: Callable[[np.ndarray, Tile], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Apply ``process`` (an ``(h, w, C)`` patch -> float32 ``(h, w, C')``) tile by tile and blend the results.
 
     ``image`` is an ``(H, W, C)`` array of any dtype (patches keep it, so a uint8 canvas is never copied whole to
     float) and is never modified. Tiles start on multiples of ``multiple`` and are padded to it, for networks that
     downsample. ``progress(done, total)`` is called after each tile; ``cancelled()`` is checked before each tile and
-    raises :class:`JobCancelled` when true. Memory: one float32 output image plus one tile at a time.
+    raises :class:`JobCancelled` when true. ``adjust(result, tile)`` may correct each tile's result before blending.
+    Memory: one float32 output image plus one tile at a time.
     """
     if image.ndim != 3:
         raise InputError(f"Expected an (H, W, C) image to tile, got shape {image.shape}.")
@@ -161,6 +163,8 @@ def run_tiled(
                 "the network must keep the image size."
             )
         result = result[: item.rows.length, : item.cols.length]
+        if adjust is not None:
+            result = adjust(result, item)
         if output is None:
             output = np.zeros((height, width, result.shape[2]), np.float32)
         weight = plan.normalised_weight(item)

@@ -22,7 +22,7 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
 from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
-from genart_desktop.engine.tiling import TilePlan, run_tiled
+from genart_desktop.engine.tiling import Tile, TilePlan, run_tiled
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
@@ -125,7 +125,8 @@ class StylePipeline:
     """Applies one style network to RGB/RGBA uint8 images of any size.
 
     ``tile`` and ``overlap`` bound memory (one tile through the network at a time); ``multiple`` pads tiles for
-    networks that downsample (ours: 4).
+    networks that downsample (ours: 4). ``harmonize`` fixes the tone of every tile to one global guide (see
+    :func:`harmonizer`), because instance normalisation makes each tile's colours depend on the tile's own content.
     """
 
     def __init__(
@@ -138,6 +139,7 @@ class StylePipeline:
         overlap: int = 96,
         multiple: int = 4,
         max_work_pixels: int = MAX_WORK_PIXELS,
+        harmonize: bool = True,
     ) -> None:
         if tile < 16 or not 0 <= overlap < tile // 2 or not 1 <= multiple <= tile // 4:
             raise InputError(f"Bad tiling: tile {tile}, overlap {overlap}, multiple {multiple}.")
@@ -146,6 +148,7 @@ class StylePipeline:
         self.overlap = overlap
         self.multiple = multiple
         self.max_work_pixels = max_work_pixels
+        self.harmonize = harmonize
 
     @classmethod
     def from_registry(cls, registry: Any, model_id: str, **overrides: Any) -> "StylePipeline":
@@ -192,9 +195,15 @@ class StylePipeline:
             batch = (patch.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
             return self._network(np.ascontiguousarray(batch))[0].transpose(1, 2, 0)
 
+        height, width = rgb.shape[:2]
+        adjust = None
+        if self.harmonize and len(TilePlan.create(height, width, self.tile, self.overlap, self.multiple)) > 1:
+            if cancelled is not None and cancelled():
+                raise JobCancelled("Cancelled; nothing was changed.")
+            adjust = harmonizer(rgb, process, self.tile, self.multiple)
         blended = run_tiled(
             rgb, process, tile=self.tile, overlap=self.overlap, multiple=self.multiple,
-            progress=progress, cancelled=cancelled,
+            progress=progress, cancelled=cancelled, adjust=adjust,
         )
         np.nan_to_num(blended, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
         blended += 1.0
@@ -258,6 +267,50 @@ class StylePipeline:
         if stylized.shape[:2] != (small_h, small_w):
             stylized = resize(stylized, small_w, small_h)
         return StylePreview(finish(small, rgb, stylized, settings, cancelled=cancelled), (work_w, work_h), exact)
+
+
+def lowpass(image: np.ndarray, cell: float) -> np.ndarray:
+    """Keep only structures larger than ``cell`` pixels: box-average down, bilinear back up (per channel)."""
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    small = (max(1, round(width / cell)), max(1, round(height / cell)))
+    out = np.empty_like(image, dtype=np.float32)
+    for c in range(image.shape[2]):
+        channel = Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32), "F")
+        out[..., c] = np.asarray(channel.resize(small, Image.Resampling.BOX).resize((width, height),
+                                                                                 Image.Resampling.BILINEAR))
+    return out
+
+
+def harmonizer(rgb: np.ndarray, process: Callable[[np.ndarray], np.ndarray], tile: int,
+               multiple: int) -> Callable[[np.ndarray, Tile], np.ndarray]:
+    """Tile correction against a global guide, so tiles agree in tone and colour (no patchwork seams).
+
+    The whole image, shrunk to one tile, goes through the network once: its normalisation sees the whole picture,
+    so its colours are the ones the full image should have. Each tile then keeps its own detail but swaps its
+    low frequencies (structures above ~1/8 tile) for the guide's: ``tile - lowpass(tile) + lowpass(guide)``.
+    """
+    from PIL import Image
+
+    height, width = rgb.shape[:2]
+    ratio = max(height, width) / tile
+    guide_w = max(multiple, round(width / ratio / multiple) * multiple)
+    guide_h = max(multiple, round(height / ratio / multiple) * multiple)
+    guide = np.asarray(process(resize(rgb, guide_w, guide_h)), dtype=np.float32)
+    cell = max(tile / 8.0, 4.0 * ratio)
+    guide_low = lowpass(guide, cell / ratio)
+    channels = [Image.fromarray(np.ascontiguousarray(guide_low[..., c]), "F") for c in range(guide.shape[2])]
+    scale_x, scale_y = guide_w / width, guide_h / height
+
+    def adjust(result: np.ndarray, item: Tile) -> np.ndarray:
+        size = (item.cols.length, item.rows.length)
+        box = (item.cols.start * scale_x, item.rows.start * scale_y, item.cols.stop * scale_x,
+               item.rows.stop * scale_y)
+        target = np.stack([np.asarray(ch.resize(size, Image.Resampling.BILINEAR, box=box)) for ch in channels], -1)
+        return result - lowpass(result, cell) + target
+
+    return adjust
 
 
 def default_settings(config: dict[str, Any] | None) -> StyleSettings:

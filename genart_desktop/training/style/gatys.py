@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.training.style.images import fit_long_side, to_rgb, to_tensor
-from genart_desktop.training.style.losses import LossWeights, PerceptualLoss
+from genart_desktop.training.style.losses import PerceptualLoss
 
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise")
@@ -131,7 +131,3 @@ def stylize(
         raise FloatingPointError("The optimisation diverged (NaN pixels); lower --lr or --style-weight.")
     return to_rgb(image)
 
-
-def default_weights(optimizer: str) -> LossWeights:
-    """Weights that balance the normalised losses (see losses.py) for either optimiser."""
-    return LossWeights(content=1.0, style=1e3, tv=1.0)

@@ -1,9 +1,9 @@
 """Licence and attribution text for a style model, read from the provenance files beside the training data.
 
-The shared data keeps a ``PROVENANCE.md`` table beside (or one folder above) the paintings and a ``photos.csv`` (file, author, license,
-attribution_required, original_url) next to the photos. When they are there the card gets a precise statement and
-the model folder an ``ATTRIBUTION.txt`` listing every photo whose licence asks for credit; when they are not, the
-text says the rights follow the user's own images.
+The shared data keeps a ``PROVENANCE.md`` table beside (or one folder above) the paintings and a ``photos.csv``
+(file, author, license, attribution_required, original_url) next to the photos. When they are there the card gets
+a precise statement and the model folder an ``ATTRIBUTION.txt`` listing every photo whose licence asks for credit;
+when they are not, the text says the rights follow the user's own images.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ def find_vgg19_weights(path: str | os.PathLike[str] | None = None) -> Path | Non
     if path is not None:
         return Path(path)
     directory = hub_checkpoint_dir()
-    candidates = [directory / HUB_FILE, *sorted(directory.glob("vgg19*.pth")), *sorted(directory.glob("vgg19*.safetensors"))]
+    candidates = [directory / HUB_FILE, *sorted(directory.glob("vgg19*.pth")),
+                  *sorted(directory.glob("vgg19*.safetensors"))]
     return next((c for c in candidates if c.is_file()), None)
 
 
