@@ -159,6 +159,14 @@ def test_train_command_trains_exports_and_resumes(tmp_path):
     assert status == 0
     assert [step for step, _ in list_checkpoints(run / "checkpoints")][-1] == 5
 
+    # the shared `genart-train export RUN_DIR` exports style runs too
+    status = main(["export", str(run), "--out", str(tmp_path / "models" / "resumed"), "--id", "resumed-style"])
+    assert status == 0
+    resumed = json.loads((tmp_path / "models" / "resumed" / "model.json").read_text())
+    assert resumed["id"] == "resumed-style" and resumed["provenance"]["steps"] == 5
+    assert main(["export", str(run), "--fp16", "--out", str(tmp_path / "models" / "half")]) == 2
+    assert not (tmp_path / "models" / "half").exists()
+
 
 @pytest.mark.slow
 @needs_h5

@@ -95,6 +95,13 @@ def export_run(run_dir: str, out: str | None = None, fp16: bool = False, model_i
 
         return export_diffusion_run(run.path, out, model_id=model_id, name=name, description=description,
                                     license_text=license_text)
+    if family == "style":
+        if fp16:
+            raise InputError("--fp16 is not available for style runs yet; export again without --fp16.")
+        from genart_desktop.training.style.export import export_style_run
+
+        folder, card = export_style_run(run.path, out, model_id=model_id, name=name, license_text=license_text)
+        return ExportResult(Path(folder), card, dict(card.get("metrics", {}).get("parity_max_abs_diff", {})))
     checkpoint = latest_checkpoint(run.checkpoints_dir)
     if checkpoint is None:
         raise InputError(f"{run.path} has no checkpoint to export; train it first.")
