@@ -12,12 +12,14 @@ or replaced it); the Qt bridge in ``ui`` marshals them to the GUI thread.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import dataclasses
 import inspect
 import itertools
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -212,6 +214,17 @@ def preload_job_modules() -> None:
     Image.init()  # all of Pillow's format plugins
 
 
+_live_runners: weakref.WeakSet[JobRunner] = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_live_runners() -> None:
+    """Stop every runner's work before the interpreter tears down: a worker still inside an onnxruntime run at exit
+    makes the process abort ("terminate called without an active exception")."""
+    for runner in list(_live_runners):
+        runner.shutdown(wait=True, timeout=5.0)
+
+
 class JobRunner:
     """A queue served by ``workers`` threads (one by default: sessions are already multi-threaded inside)."""
 
@@ -228,6 +241,7 @@ class JobRunner:
         self._threads = [threading.Thread(target=self._serve, name=f"{name}-{i}", daemon=True) for i in range(workers)]
         for thread in self._threads:
             thread.start()
+        _live_runners.add(self)
 
     # --- public API --------------------------------------------------------------------------------------------
 
