@@ -122,16 +122,24 @@ class _Heartbeat:
         self.timer.timeout.connect(self._beat)
         self.last: float | None = None
         self.gaps: list[float] = []
+        self.ends: list[float] = []  # when each gap ended, seconds after start()
+        self.started = 0.0
 
     def _beat(self) -> None:
         now = time.perf_counter()
         if self.last is not None:
             self.gaps.append(now - self.last)
+            self.ends.append(now - self.started)
         self.last = now
 
     def start(self) -> None:
-        self.gaps, self.last = [], None
+        self.gaps, self.ends, self.last = [], [], None
+        self.started = time.perf_counter()
         self.timer.start()
+
+    def longest_at(self) -> float | None:
+        """Seconds after start() at which the longest gap ended (to tell a stall at landing from one mid-render)."""
+        return self.ends[self.gaps.index(max(self.gaps))] if self.gaps else None
 
     def stop(self) -> list[float]:
         self.timer.stop()
@@ -209,6 +217,7 @@ def event_loop_gaps(size: int, threads: int, tile: int = 0, timeout: float = 900
             landed = len(document.layers) > layers_before
             _spin(app, lambda: False, 0.2)  # repaint after the new layer
             busy = _gap_summary(heartbeat.stop())
+            busy["longest_ended_at_s"] = heartbeat.longest_at()
             palette_message = window.statusBar().currentMessage() or "no message"
             window.hide()  # close() would ask about the unsaved render; the window is simply dropped
             window.deleteLater()  # its services (job runner) shut down when it is destroyed
