@@ -75,6 +75,13 @@ class Compositor:
             stack.append((region, layer.opacity, layer.blend_mode))
         if not stack:
             return np.zeros((rect.height, rect.width, 4), np.uint8)
+        # Layers under an opaque, full-opacity normal layer cannot show through it: start from the topmost such one
+        # (exactly the same pixels; this keeps e.g. a full-canvas AI result cheap to display).
+        for index in range(len(stack) - 1, 0, -1):
+            region, opacity, mode = stack[index]
+            if mode == "normal" and opacity >= 1.0 and region[..., 3].min() == 255:
+                stack = stack[index:]
+                break
         if len(stack) == 1 and stack[0][1] >= 1.0:
             return stack[0][0].copy()
         return composite_layers(stack, (rect.height, rect.width))

@@ -132,6 +132,8 @@ def session_options(settings: Mapping[str, Any] | None = None, log_severity: int
     options.intra_op_num_threads = threads if threads > 0 else physical_cores()
     options.inter_op_num_threads = 1
     options.log_severity_level = log_severity
+    # Idle intra-op threads would otherwise busy-wait between kernels and take the cores the GUI thread needs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return options
 
 
