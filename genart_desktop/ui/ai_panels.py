@@ -51,7 +51,10 @@ def install_latent_explorer(window) -> QDockWidget:
     panel = LatentExplorerPanel(services.registry, lambda: window.document)
     window.document_replaced.connect(lambda _doc: panel.refresh_bookmarks())
     window.latent_explorer = panel
-    return window.add_panel(panel, "Latent Explorer", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Layers")
+    dock = window.add_panel(panel, "Latent Explorer", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Layers")
+    if "Layers" in window.docks:
+        window.docks["Layers"].raise_()  # the layer stack stays in view; the explorer is one tab away
+    return dock
 
 
 INSTALLERS: list[Callable[[object], QDockWidget]] = [
