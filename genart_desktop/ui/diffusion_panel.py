@@ -289,6 +289,7 @@ class DiffusionPanel(QWidget):
             self._model_chosen()
         else:
             self._info = None
+            self.apply_settings(DiffusionSettings())  # sensible values on show until a model brings its own
             self.model_note.setText("No diffusion models found. Put a model folder (model.json + .onnx) or a Stable "
                                     "Diffusion ONNX export in your models folder, then press \u21bb.")
             self._update_buttons()
