@@ -25,7 +25,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,11 @@ from genart_desktop.engine.cards import ID_PATTERN, load_card
 from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
 from genart_desktop.engine.schedules import ScheduleConfig
 from genart_desktop.engine.session import ModelSession, inspect_graph
-from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint, load_module_tensors
+from genart_desktop.training.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    load_module_tensors,
+)
 from genart_desktop.training.data.store import is_dataset
 from genart_desktop.training.diffusion.card_config import card_config
 from genart_desktop.training.diffusion.config import DiffusionConfig
@@ -49,6 +52,7 @@ from genart_desktop.training.diffusion.trainer import build_unet
 from genart_desktop.training.diffusion.unet import UNet, parameter_count
 from genart_desktop.training.export.exporter import USER_DATA_LICENSE, ExportResult
 from genart_desktop.training.export.onnx_file import check_self_contained
+from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
 
@@ -235,8 +239,7 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
     latent = described.get("latent")
     dataset = _dataset_info(cfg)
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    try:
+    with staged_model_folder(out) as staging:
         unet_path = staging / "unet.onnx"
         export_onnx(model, unet_path, in_channels, size, conditioning.width)
         diff = parity(model, unet_path, in_channels, size, conditioning, cfg.seed)
@@ -305,11 +308,4 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
             card["thumbnail"] = "thumbnail.png"
         (staging / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
         load_card(staging)  # the card must parse as the app parses it
-        staging.chmod(0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ExportResult(out, card, {"unet": diff})

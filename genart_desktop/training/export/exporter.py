@@ -12,15 +12,12 @@ import hashlib
 import io
 import json
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError, ModelError
@@ -28,7 +25,13 @@ from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoin
 from genart_desktop.training.data.store import META_FILE
 from genart_desktop.training.export.networks import HalfPrecision, Network, networks_for
 from genart_desktop.training.export.onnx_file import OPSET, export_onnx
-from genart_desktop.training.export.parity import FP16_TOLERANCE, FP32_TOLERANCE, max_abs_diff, onnx_session
+from genart_desktop.training.export.parity import (
+    FP16_TOLERANCE,
+    FP32_TOLERANCE,
+    max_abs_diff,
+    onnx_session,
+)
+from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
 
@@ -91,7 +94,9 @@ def export_run(run_dir: str, out: str | None = None, fp16: bool = False, model_i
         if fp16:
             raise InputError("--fp16 is not available for diffusion runs: the U-Net is exported in float32 (its "
                              "parity check and samplers need it); export again without --fp16.")
-        from genart_desktop.training.diffusion.export import export_run as export_diffusion_run
+        from genart_desktop.training.diffusion.export import (
+            export_run as export_diffusion_run,
+        )
 
         return export_diffusion_run(run.path, out, model_id=model_id, name=name, description=description,
                                     license_text=license_text)
@@ -116,20 +121,9 @@ def export_run(run_dir: str, out: str | None = None, fp16: bool = False, model_i
     dest = Path(out) if out else run.path / "export" / model_id
     if dest.exists() and any(dest.iterdir()) and not (dest / "model.json").is_file():
         raise InputError(f"{dest} exists and is not a model folder; choose another --out.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
-    try:
+    with staged_model_folder(dest) as staging:
         card = _export_into(staging, run, record, meta, cfg, family, networks, fp16, model_id, name, description,
                             license_text, truncation)
-        staging.chmod(0o755)
-        for child in staging.iterdir():
-            child.chmod(0o644)
-        if dest.exists():
-            shutil.rmtree(dest)
-        staging.rename(dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ExportResult(dest, card, card["metrics"]["parity_max_abs_diff"])
 
 

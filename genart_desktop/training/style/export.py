@@ -9,8 +9,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,13 +20,26 @@ from PIL import Image
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.engine.pipelines.style import StylePipeline
-from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint, load_module_tensors
+from genart_desktop.training.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    load_module_tensors,
+)
 from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
-from genart_desktop.training.export.parity import FP32_TOLERANCE, max_abs_diff, onnx_session
+from genart_desktop.training.export.parity import (
+    FP32_TOLERANCE,
+    max_abs_diff,
+    onnx_session,
+)
+from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.runs import RunFolder, now_iso
 from genart_desktop.training.style.config import StyleConfig
 from genart_desktop.training.style.images import fit_long_side, load_rgb
-from genart_desktop.training.style.network import SIZE_MULTIPLE, StyleNet, StyleNetConfig
+from genart_desktop.training.style.network import (
+    SIZE_MULTIPLE,
+    StyleNet,
+    StyleNetConfig,
+)
 from genart_desktop.training.style.sources import describe_sources
 
 FILENAME = "stylizer.onnx"
@@ -83,9 +94,7 @@ def export_style_model(net: StyleNet, dest: str | Path, card_fields: dict[str, A
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()) and not (dest / "model.json").is_file():
         raise InputError(f"{dest} exists and is not a model folder; choose another --out.")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
-    try:
+    with staged_model_folder(dest) as staging:
         onnx_path = export_stylizer_onnx(net, staging / FILENAME)
         worst = parity(net, onnx_path)
         if not np.isfinite(worst) or worst > FP32_TOLERANCE:
@@ -112,15 +121,6 @@ def export_style_model(net: StyleNet, dest: str | Path, card_fields: dict[str, A
                        "default_scale": 1.0, "default_preserve_colors": False, **card_fields.get("config", {})},
         }
         atomic_write_bytes(staging / "model.json", json.dumps(card, indent=2, ensure_ascii=False).encode("utf-8"))
-        staging.chmod(0o755)
-        for child in staging.iterdir():
-            child.chmod(0o644)
-        if dest.exists():
-            shutil.rmtree(dest)
-        staging.rename(dest)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return card
 
 
