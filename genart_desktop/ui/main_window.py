@@ -408,14 +408,7 @@ class MainWindow(QMainWindow):
         """Write the layered document (atomic); on failure the previous file and the document are unchanged."""
         doc = self.document
         path = Path(path)
-        self.controller.cancel()
-        try:
-            save_document(doc, path)
-        except GenArtError as exc:
-            dialogs.show_error(self, "Save", str(exc))
-            return False
-        except OSError as exc:
-            dialogs.show_error(self, "Save", f"Cannot save {path.name}: {exc.strerror or exc}.")
+        if not self._write_file(save_document, path, "Save", "save"):
             return False
         doc.path = path
         doc.mark_clean()
@@ -435,16 +428,22 @@ class MainWindow(QMainWindow):
             if not path:
                 return False
         path = Path(path)
-        self.controller.cancel()
-        try:
-            export_flat(doc, path)
-        except GenArtError as exc:
-            dialogs.show_error(self, "Export", str(exc))
-            return False
-        except OSError as exc:
-            dialogs.show_error(self, "Export", f"Cannot export {path.name}: {exc.strerror or exc}.")
+        if not self._write_file(export_flat, path, "Export", "export"):
             return False
         self.statusBar().showMessage(f"Exported {path.name}", 4000)
+        return True
+
+    def _write_file(self, write, path: Path, title: str, verb: str) -> bool:
+        """Run ``write(document, path)`` after ending any stroke; a failure is shown and changes nothing."""
+        self.controller.cancel()
+        try:
+            write(self.document, path)
+        except GenArtError as exc:
+            dialogs.show_error(self, title, str(exc))
+            return False
+        except OSError as exc:
+            dialogs.show_error(self, title, f"Cannot {verb} {path.name}: {exc.strerror or exc}.")
+            return False
         return True
 
     # ---------------------------------------------------------------- drag and drop
