@@ -1,0 +1,1 @@
+"""Quality measurement of exported models (prompt adherence, diversity, memorisation) for their cards."""

@@ -1,0 +1,138 @@
+"""Measure an exported text- or class-conditioned diffusion model the way the app runs it (onnxruntime, engine).
+
+For every caption category of the training dataset, prompts are drawn from that category's own captions and one
+image is generated per prompt; a :mod:`label_classifier` trained on the dataset judges which category each image
+shows. Prompt adherence is the share judged to be the prompt's category (chance is about 1 / categories). The same
+images give the diversity ratio against as many real images and the mean nearest-training-image distance, with
+the real hold-out's own nearest distance as the yardstick for "clearly above zero".
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from genart_desktop.core.atomic import atomic_write_bytes
+from genart_desktop.core.errors import InputError, ModelError
+from genart_desktop.training.data.cached import ImageDataset
+from genart_desktop.training.evaluation.label_classifier import TrainedClassifier, train_label_classifier
+from genart_desktop.training.metrics import diversity_score, nearest_distance
+
+
+@dataclass
+class DiffusionQuality:
+    prompt_adherence: float
+    chance: float
+    per_label: dict[str, float]
+    classifier_holdout_accuracy: float
+    classifier_holdout_count: int
+    samples: int
+    diversity_ratio: float
+    nearest_train_distance: float
+    real_holdout_nearest_distance: float
+    guidance: float
+    steps: int
+    sampler: str
+    seed: int
+    prompts: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def dataset_labels(dataset: ImageDataset) -> tuple[torch.Tensor, list[str]]:
+    items = dataset.meta.get("items", [])
+    names = sorted({str(item["label"]) for item in items if item.get("label")})
+    if len(items) != len(dataset) or len(names) < 2 or any(not item.get("label") for item in items):
+        raise InputError("The dataset needs a category label on every image (at least two categories) to measure "
+                         "prompt adherence; `genart-train dataset-emoji` writes them.")
+    index = {name: i for i, name in enumerate(names)}
+    return torch.tensor([index[str(item["label"])] for item in items]), names
+
+
+def choose_prompts(dataset: ImageDataset, names: list[str], per_label: int, seed: int) -> dict[str, list[str]]:
+    """``per_label`` distinct captions of each category (fewer when it has fewer), seeded."""
+    rng = random.Random(seed)
+    prompts: dict[str, list[str]] = {}
+    for name in names:
+        captions = sorted({str(item["caption"]) for item in dataset.meta["items"]
+                           if item.get("label") == name and item.get("caption")})
+        rng.shuffle(captions)
+        prompts[name] = captions[:per_label]
+    if not any(prompts.values()):
+        raise InputError("The dataset has no captions to prompt with.")
+    return prompts
+
+
+def load_model(model_dir: str | Path) -> Any:
+    """The exported model through the engine's registry, with its paired VAE looked up beside it."""
+    from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
+    from genart_desktop.engine.registry import ModelRegistry
+
+    folder = Path(model_dir).resolve()
+    card_path = folder / "model.json"
+    if not card_path.is_file():
+        raise InputError(f"{folder} is not a model folder (no model.json).")
+    registry = ModelRegistry(roots=[(folder.parent, "builtin")], settings={"execution_provider": "cpu"})
+    model_id = str(json.loads(card_path.read_text(encoding="utf-8")).get("id", folder.name))
+    model = CardDiffusionModel.from_registry(registry, model_id)
+    if model.conditioning.kind == "none":
+        raise ModelError(f"{model_id} is unconditional: prompt adherence needs a text- or class-conditioned model.")
+    return model
+
+
+def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, steps: int | None = None,
+                       guidance: float | None = None, sampler: str = "dpmpp_2m", seed: int = 0,
+                       classifier: TrainedClassifier | None = None,
+                       log: Callable[[str], None] = print) -> tuple[DiffusionQuality, torch.Tensor, list[str]]:
+    """(quality, generated images (N, 3, H, W) in [-1, 1] grouped by category, the category of each row)."""
+    labels, names = dataset_labels(dataset)
+    if classifier is None:
+        log(f"training the judge: a {len(names)}-category classifier on {len(dataset)} images")
+        classifier = train_label_classifier(dataset.batch(torch.arange(len(dataset))), labels, names, seed=seed,
+                                            log=log)
+    log(f"judge held-out accuracy {classifier.holdout_accuracy:.1%} on {classifier.holdout_count} images")
+    prompts = choose_prompts(dataset, names, per_label, seed)
+    images, targets = [], []
+    for label, texts in prompts.items():
+        for i, text in enumerate(texts):
+            result = model.generate(text, steps=steps, guidance=guidance, sampler=sampler, seed=seed + 1000 * i + 7)
+            images.append(torch.from_numpy(np.ascontiguousarray(result.images[0])))
+            targets.append(names.index(label))
+        log(f"generated {len(texts)} images for '{label}'")
+    generated = torch.stack(images).float()
+    predicted = classifier.predict(generated)
+    truth = torch.tensor(targets)
+    per_label_accuracy = {name: float((predicted[truth == i] == i).float().mean())
+                          for i, name in enumerate(names) if bool((truth == i).any())}
+    real = dataset.batch(torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:len(generated)])
+    held = max(2, len(dataset) // 10)
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed + 3))
+    all_real = dataset.batch(torch.arange(len(dataset)))
+    quality = DiffusionQuality(
+        prompt_adherence=float((predicted == truth).float().mean()), chance=1.0 / len(names),
+        per_label=per_label_accuracy, classifier_holdout_accuracy=classifier.holdout_accuracy,
+        classifier_holdout_count=classifier.holdout_count, samples=len(generated),
+        diversity_ratio=diversity_score(generated) / max(diversity_score(real), 1e-12),
+        nearest_train_distance=nearest_distance(generated, all_real),
+        real_holdout_nearest_distance=nearest_distance(all_real[order[:held]], all_real[order[held:]]),
+        guidance=float(model.default_guidance if guidance is None else guidance),
+        steps=int(steps or model.default_steps), sampler=sampler, seed=seed, prompts=prompts)
+    return quality, generated, [names[t] for t in targets]
+
+
+def record_in_card(model_dir: str | Path, quality: DiffusionQuality) -> None:
+    """Add the measurement to the card's ``metrics.quality`` (written atomically; the ONNX files are untouched)."""
+    card_path = Path(model_dir) / "model.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    metrics = card.setdefault("metrics", {})
+    summary = quality.to_dict()
+    summary.pop("prompts")
+    metrics["quality"] = summary
+    atomic_write_bytes(card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
