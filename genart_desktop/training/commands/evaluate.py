@@ -25,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from genart_desktop.core.errors import InputError
     from genart_desktop.training.data.cached import ImageDataset
-    from genart_desktop.training.evaluation.diffusion_quality import evaluate_diffusion, load_model, record_in_card
+    from genart_desktop.training.evaluation.diffusion_quality import (
+        evaluate_diffusion,
+        load_model,
+        record_in_card,
+    )
     from genart_desktop.training.grid import save_grid
 
     if args.per_label < 1:

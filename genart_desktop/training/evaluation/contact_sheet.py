@@ -6,8 +6,8 @@ Everything runs through the engine's StylePipeline with each card's default sett
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw

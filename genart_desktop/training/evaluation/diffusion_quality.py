@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,7 +22,10 @@ import torch
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.training.data.cached import ImageDataset
-from genart_desktop.training.evaluation.label_classifier import TrainedClassifier, train_label_classifier
+from genart_desktop.training.evaluation.label_classifier import (
+    TrainedClassifier,
+    train_label_classifier,
+)
 from genart_desktop.training.metrics import diversity_score, nearest_distance
 
 

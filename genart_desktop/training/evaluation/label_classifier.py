@@ -8,6 +8,7 @@ an adherence figure is only as good as the judge that produced it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -72,7 +73,7 @@ def split_indices(labels: torch.Tensor, holdout: float, seed: int) -> tuple[torc
     for label in labels.unique().tolist():
         rows = (labels == label).nonzero().flatten()
         rows = rows[torch.randperm(len(rows), generator=generator)]
-        held = max(1, int(round(len(rows) * holdout))) if len(rows) > 1 else 0
+        held = max(1, round(len(rows) * holdout)) if len(rows) > 1 else 0
         test.append(rows[:held])
         train.append(rows[held:])
     return torch.cat(train), torch.cat(test)
@@ -80,7 +81,7 @@ def split_indices(labels: torch.Tensor, holdout: float, seed: int) -> tuple[torc
 
 def train_label_classifier(images: torch.Tensor, labels: torch.Tensor, label_names: list[str], steps: int = 1200,
                            batch_size: int = 64, holdout: float = 0.15, seed: int = 0,
-                           log: callable | None = None) -> TrainedClassifier:
+                           log: Callable[[str], None] | None = None) -> TrainedClassifier:
     """Train on (1 - holdout) of the images, report the accuracy on the rest; images in [-1, 1]."""
     if images.shape[0] != labels.shape[0]:
         raise ValueError("images and labels differ in length")
@@ -102,7 +103,7 @@ def train_label_classifier(images: torch.Tensor, labels: torch.Tensor, label_nam
         schedule.step()
         if log is not None and (step + 1) % 250 == 0:
             log(f"classifier step {step + 1}/{steps}: loss {float(loss):.3f}")
-    trained = TrainedClassifier(model, list(label_names), 0.0, int(len(test_rows)))
+    trained = TrainedClassifier(model, list(label_names), 0.0, len(test_rows))
     if len(test_rows):
         predicted = trained.predict(images[test_rows])
         trained.holdout_accuracy = float((predicted == labels[test_rows]).float().mean())

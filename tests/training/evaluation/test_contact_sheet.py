@@ -9,10 +9,9 @@ from PIL import Image
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from tests.tiny_onnx import image_model, write_model_folder  # noqa: E402
-
-from genart_desktop.training.cli import main as train_main  # noqa: E402
-from genart_desktop.training.evaluation.contact_sheet import LABEL_HEIGHT  # noqa: E402
+from genart_desktop.training.cli import main as train_main
+from genart_desktop.training.evaluation.contact_sheet import LABEL_HEIGHT
+from tests.tiny_onnx import image_model, write_model_folder
 
 pytestmark = pytest.mark.train
 

@@ -10,13 +10,20 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from genart_desktop.engine.pipelines.diffusion import DiffusionResult  # noqa: E402
-from genart_desktop.training.cli import main as train_main  # noqa: E402
-from genart_desktop.training.data.cached import ImageDataset  # noqa: E402
-from genart_desktop.training.data.store import caption_vocabulary, write_dataset  # noqa: E402
-from genart_desktop.training.evaluation.diffusion_quality import (choose_prompts, dataset_labels,  # noqa: E402
-                                                                   evaluate_diffusion, record_in_card)
-from genart_desktop.training.evaluation.label_classifier import split_indices, train_label_classifier  # noqa: E402
+from genart_desktop.engine.pipelines.diffusion import DiffusionResult
+from genart_desktop.training.cli import main as train_main
+from genart_desktop.training.data.cached import ImageDataset
+from genart_desktop.training.data.store import caption_vocabulary, write_dataset
+from genart_desktop.training.evaluation.diffusion_quality import (
+    choose_prompts,
+    dataset_labels,
+    evaluate_diffusion,
+    record_in_card,
+)
+from genart_desktop.training.evaluation.label_classifier import (
+    split_indices,
+    train_label_classifier,
+)
 
 pytestmark = pytest.mark.train
 RES = 16
