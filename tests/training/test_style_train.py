@@ -164,6 +164,15 @@ def test_train_command_trains_exports_and_resumes(tmp_path):
     assert status == 0
     resumed = json.loads((tmp_path / "models" / "resumed" / "model.json").read_text())
     assert resumed["id"] == "resumed-style" and resumed["provenance"]["steps"] == 5
+    assert resumed["config"]["default_scale"] == 1.0
+    # re-exporting with a suggested brush scale: the palette starts there (engine.default_settings reads it)
+    from genart_desktop.engine.pipelines.style import default_settings
+
+    assert main(["style", "--export", str(run), "--out", str(out), "--id", "my-style", "--default-scale", "2"]) == 0
+    rescaled = json.loads((out / "model.json").read_text())
+    assert default_settings(rescaled["config"]).scale == 2.0
+    assert main(["style", "--export", str(run), "--out", str(out), "--default-scale", "99"]) == 2
+    assert json.loads((out / "model.json").read_text()) == rescaled  # refused before anything was written
     assert main(["export", str(run), "--fp16", "--out", str(tmp_path / "models" / "half")]) == 2
     assert not (tmp_path / "models" / "half").exists()
 

@@ -130,8 +130,17 @@ def _slug(text: str) -> str:
 
 def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_id: str | None = None,
                      name: str | None = None, license_text: str | None = None,
-                     thumbnail: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
-    """A style run's latest checkpoint -> a model folder (default ``RUN/export/<id>``)."""
+                     thumbnail: str | Path | None = None,
+                     default_scale: float | None = None) -> tuple[Path, dict[str, Any]]:
+    """A style run's latest checkpoint -> a model folder (default ``RUN/export/<id>``).
+
+    ``default_scale`` is the brush scale the palette starts with: a network trained on small photo crops paints
+    strokes that look right on a canvas a few times larger when the app runs it at a reduced working size.
+    """
+    from genart_desktop.engine.pipelines.style import MAX_SCALE, MIN_SCALE
+
+    if default_scale is not None and not MIN_SCALE <= default_scale <= MAX_SCALE:
+        raise InputError(f"--default-scale must be between {MIN_SCALE} and {MAX_SCALE}, not {default_scale}.")
     run = RunFolder.open(run_dir)
     record = run.read_options()
     if record.get("family") != "style":
@@ -170,7 +179,8 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
             "trainer_version": meta.get("version"),
         },
         "metrics": {k: last[k] for k in ("loss", "content", "style", "tv") if k in last},
-        "config": {"network": trainer_extra.get("network", {})},
+        "config": {"network": trainer_extra.get("network", {}),
+                   **({"default_scale": float(default_scale)} if default_scale is not None else {})},
     }
     if fields["metrics"]:
         fields["metrics"] = {f"final_{k}": v for k, v in fields["metrics"].items()}
