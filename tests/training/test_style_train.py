@@ -148,6 +148,7 @@ def test_train_command_trains_exports_and_resumes(tmp_path):
     card = json.loads((out / "model.json").read_text())
     assert card["family"] == "style" and card["provenance"]["steps"] == 3
     assert card["provenance"]["loss_network"] == "squeezenet"
+    assert card["provenance"]["thumbnail_photo"].startswith(str(photos))
     assert "genart-train style" in card["provenance"]["command"]
     registry = ModelRegistry(roots=[(tmp_path / "models", "user")], settings={"execution_provider": "cpu"})
     pipeline = StylePipeline.from_registry(registry, "my-style")

@@ -156,7 +156,7 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
     model_id = model_id or _slug(f"style-{Path(cfg.style).stem}")
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", model_id):
         raise InputError(f"--id {model_id!r} must be lower-case letters, digits, '.', '_' or '-'.")
-    photo = _thumbnail_photo(thumbnail, cfg, run)
+    photo, photo_source = _thumbnail_photo(thumbnail, cfg, run)
     rows = run.read_metrics()
     last = next((r for r in reversed(rows) if "loss" in r), {})
     trainer_extra = meta.get("trainer", {})
@@ -177,6 +177,7 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
             "run": run.path.name,
             "loss_network": trainer_extra.get("loss_net"),
             "trainer_version": meta.get("version"),
+            "thumbnail_photo": photo_source,
         },
         "metrics": {k: last[k] for k in ("loss", "content", "style", "tv") if k in last},
         "config": {"network": trainer_extra.get("network", {}),
@@ -189,19 +190,20 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
     return dest, card
 
 
-def _thumbnail_photo(thumbnail: str | Path | None, cfg: StyleConfig, run: RunFolder) -> np.ndarray:
+def _thumbnail_photo(thumbnail: str | Path | None, cfg: StyleConfig, run: RunFolder) -> tuple[np.ndarray, str]:
+    """The photo the card's thumbnail is rendered from, and where it came from (for the card's provenance)."""
     if thumbnail is not None:
-        return load_rgb(thumbnail)
+        return load_rgb(thumbnail), str(thumbnail)
     from genart_desktop.training.style.sources import IMAGE_SUFFIXES
 
     folder = Path(cfg.data)
     candidates = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
     for candidate in candidates:
         try:
-            return load_rgb(candidate)
+            return load_rgb(candidate), str(candidate)
         except InputError:
             continue
     samples = sorted(run.samples_dir.glob("*.png"))
     if samples:
-        return load_rgb(samples[-1])
+        return load_rgb(samples[-1]), str(samples[-1])
     raise InputError("No photo for the thumbnail: give one with --thumbnail PHOTO.")
