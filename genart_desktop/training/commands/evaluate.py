@@ -20,6 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of prompts, images and the judge")
     parser.add_argument("--grid", metavar="PNG", help="also write the generated images, a row per category")
     parser.add_argument("--write-card", action="store_true", help="record the result in the card's metrics")
+    parser.add_argument("--prompt-sheet", metavar="PNG", help="also write a labelled sheet: a row per --prompts")
+    parser.add_argument("--prompts", nargs="+", default=["red heart", "cat face", "sun", "pizza", "rocket"],
+                        metavar="TEXT", help="prompts of the prompt sheet")
+    parser.add_argument("--columns", type=int, default=6, help="seeds per prompt on the prompt sheet")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +44,16 @@ def run(args: argparse.Namespace) -> int:
                                                 args.sampler, args.seed)
     if args.grid:
         save_grid(args.grid, images, columns=args.per_label)
+    if args.prompt_sheet:
+        import io
+
+        from genart_desktop.core.atomic import atomic_write_bytes
+        from genart_desktop.training.evaluation.diffusion_quality import prompt_sheet
+
+        buffer = io.BytesIO()
+        prompt_sheet(model, args.prompts, args.columns, args.seed, steps=args.steps,
+                     guidance=args.guidance).save(buffer, "PNG")
+        atomic_write_bytes(args.prompt_sheet, buffer.getvalue())
     if args.write_card:
         record_in_card(args.model_dir, quality)
     summary = quality.to_dict()

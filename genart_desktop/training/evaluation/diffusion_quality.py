@@ -140,3 +140,28 @@ def record_in_card(model_dir: str | Path, quality: DiffusionQuality) -> None:
     summary.pop("prompts")
     metrics["quality"] = summary
     atomic_write_bytes(card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def prompt_sheet(model: Any, prompts: list[str], columns: int = 6, seed: int = 0, scale: int = 2,
+                 steps: int | None = None, guidance: float | None = None) -> Any:
+    """One labelled row per prompt, ``columns`` seeds each, images enlarged ``scale`` times (nearest)."""
+    from PIL import Image, ImageDraw
+
+    from genart_desktop.core.images import from_tensor
+
+    if not prompts or columns < 1:
+        raise InputError("A prompt sheet needs at least one prompt and one column.")
+    label_w, rows = 150, []
+    for text in prompts:
+        rows.append([from_tensor(model.generate(text, seed=seed + i, steps=steps, guidance=guidance).images[0])
+                     for i in range(columns)])
+    h, w = rows[0][0].shape[:2]
+    cell_w, cell_h = w * scale, h * scale
+    sheet = Image.new("RGB", (label_w + columns * cell_w, len(prompts) * cell_h), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for r, (text, row) in enumerate(zip(prompts, rows)):
+        draw.text((6, r * cell_h + cell_h // 2 - 6), f'"{text}"', fill=(0, 0, 0))
+        for c, pixels in enumerate(row):
+            tile = Image.fromarray(pixels).resize((cell_w, cell_h), Image.Resampling.NEAREST)
+            sheet.paste(tile, (label_w + c * cell_w, r * cell_h))
+    return sheet

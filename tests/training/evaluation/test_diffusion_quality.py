@@ -144,3 +144,14 @@ def test_bad_inputs_exit_with_a_reason(tmp_path, capsys, dataset):
     write_dataset(unlabelled, np.zeros((2, RES, RES, 3), np.uint8), [{"source": "a"}, {"source": "b"}], {})
     with pytest.raises(Exception, match="category label"):
         dataset_labels(ImageDataset.load(unlabelled))
+
+
+def test_prompt_sheet_has_a_labelled_row_per_prompt(dataset):
+    from genart_desktop.training.evaluation.diffusion_quality import prompt_sheet
+
+    oracle = Oracle(dataset)
+    sheet = prompt_sheet(oracle, ["red square 1", "blue circle 2"], columns=3, scale=2)
+    assert sheet.size == (150 + 3 * 2 * RES, 2 * 2 * RES)
+    assert oracle.prompts == ["red square 1"] * 3 + ["blue circle 2"] * 3
+    pixels = np.asarray(sheet)
+    assert pixels[:, :150].min() < 128  # the label was drawn

@@ -1,0 +1,87 @@
+"""The default models shipped in ``models/``: they load, fit the size budget, say how they were made, and work.
+
+These run the real shipped files through the engine (small inputs, so they stay fast); the quality figures in the
+cards were measured by ``genart-train evaluate`` / the trainers and are only checked for presence and sanity here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genart_desktop.engine.registry import ModelRegistry
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def registry() -> ModelRegistry:
+    return ModelRegistry(roots=[(MODELS, "builtin")], settings={"execution_provider": "cpu"})
+
+
+def model_folders() -> list[Path]:
+    return sorted(p for p in MODELS.iterdir() if p.is_dir())
+
+
+def card(folder: Path) -> dict:
+    return json.loads((folder / "model.json").read_text(encoding="utf-8"))
+
+
+def test_every_shipped_folder_is_a_valid_model(registry):
+    rejected = [(e.id, e.reason) for e in registry.entries() if not e.ok]
+    assert rejected == []
+    assert {e.folder.name for e in registry.entries()} == {p.name for p in model_folders()}
+
+
+def test_size_budget():
+    files = [p for p in MODELS.rglob("*") if p.is_file()]
+    assert all(p.stat().st_size <= 20 * MB for p in files), [p.name for p in files if p.stat().st_size > 20 * MB]
+    assert sum(p.stat().st_size for p in files) <= 150 * MB
+
+
+@pytest.mark.parametrize("folder", model_folders(), ids=lambda p: p.name)
+def test_cards_record_licence_command_hardware_and_time(folder):
+    data = card(folder)
+    provenance = data["provenance"]
+    assert data["license"] and len(data["license"]) > 20
+    assert provenance["command"].startswith("genart-train ")
+    assert provenance["hardware"] and provenance["precision"]
+    assert provenance.get("wall_time_s", provenance.get("wall_time", 0)) > 0
+    assert (folder / data["thumbnail"]).is_file()
+
+
+def test_at_least_eight_style_networks_one_per_painting(registry):
+    styles = [e for e in registry.entries() if e.family == "style"]
+    assert len(styles) >= 8
+    paintings = {e.card.provenance["data"].split("style image ")[-1] for e in styles}
+    assert len(paintings) == len(styles)
+    for entry in styles:
+        assert (entry.folder / "ATTRIBUTION.txt").is_file()
+
+
+def test_each_style_network_really_restyles(registry):
+    from genart_desktop.engine.pipelines.style import StylePipeline, StyleSettings
+
+    yy, xx = np.mgrid[0:64, 0:96]
+    photo = np.stack([xx * 2, yy * 3, 255 - xx * 2], -1).astype(np.uint8)
+    for entry in (e for e in registry.entries() if e.family == "style"):
+        out = StylePipeline.from_registry(registry, entry.id).apply(photo, StyleSettings(scale=1.0))
+        change = np.abs(out.astype(int) - photo.astype(int)).mean()
+        assert out.shape == photo.shape and 3.0 < change < 150.0, (entry.id, change)
+        assert out.std() > 5.0, entry.id  # not a flat colour
+
+
+def test_vae_reconstructs_its_kind_of_image(registry):
+    entry = registry.get("emoji-vae-64")
+    assert entry.card.metrics["psnr_holdout_onnx"] >= 22.0
+    encoder, decoder = registry.session(entry.id, "encoder"), registry.session(entry.id, "decoder")
+    yy, xx = np.mgrid[0:64, 0:64]
+    disc = ((xx - 32) ** 2 + (yy - 32) ** 2 < 20 ** 2)
+    image = np.where(disc[None], np.array([0.9, 0.7, -0.8])[:, None, None], 1.0).astype(np.float32)[None]
+    mean = encoder.run({"image": image})["mean"]
+    back = decoder.run({"latent": mean})["image"]
+    assert np.abs(back - image).mean() < 0.15
