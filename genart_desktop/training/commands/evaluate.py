@@ -6,19 +6,24 @@ import argparse
 import json
 
 NAME = "evaluate"
-HELP = ("Measure an exported conditioned diffusion model in onnxruntime: prompt adherence judged by a classifier "
-        "trained on the dataset's categories, diversity ratio and nearest-training-image distance.")
+HELP = ("Measure an exported model in onnxruntime against the dataset it was trained on: for a conditioned "
+        "diffusion model, prompt adherence judged by a classifier trained on the dataset's categories; for it and "
+        "for a GAN, the diversity ratio and the nearest-training-image distance.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model_dir", metavar="MODEL_DIR", help="an exported model folder (model.json + ONNX)")
     parser.add_argument("--data", required=True, help="the dataset it was trained on (with category labels)")
-    parser.add_argument("--per-label", type=int, default=16, help="prompts (and images) per category")
+    parser.add_argument("--per-label", type=int, default=16, help="diffusion: prompts (and images) per category")
+    parser.add_argument("--samples", type=int, default=512, help="GAN: how many images to generate")
+    parser.add_argument("--truncation", type=float, default=None,
+                        help="GAN: truncation psi of the samples (default: the card's)")
     parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the card's)")
     parser.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the card's)")
     parser.add_argument("--sampler", default="dpmpp_2m", help="sampler name")
     parser.add_argument("--seed", type=int, default=0, help="seed of prompts, images and the judge")
-    parser.add_argument("--grid", metavar="PNG", help="also write the generated images, a row per category")
+    parser.add_argument("--grid", metavar="PNG", help="also write the generated images (diffusion: a row per "
+                                                      "category; GAN: the first 64)")
     parser.add_argument("--write-card", action="store_true", help="record the result in the card's metrics")
     parser.add_argument("--prompt-sheet", metavar="PNG", help="also write a labelled sheet: a row per --prompts")
     parser.add_argument("--prompts", nargs="+", default=["red heart", "cat face", "sun", "pizza", "rocket"],
@@ -26,8 +31,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--columns", type=int, default=6, help="seeds per prompt on the prompt sheet")
 
 
+def _family(model_dir: str) -> str:
+    from pathlib import Path
+
+    from genart_desktop.core.errors import InputError
+
+    card = Path(model_dir) / "model.json"
+    try:
+        return str(json.loads(card.read_text(encoding="utf-8")).get("family", ""))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"{model_dir} has no readable model card ({card.name}): {exc}") from exc
+
+
+def run_generator(args: argparse.Namespace) -> int:
+    from genart_desktop.core.errors import InputError
+    from genart_desktop.training.data.cached import ImageDataset
+    from genart_desktop.training.evaluation.card_metrics import record_quality
+    from genart_desktop.training.evaluation.generator_quality import evaluate_generator, load_generator
+    from genart_desktop.training.grid import save_grid
+
+    space, card_psi = load_generator(args.model_dir)
+    psi = card_psi if args.truncation is None else args.truncation
+    if not 0.0 < psi <= 1.0:
+        raise InputError(f"--truncation must be in (0, 1], not {psi}.")
+    quality, images = evaluate_generator(space, ImageDataset.load(args.data), args.samples, args.seed, psi)
+    if args.grid:
+        save_grid(args.grid, images[:64], columns=8)
+    if args.write_card:
+        record_quality(args.model_dir, quality.to_dict())
+    print(json.dumps(quality.to_dict(), indent=2))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from genart_desktop.core.errors import InputError
+
+    if _family(args.model_dir) == "gan":
+        return run_generator(args)
     from genart_desktop.training.data.cached import ImageDataset
     from genart_desktop.training.evaluation.diffusion_quality import (
         evaluate_diffusion,

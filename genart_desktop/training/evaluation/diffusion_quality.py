@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.training.data.cached import ImageDataset
+from genart_desktop.training.evaluation.card_metrics import record_quality
 from genart_desktop.training.evaluation.label_classifier import (
     TrainedClassifier,
     train_label_classifier,
@@ -132,14 +132,10 @@ def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, s
 
 
 def record_in_card(model_dir: str | Path, quality: DiffusionQuality) -> None:
-    """Add the measurement to the card's ``metrics.quality`` (written atomically; the ONNX files are untouched)."""
-    card_path = Path(model_dir) / "model.json"
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    metrics = card.setdefault("metrics", {})
+    """Add the measurement (without the prompt lists) to the card's ``metrics.quality``."""
     summary = quality.to_dict()
     summary.pop("prompts")
-    metrics["quality"] = summary
-    atomic_write_bytes(card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    record_quality(model_dir, summary)
 
 
 def prompt_sheet(model: Any, prompts: list[str], columns: int = 6, seed: int = 0, scale: int = 2,
