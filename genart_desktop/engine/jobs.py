@@ -38,11 +38,16 @@ REPLACED = "replaced by a newer request"
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What to run. Requests sharing a ``coalesce_key`` replace each other while still waiting in the queue."""
+    """What to run. Requests sharing a ``coalesce_key`` replace each other while still waiting in the queue.
+
+    ``listed`` False marks housekeeping the user did not ask for (thumbnails): it runs and reports like any job,
+    but a jobs list leaves it out (:meth:`JobRunner.is_listed`).
+    """
 
     work: Callable[[JobContext], Any]
     label: str = "Job"
     coalesce_key: Hashable | None = None
+    listed: bool = True
 
 
 def freeze(value: Any) -> Any:
@@ -235,6 +240,7 @@ class JobRunner:
         self._pending: collections.deque[JobHandle] = collections.deque()
         self._running: dict[int, JobHandle] = {}
         self._listeners: list[Listener] = []
+        self._unlisted: set[int] = set()  # ids of housekeeping jobs (one int each, kept for late events)
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._closed = False
@@ -260,6 +266,8 @@ class JobRunner:
             if self._closed:
                 raise RuntimeError("the job runner has been shut down")
             handle = JobHandle(next(self._ids), request, listener, self)
+            if not request.listed:
+                self._unlisted.add(handle.job_id)
             replaced = []
             if request.coalesce_key is not None:
                 replaced = [job for job in self._pending if job.request.coalesce_key == request.coalesce_key]
@@ -270,6 +278,11 @@ class JobRunner:
         for job in replaced:
             job._finish(Cancelled(job.job_id, REPLACED))
         return handle
+
+    def is_listed(self, job_id: int) -> bool:
+        """False for a job submitted with ``listed=False`` (also after it ended, when its events arrive late)."""
+        with self._cond:
+            return job_id not in self._unlisted
 
     def cancel(self, job_id: int) -> bool:
         """Cancel a waiting or running job; False when there is no such job or it already ended."""

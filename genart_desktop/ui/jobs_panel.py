@@ -43,8 +43,8 @@ STARTED_SUFFIX = ": started"
 
 
 def queued_and_running(runner: JobRunner) -> list[JobHandle]:
-    """The runner's running and waiting jobs, in that order."""
-    return runner.jobs()
+    """The runner's running and waiting jobs the user should see (housekeeping left out), in that order."""
+    return [handle for handle in runner.jobs() if handle.request.listed]
 
 
 def preview_rgba(image: Any) -> np.ndarray | None:
@@ -290,7 +290,12 @@ class JobsPanel(QWidget):
             self.list_layout.removeWidget(row)
             row.deleteLater()
 
+    def _shown(self, job_id: int) -> bool:
+        return job_id in self.entries or self.runner.is_listed(job_id)
+
     def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
+        if not self._shown(job_id):
+            return
         label = message[: -len(STARTED_SUFFIX)] if message.endswith(STARTED_SUFFIX) else None
         entry = self._entry(job_id, label)
         was = entry.state
@@ -306,12 +311,14 @@ class JobsPanel(QWidget):
 
     def _on_preview(self, job_id: int, image: object) -> None:
         pixels = preview_rgba(image)
-        if pixels is None:
+        if pixels is None or not self._shown(job_id):
             return
         self._entry(job_id)
         self.rows[job_id].set_preview(pixels)
 
     def _on_finished(self, job_id: int, value: object) -> None:
+        if not self._shown(job_id):
+            return
         self._on_end(job_id, DONE, "")
         row = self.rows.get(job_id)
         image = result_image(value)
@@ -332,6 +339,8 @@ class JobsPanel(QWidget):
                                                    else "Cancelled before it started."))
 
     def _on_end(self, job_id: int, state: str, message: str) -> None:
+        if not self._shown(job_id):
+            return
         entry = self._entry(job_id)
         entry.state = state
         if state == DONE:

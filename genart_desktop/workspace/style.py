@@ -299,7 +299,8 @@ class StyleController:
             return load_or_render_thumbnail(_RegistryForJob(registry, context.run_options), model_id,
                                             cancelled=lambda: context.cancelled)
 
-        return JobRequest(work, f"Style thumbnail: {model_id}", ("style-thumbnail", self._key, model_id))
+        return JobRequest(work, f"Style thumbnail: {model_id}", ("style-thumbnail", self._key, model_id),
+                          listed=False)
 
     # -- running through the runner ----------------------------------------------------------------------------------
     def _runner(self) -> JobRunner:

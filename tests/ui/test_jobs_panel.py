@@ -156,6 +156,21 @@ def test_replaced_requests_vanish_and_finished_jobs_are_pruned_and_cleared(qtbot
     assert panel.states() == {} and panel.empty_label.isVisible() and not panel.clear_button.isEnabled()
 
 
+def test_housekeeping_jobs_run_but_are_not_listed(qtbot, panel, runner):
+    _running, release = blocker(runner)
+    seen = []
+    hidden = runner.submit(JobRequest(Stepper(steps=1), "Style thumbnail: x", listed=False), listener=seen.append)
+    hidden.request.work.go.set()
+    shown = runner.submit(JobRequest(lambda context: "mine", "Style: x"))
+    qtbot.wait(2 * 250)  # two polls of the queue while both wait
+    assert hidden.job_id not in panel.states() and shown.job_id in panel.states()
+    release.set()
+    qtbot.waitUntil(lambda: panel.states().get(shown.job_id) == DONE, timeout=WAIT_MS)
+    assert hidden.result(10) == "finished" and seen  # it ran and reported to its own listener
+    assert hidden.job_id not in panel.states() and hidden.job_id not in panel.rows
+    assert not runner.is_listed(hidden.job_id) and runner.is_listed(shown.job_id)
+
+
 def test_preview_conversion_handles_images_and_tensors():
     rgb = np.full((4, 6, 3), 9, np.uint8)
     out = preview_rgba(rgb)
