@@ -71,7 +71,7 @@ def test_export_both_networks_with_parity(tmp_path, fp16):
     from genart_desktop.engine.registry import ModelRegistry
     from genart_desktop.training.export.parity import onnx_session
 
-    run = _train(tmp_path, "--steps", "2", "--latent", "spatial")
+    run = _train(tmp_path, "--steps", "2", "--latent", "spatial", "--precision", "fp32")  # auto: bf16 on some CPUs
     out = tmp_path / "models" / "tiny-vae"
     assert main(["export", str(run), "--out", str(out), "--id", "tiny-vae", *(["--fp16"] if fp16 else [])]) == 0
     card = json.loads((out / "model.json").read_text())
