@@ -62,6 +62,7 @@ DOCK_WIDTH = 330
 DocumentProvider = Callable[[], Document | None]
 MUTED = "color: #9aa4b2;"
 ERROR = "color: #ff8a80;"
+WARNING = "color: #ffcc80;"
 
 
 def _compact(combo: QComboBox, characters: int) -> None:
@@ -141,7 +142,13 @@ class DiffusionPanel(QWidget):
         self.prompt_edit.setFixedHeight(64)
         self.negative_edit = QLineEdit()
         self.negative_edit.setPlaceholderText("Negative prompt: what to avoid")
+        self.prompt_hint = QLabel("")
+        self.prompt_hint.setWordWrap(True)
+        self.prompt_hint.setStyleSheet(WARNING)
+        self.prompt_hint.hide()
+        self.prompt_edit.textChanged.connect(self._check_prompt)
         text_layout.addWidget(self.prompt_edit)
+        text_layout.addWidget(self.prompt_hint)
         text_layout.addWidget(self.negative_edit)
         class_page = QWidget()
         class_layout = QFormLayout(class_page)
@@ -326,7 +333,19 @@ class DiffusionPanel(QWidget):
         if not info.can_start_from_image:
             notes.append("cannot start from the canvas")
         self.model_note.setText(" \u00b7 ".join(notes))
+        if info.vocabulary:
+            stride = max(1, len(info.vocabulary) // 12)
+            examples = ", ".join(info.vocabulary[::stride][:12])
+            self.prompt_edit.setToolTip(f"This model knows {len(info.vocabulary)} words, for example: {examples}")
+        else:
+            self.prompt_edit.setToolTip("")
+        self._check_prompt()
         self._update_buttons()
+
+    def _check_prompt(self) -> None:
+        problem = self._info.prompt_problems(self.prompt_edit.toPlainText()) if self._info is not None else ""
+        self.prompt_hint.setText(problem)
+        self.prompt_hint.setVisible(bool(problem))
 
     def _set_native_size(self) -> None:
         if self._info is not None:

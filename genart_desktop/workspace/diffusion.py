@@ -74,6 +74,21 @@ class ModelInfo:
     fingerprint: str = ""
     description: str = ""
     max_steps: int = MAX_STEPS  # a sampler visits distinct training timesteps, so at most this many
+    vocabulary: tuple[str, ...] = ()  # our text models read a fixed word list (Stable Diffusion: none, any text)
+    max_tokens: int = 16
+
+    def prompt_problems(self, prompt: str) -> str:
+        """A short warning when a prompt uses words this model never learned (empty when all is well)."""
+        if not self.vocabulary:
+            return ""
+        from genart_desktop.engine.pipelines.diffusion_model import Conditioning
+
+        unknown = Conditioning("text", (), self.vocabulary, self.max_tokens).unknown_words(prompt)
+        if not unknown:
+            return ""
+        shown = ", ".join(unknown[:8]) + (", \u2026" if len(unknown) > 8 else "")
+        return (f"Words this model will not understand (not in its {len(self.vocabulary)}-word vocabulary, or past "
+                f"its {self.max_tokens}-word limit): {shown}")
 
     def snap_size(self, width: float, height: float) -> tuple[int, int]:
         """The nearest size this model can generate (multiples of ``size_step``, at least one step)."""
@@ -129,7 +144,7 @@ def model_info(entry: Any) -> ModelInfo:
     return ModelInfo(entry.id, entry.name, "diffusion", conditioning.kind, conditioning.classes,
                      (int(resolution[0]), int(resolution[1])), 8 * factor, fixed,
                      min(max_steps, int(config.get("default_steps", 50))), default_guidance, can_start, fingerprint,
-                     card.description, max_steps)
+                     card.description, max_steps, conditioning.vocabulary, conditioning.max_tokens)
 
 
 # ==================================================================================================== settings

@@ -85,3 +85,13 @@ def test_card_claiming_conditioning_without_cond_input(tmp_path):
     registry = registry_with(tmp_path, "liar", tiny_unet(3), {"conditioning": {"type": "class", "classes": ["a"]}})
     with pytest.raises(ModelError, match="no 'cond' input"):
         CardDiffusionModel.from_registry(registry, "liar")
+
+
+def test_unknown_words_are_listed_once_in_order_and_words_past_the_limit_count():
+    from genart_desktop.engine.pipelines.diffusion_model import Conditioning
+
+    text = Conditioning("text", (), ("red", "heart", "cat"), max_tokens=3)
+    assert text.unknown_words("Red heart") == []
+    assert text.unknown_words("blue heart, blue moon") == ["blue", "moon"]
+    assert text.unknown_words("red heart cat cat") == ["cat"]  # the fourth word is past max_tokens
+    assert Conditioning("class", ("a", "b")).unknown_words("zebra") == []

@@ -107,6 +107,20 @@ def test_controls_follow_the_model_kind(panel):
     assert not panel.inpaint_button.isEnabled()  # nothing selected yet
 
 
+def test_prompt_words_the_model_never_learned_are_pointed_out(panel):
+    choose(panel, "tiny-text")
+    vocabulary = panel._info.vocabulary
+    assert vocabulary and "knows" in panel.prompt_edit.toolTip()
+    panel.prompt_edit.setPlainText(vocabulary[0])
+    assert panel.prompt_hint.isHidden()
+    panel.prompt_edit.setPlainText(f"{vocabulary[0]} zebra")  # max_tokens 1: the second word is never read
+    assert not panel.prompt_hint.isHidden() and "zebra" in panel.prompt_hint.text()
+    panel.prompt_edit.setPlainText("Zebra")
+    assert "zebra" in panel.prompt_hint.text()
+    choose(panel, "tiny-class")
+    assert panel.prompt_hint.isHidden()  # class models have no vocabulary to check against
+
+
 def test_generate_stages_live_previews_then_accept_adds_one_undoable_layer(qtbot, panel, doc):
     choose(panel, "tiny-text")
     panel.prompt_edit.setPlainText("green")

@@ -84,6 +84,16 @@ class Conditioning:
         row[0, : len(words)] = [ids.get(w, UNKNOWN_ID) for w in words]
         return row
 
+    def unknown_words(self, prompt: str) -> list[str]:
+        """Words of a text prompt outside the vocabulary (the model reads each as one "unknown" token), in order,
+        without repeats; also the words past ``max_tokens``, which it never sees."""
+        if self.kind != "text":
+            return []
+        known = {w.lower() for w in self.vocabulary}
+        words = _WORD.findall(prompt.lower())
+        unknown = [w for w in words[: self.max_tokens] if w not in known] + words[self.max_tokens:]
+        return list(dict.fromkeys(unknown))
+
     def null(self) -> np.ndarray | None:
         """The unconditional row used for classifier-free guidance (null class / empty text)."""
         if self.kind == "none":
