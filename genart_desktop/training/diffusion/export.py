@@ -51,12 +51,13 @@ from genart_desktop.training.diffusion.text import Conditioning
 from genart_desktop.training.diffusion.trainer import build_unet
 from genart_desktop.training.diffusion.unet import UNet, parameter_count
 from genart_desktop.training.export.exporter import USER_DATA_LICENSE, ExportResult
-from genart_desktop.training.export.onnx_file import check_self_contained
+from genart_desktop.training.export.onnx_file import check_self_contained, store_weights_as_fp16
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
 
 PARITY_TOLERANCE = 2e-3
+FP16_WEIGHTS_TOLERANCE = 2e-2  # float16-stored weights (computed in float32): only their rounding differs
 OPSET = 17  # the shared exporter's minimum (check_self_contained)
 THUMBNAIL_COUNT = 16
 
@@ -221,9 +222,10 @@ def _example_prompts(conditioning: Conditioning, dataset: dict[str, Any], count:
 
 def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
                model_id: str | None = None, name: str | None = None, description: str | None = None,
-               license_text: str | None = None, thumbnail: bool = True) -> ExportResult:
+               license_text: str | None = None, thumbnail: bool = True, fp16: bool = False) -> ExportResult:
     """Write the model folder for the run's latest checkpoint (default ``RUN_DIR/export/ID``; an existing model
-    folder there is replaced only once the new one is complete)."""
+    folder there is replaced only once the new one is complete). ``fp16`` stores the U-Net's weights as float16
+    (half the file) while it still computes in float32, so the samplers see float32 predictions."""
     run = RunFolder.open(run_dir)
     model_id = model_id or _slug(f"diffusion-{run.path.name}")
     if not ID_PATTERN.fullmatch(model_id):
@@ -242,10 +244,13 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
     with staged_model_folder(out) as staging:
         unet_path = staging / "unet.onnx"
         export_onnx(model, unet_path, in_channels, size, conditioning.width)
+        if fp16:
+            store_weights_as_fp16(unet_path)
+        tolerance = FP16_WEIGHTS_TOLERANCE if fp16 else PARITY_TOLERANCE
         diff = parity(model, unet_path, in_channels, size, conditioning, cfg.seed)
-        if not diff <= PARITY_TOLERANCE:
+        if not diff <= tolerance:
             raise ModelError(f"The exported U-Net differs from PyTorch by up to {diff:.3g} (tolerance "
-                             f"{PARITY_TOLERANCE}); nothing was written.")
+                             f"{tolerance}); nothing was written.")
         files = {"unet": {"path": "unet.onnx", "sha256": _sha256(unet_path)}}
         unet_ranges: dict[str, list[float]] = {"timestep": [0, schedule.num_train_timesteps - 1]}
         if conditioning.kind == "text":
@@ -297,7 +302,9 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
                            "steps": int(meta["step"]), "hardware": meta.get("hardware"),
                            "precision": meta.get("precision"), "wall_time_s": round(float(meta.get("wall_time_s", 0)), 1),
                            "created": now_iso(), "run": run.path.name},
-            "metrics": {"parity_max_abs_diff": diff, "parameters": parameter_count(model),
+            "metrics": {"parity_max_abs_diff": diff, "parity_tolerance": tolerance,
+                        "weights": "float16 (computed in float32)" if fp16 else "float32",
+                        "parameters": parameter_count(model),
                         **{k: v for k, v in quality.items() if k != "step"},
                         **({"quality_step": quality["step"]} if "step" in quality else {}),
                         "real_diversity": described.get("real_diversity")},

@@ -91,15 +91,13 @@ def export_run(run_dir: str, out: str | None = None, fp16: bool = False, model_i
     record = run.read_options()
     family = record["family"]
     if family == "diffusion":
-        if fp16:
-            raise InputError("--fp16 is not available for diffusion runs: the U-Net is exported in float32 (its "
-                             "parity check and samplers need it); export again without --fp16.")
         from genart_desktop.training.diffusion.export import (
             export_run as export_diffusion_run,
         )
 
+        # fp16 here stores the U-Net's weights as float16 but keeps float32 arithmetic (the samplers need it)
         return export_diffusion_run(run.path, out, model_id=model_id, name=name, description=description,
-                                    license_text=license_text)
+                                    license_text=license_text, fp16=fp16)
     if family == "style":
         if fp16:
             raise InputError("--fp16 is not available for style runs yet; export again without --fp16.")

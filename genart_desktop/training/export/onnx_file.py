@@ -47,3 +47,39 @@ def check_self_contained(path: Path) -> None:
         raise ModelError(f"{path.name} is not a valid ONNX graph: {exc}") from exc
     if model.opset_import[0].version < OPSET:
         raise ModelError(f"{path.name} uses opset {model.opset_import[0].version}, below {OPSET}.")
+
+
+def store_weights_as_fp16(path: str | os.PathLike[str], min_elements: int = 256) -> int:
+    """Halve a float32 graph's file size without changing how it computes: every float32 weight of at least
+    ``min_elements`` values is stored as float16 and cast back to float32 inside the graph (onnxruntime folds the
+    casts once at load, so inference runs in float32 at the same speed; only the rounding of the weights differs).
+    Inputs, outputs and small tensors (biases, norms) stay as they were. Returns how many weights were converted."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    path = Path(path)
+    model = onnx.load(str(path), load_external_data=False)
+    graph = model.graph
+    taken = {t.name for t in graph.initializer} | {n for node in graph.node for n in node.output}
+    kept, casts, converted = [], [], 0
+    for tensor in graph.initializer:
+        if tensor.data_type != onnx.TensorProto.FLOAT or int(np.prod(tensor.dims)) < min_elements:
+            kept.append(tensor)
+            continue
+        half_name = f"{tensor.name}__fp16"
+        while half_name in taken:
+            half_name += "_"
+        taken.add(half_name)
+        half = numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), half_name)
+        kept.append(half)
+        casts.append(helper.make_node("Cast", [half_name], [tensor.name], to=onnx.TensorProto.FLOAT,
+                                      name=f"{half_name}_to_float"))
+        converted += 1
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.save(model, str(path))
+    check_self_contained(path)
+    return converted
