@@ -44,6 +44,9 @@ def install_style_palette(window) -> QDockWidget:
     return dock
 
 
+EXPLORER_DOCK_WIDTH = 310
+
+
 def install_latent_explorer(window) -> QDockWidget:
     """The Latent Explorer dock on the right, tabbed with Layers. It keeps its own runner: interactive grid and
     slider renders must not wait behind a long style or diffusion job, and they coalesce to the latest request."""
@@ -52,6 +55,8 @@ def install_latent_explorer(window) -> QDockWidget:
     window.document_replaced.connect(lambda _doc: panel.refresh_bookmarks())
     window.latent_explorer = panel
     dock = window.add_panel(panel, "Latent Explorer", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Layers")
+    # wide enough for a 3x3 grid of useful size and the explorer's rows without a horizontal scroll bar
+    window.resizeDocks([dock], [EXPLORER_DOCK_WIDTH], Qt.Orientation.Horizontal)
     if "Layers" in window.docks:
         window.docks["Layers"].raise_()  # the layer stack stays in view; the explorer is one tab away
     return dock

@@ -43,7 +43,7 @@ from genart_desktop.ui import dialogs
 from genart_desktop.ui.diffusion_seed import SeedControl
 from genart_desktop.ui.diffusion_strip import HistoryList, StagingStrip
 from genart_desktop.ui.job_bridge import JobBridge
-from genart_desktop.ui.widgets import ValueSlider
+from genart_desktop.ui.widgets import ValueSlider, compact_combo
 from genart_desktop.workspace.diffusion import (
     FROM_CANVAS,
     GENERATE,
@@ -63,12 +63,6 @@ DocumentProvider = Callable[[], Document | None]
 MUTED = "color: #9aa4b2;"
 ERROR = "color: #ff8a80;"
 WARNING = "color: #ffcc80;"
-
-
-def _compact(combo: QComboBox, characters: int) -> None:
-    """Let a combo box shrink with a narrow dock instead of forcing the panel wider than it."""
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(characters)
 
 
 def _button(text: str, tip: str, slot: Callable[[], Any]) -> QPushButton:
@@ -120,7 +114,7 @@ class DiffusionPanel(QWidget):
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("Diffusion models and Stable Diffusion ONNX folders found in the model folders")
         self.model_combo.currentIndexChanged.connect(self._model_chosen)
-        _compact(self.model_combo, 12)
+        compact_combo(self.model_combo, 12)
         self.rescan_button = QToolButton()
         self.rescan_button.setText("\u21bb")
         self.rescan_button.setToolTip("Look for new models in the model folders")
@@ -175,7 +169,7 @@ class DiffusionPanel(QWidget):
             self.sampler_combo.addItem(SAMPLER_LABELS.get(name, name), name)
         self.sampler_combo.setToolTip("The sampling algorithm")
         self.sampler_combo.currentIndexChanged.connect(self._sampler_chosen)
-        _compact(self.sampler_combo, 8)
+        compact_combo(self.sampler_combo, 8)
         self.eta_spin = QDoubleSpinBox()
         self.eta_spin.setRange(0.0, 1.0)
         self.eta_spin.setSingleStep(0.1)

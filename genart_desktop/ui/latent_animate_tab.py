@@ -14,6 +14,7 @@ from genart_desktop.engine.latent import animation
 from genart_desktop.ui import dialogs
 from genart_desktop.ui.latent_grid import rgb_to_qimage
 from genart_desktop.ui.latent_host import ExplorerHost, button
+from genart_desktop.ui.widgets import wrapped_label
 from genart_desktop.workspace.latent import GridResult
 
 FORMAT_LABELS = [("GIF", animation.GIF), ("MP4 video", animation.MP4), ("PNG sequence", animation.PNG_SEQUENCE)]
@@ -27,7 +28,7 @@ class AnimateTab(QWidget):
         self.host = host
         self.scrub_image: np.ndarray | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("A path through the ticked bookmarks, in list order."))
+        layout.addWidget(wrapped_label("A path through the ticked bookmarks, in list order."))
         self.preview = QLabel()
         self.preview.setFixedSize(160, 160)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLay
 from genart_desktop.engine.latent.crossbreed import CROSSOVER, MIX
 from genart_desktop.ui.latent_grid import ImageGrid
 from genart_desktop.ui.latent_host import ExplorerHost, button
-from genart_desktop.ui.widgets import ValueSlider
+from genart_desktop.ui.widgets import ValueSlider, wrapped_label
 from genart_desktop.workspace.latent import GridResult
 
 COLUMNS = 4
@@ -19,7 +19,7 @@ class BreedTab(QWidget):
         self.host = host
         self.shown: GridResult | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Crossbreeds the ticked bookmarks."))
+        layout.addWidget(wrapped_label("Crossbreeds the ticked bookmarks."))
         form = QFormLayout()
         self.mode = QComboBox()
         self.mode.addItem("Mix (blend)", MIX)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
 
 from genart_desktop.ui.latent_host import ExplorerHost, button
+from genart_desktop.ui.widgets import compact_combo
 from genart_desktop.workspace.latent import GridResult
 
 
@@ -19,7 +20,7 @@ class CanvasTab(QWidget):
         layout = QVBoxLayout(self)
         encode = QGroupBox("Encode (VAE)")
         encode_layout = QVBoxLayout(encode)
-        self.source = QComboBox()
+        self.source = compact_combo(QComboBox(), 12)
         self.source.addItem("Visible image (in the selection)", "selection")
         self.source.addItem("Active layer (in the selection)", "layer")
         self.encode_button = button("Encode into latent space", "Bring the canvas into the model's latent space "
@@ -37,12 +38,11 @@ class CanvasTab(QWidget):
             spin.setSuffix(" px")
         self.fit_button = button("Fit", "The size of the encoded region, else the selection, else 4x the model's "
                                  "size", self.fit)
-        size_row = QHBoxLayout()
-        size_row.addWidget(self.place_width, 1)
-        size_row.addWidget(QLabel("\u00d7"))
-        size_row.addWidget(self.place_height, 1)
-        size_row.addWidget(self.fit_button)
-        form.addRow("Size", size_row)
+        form.addRow("Width", self.place_width)
+        height_row = QHBoxLayout()
+        height_row.addWidget(self.place_height, 1)
+        height_row.addWidget(self.fit_button)
+        form.addRow("Height", height_row)
         self.place_button = button("Place current image", "Add the current image as a new layer, resampled "
                                    "smoothly to this size (cut to the selection, if any)", self.place)
         form.addRow(self.place_button)

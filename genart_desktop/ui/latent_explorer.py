@@ -41,7 +41,7 @@ from genart_desktop.ui.latent_canvas_tab import CanvasTab
 from genart_desktop.ui.latent_directions_tab import DirectionsTab
 from genart_desktop.ui.latent_grid import ImageGrid
 from genart_desktop.ui.latent_host import button
-from genart_desktop.ui.widgets import ValueSlider
+from genart_desktop.ui.widgets import ValueSlider, compact_combo
 from genart_desktop.workspace.latent import GridResult, LatentExplorer
 
 DocumentProvider = Callable[[], Document | None]
@@ -88,7 +88,7 @@ class LatentExplorerPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
 
-        self.model_combo = QComboBox()
+        self.model_combo = compact_combo(QComboBox(), 12)
         self.model_combo.setToolTip("GAN and VAE models found in the model folders")
         self.model_combo.currentIndexChanged.connect(self._model_chosen)
         layout.addWidget(self.model_combo)
@@ -99,7 +99,6 @@ class LatentExplorerPanel(QWidget):
         self.seed_spin.setRange(0, 2**31 - 1)
         self.seed_spin.setToolTip("The seed of the current image; type one and press Use to find it again")
         self.use_seed_button = button("Use", "Go to the image of this seed", self.use_seed)
-        seed_row.addWidget(self.random_button)
         seed_row.addWidget(QLabel("Seed"))
         seed_row.addWidget(self.seed_spin, 1)
         seed_row.addWidget(self.use_seed_button)
@@ -119,19 +118,23 @@ class LatentExplorerPanel(QWidget):
         layout.addWidget(self.grid)
 
         nav = QHBoxLayout()
-        self.back_button = button("\u25c0 Back", "The previous centre", self.back)
-        self.forward_button = button("Forward \u25b6", "The next centre", self.forward)
+        self.back_button = button("\u25c0", "Back: the previous centre", self.back)
+        self.forward_button = button("\u25b6", "Forward: the next centre", self.forward)
         self.shuffle_button = button("Shuffle", "Other neighbours around the same centre", self.shuffle)
         self.grid_combo = QComboBox()
         for size in (3, 5):
             self.grid_combo.addItem(f"{size}\u00d7{size}", size)
         self.grid_combo.setToolTip("How many neighbours to show")
         self.grid_combo.currentIndexChanged.connect(self._grid_size_changed)
-        for widget in (self.back_button, self.forward_button, self.shuffle_button):
+        for arrow in (self.back_button, self.forward_button):
+            arrow.setMaximumWidth(40)
+        for widget in (self.back_button, self.forward_button, self.shuffle_button, self.random_button):
             nav.addWidget(widget)
-        nav.addStretch(1)
-        nav.addWidget(self.grid_combo)
         layout.addLayout(nav)
+        size_row = QHBoxLayout()  # on its own row, so the panel fits a narrow dock
+        size_row.addWidget(QLabel("Neighbours"))
+        size_row.addWidget(self.grid_combo, 1)
+        layout.addLayout(size_row)
 
         self.spread = ValueSlider("Spread", 0.0, 2.0, self.explorer.spread, decimals=2)
         self.spread.setToolTip("How far the neighbours stray from the centre")

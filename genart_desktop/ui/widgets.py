@@ -1,9 +1,23 @@
-"""Small reusable widgets for the docks: a slider with a number box beside it."""
+"""Small reusable widgets for the docks: a slider with a number box beside it, and narrow-dock helpers."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+
+
+def compact_combo(combo: QComboBox, characters: int) -> QComboBox:
+    """Let a combo box shrink with a narrow dock instead of forcing the panel wider than it."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    return combo
+
+
+def wrapped_label(text: str) -> QLabel:
+    """A label that wraps to the dock's width rather than widening it."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 class ValueSlider(QWidget):
