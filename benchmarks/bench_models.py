@@ -273,6 +273,13 @@ def load_onnx_weights(module: Any, onnx_path: Path) -> tuple[int, int]:
 
     graph = onnx.load(str(onnx_path)).graph
     initialisers = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    # weights stored as float16 (store_weights_as_fp16) keep their name with a suffix and are cast back in the graph
+    initialisers.update({name.split("__fp16")[0]: value for name, value in list(initialisers.items())
+                         if "__fp16" in name})
+    # an exporter wrapper (e.g. the diffusion export's ``ExportedUNet.unet``) prefixes every name once
+    for name, value in list(initialisers.items()):
+        if "." in name:
+            initialisers.setdefault(name.split(".", 1)[1], value)
     state = module.state_dict()
     matched = 0
     with torch.no_grad():
@@ -330,6 +337,8 @@ def _diffusion_twin(entry: ModelEntry) -> Any:
     kind = cond.get("type", "none")
     if kind == "class":
         conditioning = Conditioning("class", classes=tuple(cond.get("classes", ())))
+    elif kind == "text" and isinstance(cond.get("vocabulary"), list):  # the card carries the word list inline
+        conditioning = Conditioning("text", Vocabulary(tuple(cond["vocabulary"]), int(cond.get("max_tokens", 8))))
     elif kind == "text":
         vocab_file = entry.folder / cond.get("vocabulary_file", "vocab.json")
         conditioning = Conditioning("text", Vocabulary.from_json(json.loads(vocab_file.read_text(encoding="utf-8"))))
