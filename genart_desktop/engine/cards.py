@@ -286,6 +286,10 @@ def _parse_latent(value: Any, where: str, required: bool) -> dict[str, Any] | No
     if (not isinstance(shape, list) or not shape
             or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
         raise ModelError(f"{where}: latent.shape must be a non-empty list of positive ints.")
+    if value.get("prior") is not None:
+        from genart_desktop.engine.latent.prior import LatentPrior
+
+        LatentPrior.from_card(value["prior"], math.prod(shape), f"{where}: latent.prior")
     return dict(value)
 
 

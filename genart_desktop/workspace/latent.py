@@ -155,7 +155,8 @@ class LatentExplorer:
         return np.asarray(latents, np.float32)
 
     def grid_latents(self) -> np.ndarray:
-        return neighbours.neighbour_grid(self.current(), self.grid_size, self.spread, self.grid_seed)
+        return neighbours.neighbour_grid(self.current(), self.grid_size, self.spread, self.grid_seed,
+                                         self._space().shape_noise)
 
     def set_grid(self, size: int | None = None, spread: float | None = None) -> None:
         if size is not None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
+from genart_desktop.engine.latent.prior import LatentPrior
 from genart_desktop.engine.session import ModelSession, TensorSpec
 
 GAN = "gan"
@@ -61,6 +62,7 @@ class LatentSpace:
         name: str = "",
         sha256: str = "",
         card_latent_shape: Sequence[int] | None = None,
+        prior: LatentPrior | None = None,
     ) -> None:
         if kind not in (GAN, VAE):
             raise ModelError(f"The latent explorer works with GAN and VAE models, not '{kind}'.")
@@ -90,6 +92,9 @@ class LatentSpace:
                              "does not give the latent shape.")
         self.latent_shape: tuple[int, ...] = shape
         self.latent_dim = int(math.prod(shape))
+        if prior is not None and prior.dim != self.latent_dim:
+            raise ModelError(f"The card's latent prior has {prior.dim} values but the {role} takes {self.latent_dim}.")
+        self.prior = prior
         self.dtype = self._in.dtype
         self.max_batch = _fixed(self._in.shape[0]) or 64
         out_shape = self._out.shape
@@ -122,9 +127,15 @@ class LatentSpace:
         return int(width), int(height)
 
     def sample(self, seed: int, count: int = 1) -> np.ndarray:
-        """``count`` N(0, 1) latents, the same for the same seed on every machine."""
+        """``count`` latents, the same for the same seed on every machine: N(0, 1), or drawn from the card's
+        latent prior when it has one (a VAE's real distribution of encodings, see :mod:`.prior`)."""
         rng = np.random.default_rng(int(seed) & 0xFFFFFFFFFFFFFFFF)
-        return rng.standard_normal((count, self.latent_dim)).astype(np.float32)
+        noise = rng.standard_normal((count, self.latent_dim)).astype(np.float32)
+        return noise if self.prior is None else self.prior.sample(noise)
+
+    def shape_noise(self, noise: np.ndarray) -> np.ndarray:
+        """Isotropic offsets (N, D) shaped like the latent distribution (unchanged without a prior)."""
+        return np.asarray(noise, np.float32) if self.prior is None else self.prior.shape_noise(noise)
 
     def check_latents(self, latents: np.ndarray) -> np.ndarray:
         z = np.asarray(latents, dtype=np.float32)
@@ -233,5 +244,8 @@ def space_from_registry(registry: Any, model_id: str) -> LatentSpace:
         encoder = registry.session(model_id, "encoder") if "encoder" in entry.files else None
         role = "decoder"
     sha = card.files[role].sha256 if card is not None and role in card.files else ""
+    prior = None
+    if card is not None and card.latent and card.latent.get("prior") is not None and card_shape:
+        prior = LatentPrior.from_card(card.latent["prior"], int(math.prod(card_shape)))
     return LatentSpace(entry.family, decoder, encoder, model_id=entry.id, name=entry.name, sha256=sha,
-                       card_latent_shape=card_shape)
+                       card_latent_shape=card_shape, prior=prior)
