@@ -327,6 +327,9 @@ class DiffusionPanel(QWidget):
         if not info.can_start_from_image:
             notes.append("cannot start from the canvas")
         self.model_note.setText(" \u00b7 ".join(notes))
+        examples = ", ".join(f'"{e}"' for e in info.examples)
+        self.prompt_edit.setPlaceholderText(f"Describe the image, e.g. {examples}" if examples
+                                            else "Describe the image\u2026")
         if info.vocabulary:
             stride = max(1, len(info.vocabulary) // 12)
             examples = ", ".join(info.vocabulary[::stride][:12])

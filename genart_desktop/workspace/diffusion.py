@@ -76,6 +76,7 @@ class ModelInfo:
     max_steps: int = MAX_STEPS  # a sampler visits distinct training timesteps, so at most this many
     vocabulary: tuple[str, ...] = ()  # our text models read a fixed word list (Stable Diffusion: none, any text)
     max_tokens: int = 16
+    examples: tuple[str, ...] = ()  # prompts the card suggests (config.conditioning.examples)
 
     def prompt_problems(self, prompt: str) -> str:
         """A short warning when a prompt uses words this model never learned (empty when all is well)."""
@@ -144,7 +145,15 @@ def model_info(entry: Any) -> ModelInfo:
     return ModelInfo(entry.id, entry.name, "diffusion", conditioning.kind, conditioning.classes,
                      (int(resolution[0]), int(resolution[1])), 8 * factor, fixed,
                      min(max_steps, int(config.get("default_steps", 50))), default_guidance, can_start, fingerprint,
-                     card.description, max_steps, conditioning.vocabulary, conditioning.max_tokens)
+                     card.description, max_steps, conditioning.vocabulary, conditioning.max_tokens,
+                     _examples(config.get("conditioning")))
+
+
+def _examples(conditioning: Any, count: int = 4) -> tuple[str, ...]:
+    examples = conditioning.get("examples") if isinstance(conditioning, dict) else None
+    if not isinstance(examples, list):
+        return ()
+    return tuple(str(e) for e in examples if isinstance(e, str) and e.strip())[:count]
 
 
 # ==================================================================================================== settings

@@ -121,6 +121,12 @@ def test_prompt_words_the_model_never_learned_are_pointed_out(panel):
     assert panel.prompt_hint.isHidden()  # class models have no vocabulary to check against
 
 
+def test_prompt_placeholder_offers_the_cards_example_prompts(panel):
+    choose(panel, "tiny-text")
+    info = panel._info
+    assert info.examples and all(f'"{e}"' in panel.prompt_edit.placeholderText() for e in info.examples)
+
+
 def test_generate_stages_live_previews_then_accept_adds_one_undoable_layer(qtbot, panel, doc):
     choose(panel, "tiny-text")
     panel.prompt_edit.setPlainText("green")

@@ -78,7 +78,7 @@ def diffusion_folder(root: str | Path, model_id: str = "tiny-diffusion", conditi
     """A registry folder with the U-Net and a valid card whose config holds the schedule and conditioning;
     ``conditioned`` is False, True (classes) or "text" (a one-word vocabulary)."""
     if conditioned == "text":
-        conditioning = {"type": "text", "vocabulary": WORDS, "max_tokens": 1}
+        conditioning = {"type": "text", "vocabulary": WORDS, "max_tokens": 1, "examples": WORDS[:2]}
         unet = ideal_unet(True, colours=WORD_COLOURS)
     elif conditioned:
         conditioning = {"type": "class", "classes": CLASSES}
