@@ -825,6 +825,14 @@ card_case("card_resolution_bool", "'resolution' must be")(_set("resolution", [Tr
 card_case("card_latent_missing", "'latent' must be", family="gan")(_delete("latent"))
 card_case("card_latent_empty", "latent.shape must be", family="gan")(_set("latent", {"shape": []}))
 card_case("card_latent_float", "latent.shape must be", family="gan")(_set("latent", {"shape": [8.5]}))
+_PRIOR = {"kind": "gaussian-pca", "mean": [0.0] * 8, "components": [[1.0] + [0.0] * 7], "scales": [1.0],
+          "residual": 1.0}
+card_case("card_latent_prior_wrong_size", "latent.prior does not fit a latent of 8", family="gan")(
+    _set("latent", {"shape": [8], "prior": {**_PRIOR, "mean": [0.0] * 5}}))
+card_case("card_latent_prior_nan", "latent.prior holds NaN", family="gan")(
+    _set("latent", {"shape": [8], "prior": {**_PRIOR, "residual": float("nan")}}))
+card_case("card_latent_prior_kind", "latent.prior must be an object", family="gan")(
+    _set("latent", {"shape": [8], "prior": "N(0, 1)"}))
 card_case("card_thumbnail_escape", "thumbnail path .* must stay inside")(_set("thumbnail", "../../secret.png"))
 
 
