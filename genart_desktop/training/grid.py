@@ -19,8 +19,11 @@ def tensor_to_uint8(images: torch.Tensor) -> np.ndarray:
     return ((x + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
-def grid_image(images: torch.Tensor, columns: int | None = None, gap: int = 2) -> Image.Image:
+def grid_image(images: torch.Tensor, columns: int | None = None, gap: int = 2, scale: int = 1) -> Image.Image:
+    """Tile images row by row with a white gap; ``scale`` enlarges each one (nearest, so pixels stay crisp)."""
     pixels = tensor_to_uint8(images)
+    if scale > 1:
+        pixels = pixels.repeat(scale, axis=1).repeat(scale, axis=2)
     count, height, width, _ = pixels.shape
     columns = columns or max(1, math.ceil(math.sqrt(count)))
     rows = math.ceil(count / columns)
@@ -32,7 +35,8 @@ def grid_image(images: torch.Tensor, columns: int | None = None, gap: int = 2) -
     return Image.fromarray(canvas, "RGB")
 
 
-def save_grid(path: str | os.PathLike[str], images: torch.Tensor, columns: int | None = None) -> None:
+def save_grid(path: str | os.PathLike[str], images: torch.Tensor, columns: int | None = None,
+              scale: int = 1) -> None:
     buffer = io.BytesIO()
-    grid_image(images, columns).save(buffer, "PNG")
+    grid_image(images, columns, scale=scale).save(buffer, "PNG")
     atomic_write_bytes(path, buffer.getvalue())

@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of prompts, images and the judge")
     parser.add_argument("--grid", metavar="PNG", help="also write the generated images (diffusion: a row per "
                                                       "category; GAN: the first 64)")
+    parser.add_argument("--grid-scale", type=int, default=1, choices=range(1, 9), metavar="N",
+                        help="enlarge each image of the grid N times (nearest; default 1)")
     parser.add_argument("--write-card", action="store_true", help="record the result in the card's metrics")
     parser.add_argument("--prompt-sheet", metavar="PNG", help="also write a labelled sheet: a row per --prompts")
     parser.add_argument("--prompts", nargs="+", default=["red heart", "cat face", "sun", "pizza", "rocket"],
@@ -56,7 +58,7 @@ def run_generator(args: argparse.Namespace) -> int:
         raise InputError(f"--truncation must be in (0, 1], not {psi}.")
     quality, images = evaluate_generator(space, ImageDataset.load(args.data), args.samples, args.seed, psi)
     if args.grid:
-        save_grid(args.grid, images[:64], columns=8)
+        save_grid(args.grid, images[:64], columns=8, scale=args.grid_scale)
     if args.write_card:
         record_quality(args.model_dir, quality.to_dict())
     print(json.dumps(quality.to_dict(), indent=2))
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     quality, images, _rows = evaluate_diffusion(model, dataset, args.per_label, args.steps, args.guidance,
                                                 args.sampler, args.seed)
     if args.grid:
-        save_grid(args.grid, images, columns=args.per_label)
+        save_grid(args.grid, images, columns=args.per_label, scale=args.grid_scale)
     if args.prompt_sheet:
         import io
 

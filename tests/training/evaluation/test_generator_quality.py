@@ -61,11 +61,11 @@ def test_cli_writes_the_card_and_the_grid(gan_folder, tmp_path, capsys):
     grid = tmp_path / "grid.png"
     onnx_before = (gan_folder / "generator.onnx").read_bytes()
     assert train_main(["evaluate", str(gan_folder), "--data", str(data), "--samples", "20", "--grid", str(grid),
-                       "--write-card"]) == 0
+                       "--grid-scale", "2", "--write-card"]) == 0
     printed = json.loads(capsys.readouterr().out)
     card = json.loads((gan_folder / "model.json").read_text())
     assert card["metrics"]["quality"] == printed and printed["samples"] == 20 and printed["truncation"] == 0.8
-    assert Image.open(grid).size == (8 * (SIZE + 2) + 2, 3 * (SIZE + 2) + 2)  # 20 images, 8 per row
+    assert Image.open(grid).size == (8 * (2 * SIZE + 2) + 2, 3 * (2 * SIZE + 2) + 2)  # 20 images, 8 a row, 2x
     assert (gan_folder / "generator.onnx").read_bytes() == onnx_before
 
 
