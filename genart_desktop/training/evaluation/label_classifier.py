@@ -102,7 +102,7 @@ def train_label_classifier(images: torch.Tensor, labels: torch.Tensor, label_nam
         optimizer.step()
         schedule.step()
         if log is not None and (step + 1) % 250 == 0:
-            log(f"classifier step {step + 1}/{steps}: loss {float(loss):.3f}")
+            log(f"classifier step {step + 1}/{steps}: loss {float(loss.detach()):.3f}")
     trained = TrainedClassifier(model, list(label_names), 0.0, len(test_rows))
     if len(test_rows):
         predicted = trained.predict(images[test_rows])
