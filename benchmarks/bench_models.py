@@ -573,12 +573,14 @@ def bench_latent_grid(prepared: Prepared, sizes: Sizes) -> list[Row]:
     row.unit = "ms"
     seeds = iter(range(10**9))
     theirs = None
+    shape = space.shape_noise  # the explorer shapes neighbour offsets by a VAE's latent prior
     if role in prepared.torch_modules:
         call = _torch_call(prepared.torch_modules[role])
-        theirs = lambda: images_from_tensor(call(neighbour_grid(centre, sizes.grid, 0.6, next(seeds))))  # noqa: E731
-    _pair(row, lambda: space.decode(neighbour_grid(centre, sizes.grid, 0.6, next(seeds))), theirs, sizes)
+        theirs = lambda: images_from_tensor(call(  # noqa: E731 - PyTorch takes the latent in the graph's shape
+            neighbour_grid(centre, sizes.grid, 0.6, next(seeds), shape).reshape(count, *space.latent_shape)))
+    _pair(row, lambda: space.decode(neighbour_grid(centre, sizes.grid, 0.6, next(seeds), shape)), theirs, sizes)
     name = space._decoder.input_names[0]  # noqa: SLF001 - count the graph the explorer really runs
-    _flops(prepared.file(role), {name: [count, *centre.shape]}, row)
+    _flops(prepared.file(role), {name: [count, *space.latent_shape]}, row)
     return [row]
 
 
