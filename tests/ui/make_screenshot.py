@@ -1,4 +1,5 @@
-"""Paint a small scene in the real main window and save a screenshot (resources/screenshot.png).
+"""Paint a small scene in the real main window, generate with the shipped models, and save a screenshot
+(resources/screenshot.png).
 
 Run under a display, e.g.:
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python -m tests.ui.make_screenshot resources/screenshot.png
@@ -91,14 +92,25 @@ def main(out: str) -> int:
     paint_scene(window)
     window.canvas.fit_to_view()
 
+    def show_ai_docks() -> None:
+        """The shipped models at work: a generated heart in the Diffusion dock, the GAN's grid in the explorer."""
+        docks = window.docks
+        if "Diffusion" in docks:
+            docks["Diffusion"].raise_()
+            panel = docks["Diffusion"].widget()
+            panel.prompt_edit.setPlainText("red heart")
+            panel.generate()
+        if "Latent Explorer" in docks:
+            docks["Latent Explorer"].raise_()
+
     def shoot() -> None:
-        window.canvas._set_hover(window.canvas.map_from_canvas(900, 760))
         window.grab().save(out)
         window.document.mark_clean()
         window.close()
         app.quit()
 
-    QTimer.singleShot(800, shoot)
+    QTimer.singleShot(300, show_ai_docks)
+    QTimer.singleShot(8000, shoot)
     app.exec()
     return 0
 
