@@ -18,7 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     import numpy as np
     import torch
@@ -26,18 +25,13 @@ def run(args: argparse.Namespace) -> int:
     from genart_desktop.core.atomic import atomic_write_bytes
     from genart_desktop.core.errors import InputError, ModelError
     from genart_desktop.engine.latent.prior import MAX_RANK, LatentPrior
-    from genart_desktop.engine.registry import ModelRegistry
     from genart_desktop.training.data.cached import ImageDataset
+    from genart_desktop.training.evaluation.card_metrics import open_model_folder
 
     if not 1 <= args.rank <= MAX_RANK or args.batch < 1:
         raise InputError(f"--rank must be 1..{MAX_RANK} and --batch at least 1.")
-    folder = Path(args.model_dir).resolve()
-    card_path = folder / "model.json"
-    if not card_path.is_file():
-        raise InputError(f"{folder} is not a model folder (no model.json).")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    registry = ModelRegistry(roots=[(folder.parent, "builtin")], settings={"execution_provider": "cpu"})
-    entry = registry.get(str(card.get("id", folder.name)))
+    registry, entry, card = open_model_folder(args.model_dir)
+    card_path = entry.folder / "model.json"
     if entry.family != "vae" or "encoder" not in entry.files:
         raise ModelError(f"{entry.id} is not a VAE with an encoder.")
     encoder = registry.session(entry.id, "encoder")

@@ -9,7 +9,6 @@ the real hold-out's own nearest distance as the yardstick for "clearly above zer
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,7 +20,7 @@ import torch
 
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.training.data.cached import ImageDataset
-from genart_desktop.training.evaluation.card_metrics import record_quality
+from genart_desktop.training.evaluation.card_metrics import open_model_folder, record_quality
 from genart_desktop.training.evaluation.label_classifier import (
     TrainedClassifier,
     train_label_classifier,
@@ -77,14 +76,9 @@ def choose_prompts(dataset: ImageDataset, names: list[str], per_label: int, seed
 def load_model(model_dir: str | Path) -> Any:
     """The exported model through the engine's registry, with its paired VAE looked up beside it."""
     from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
-    from genart_desktop.engine.registry import ModelRegistry
 
-    folder = Path(model_dir).resolve()
-    card_path = folder / "model.json"
-    if not card_path.is_file():
-        raise InputError(f"{folder} is not a model folder (no model.json).")
-    registry = ModelRegistry(roots=[(folder.parent, "builtin")], settings={"execution_provider": "cpu"})
-    model_id = str(json.loads(card_path.read_text(encoding="utf-8")).get("id", folder.name))
+    registry, entry, _card = open_model_folder(model_dir)
+    model_id = entry.id
     model = CardDiffusionModel.from_registry(registry, model_id)
     if model.conditioning.kind == "none":
         raise ModelError(f"{model_id} is unconditional: prompt adherence needs a text- or class-conditioned model.")

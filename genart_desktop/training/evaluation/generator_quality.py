@@ -9,7 +9,6 @@ for "clearly above zero": a memorising generator falls far below it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import torch
 
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.training.data.cached import ImageDataset
+from genart_desktop.training.evaluation.card_metrics import open_model_folder
 from genart_desktop.training.metrics import diversity_score, nearest_distance
 
 
@@ -40,16 +40,9 @@ class GeneratorQuality:
 def load_generator(model_dir: str | Path) -> tuple[Any, float]:
     """(the exported GAN's latent space through the engine's registry, the card's recommended truncation psi)."""
     from genart_desktop.engine.latent.space import GAN, space_from_registry
-    from genart_desktop.engine.registry import ModelRegistry
 
-    folder = Path(model_dir).resolve()
-    card_path = folder / "model.json"
-    if not card_path.is_file():
-        raise InputError(f"{folder} is not a model folder (no model.json).")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
-    registry = ModelRegistry(roots=[(folder.parent, "builtin")], settings={"execution_provider": "cpu"})
-    model_id = str(card.get("id", folder.name))
-    entry = registry.get(model_id)
+    registry, entry, card = open_model_folder(model_dir)
+    model_id = entry.id
     if entry.family != GAN:
         raise ModelError(f"{model_id} is a {entry.family} model; this measure is for GAN generators.")
     psi = card.get("config", {}).get("truncation", 1.0)
