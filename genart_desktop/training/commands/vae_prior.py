@@ -17,21 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     import numpy as np
     import torch
 
-    from genart_desktop.core.atomic import atomic_write_bytes
     from genart_desktop.core.errors import InputError, ModelError
     from genart_desktop.engine.latent.prior import MAX_RANK, LatentPrior
     from genart_desktop.training.data.cached import ImageDataset
-    from genart_desktop.training.evaluation.card_metrics import open_model_folder
+    from genart_desktop.training.evaluation.card_metrics import open_model_folder, save_card
 
     if not 1 <= args.rank <= MAX_RANK or args.batch < 1:
         raise InputError(f"--rank must be 1..{MAX_RANK} and --batch at least 1.")
     registry, entry, card = open_model_folder(args.model_dir)
-    card_path = entry.folder / "model.json"
     if entry.family != "vae" or "encoder" not in entry.files:
         raise ModelError(f"{entry.id} is not a VAE with an encoder.")
     encoder = registry.session(entry.id, "encoder")
@@ -46,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     record = {**prior.to_card(), "samples": int(len(latents)), "explained_variance": round(explained, 4),
               "command": f"genart-train vae-prior {args.model_dir} --data {args.data} --rank {prior.scales.size}"}
     card.setdefault("latent", {})["prior"] = record
-    atomic_write_bytes(card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    card_path = save_card(entry.folder, card)
     print(f"Wrote latent.prior into {card_path}: {len(latents)} encodings, {prior.scales.size} axes explaining "
           f"{explained:.1%} of their variance, residual std {prior.residual:.3f}.")
     return 0

@@ -25,9 +25,15 @@ def open_model_folder(model_dir: str | Path) -> tuple[Any, Any, dict[str, Any]]:
     return registry, registry.get(str(card.get("id", folder.name))), card
 
 
+def save_card(model_dir: str | Path, card: dict[str, Any]) -> Path:
+    """Replace the folder's model.json with ``card`` in one atomic write; returns its path."""
+    card_path = Path(model_dir) / "model.json"
+    atomic_write_bytes(card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return card_path
+
+
 def record_quality(model_dir: str | Path, summary: dict[str, Any]) -> None:
     """Set the card's ``metrics.quality`` to ``summary``."""
-    card_path = Path(model_dir) / "model.json"
-    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))
     card.setdefault("metrics", {})["quality"] = summary
-    atomic_write_bytes(card_path, (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    save_card(model_dir, card)
