@@ -274,8 +274,10 @@ def load_onnx_weights(module: Any, onnx_path: Path) -> tuple[int, int]:
     graph = onnx.load(str(onnx_path)).graph
     initialisers = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     # weights stored as float16 (store_weights_as_fp16) keep their name with a suffix and are cast back in the graph
-    initialisers.update({name.split("__fp16")[0]: value for name, value in list(initialisers.items())
-                         if "__fp16" in name})
+    from genart_desktop.training.export.onnx_file import FP16_SUFFIX
+
+    initialisers.update({name.split(FP16_SUFFIX)[0]: value for name, value in list(initialisers.items())
+                         if FP16_SUFFIX in name})
     # an exporter wrapper (e.g. the diffusion export's ``ExportedUNet.unet``) prefixes every name once
     for name, value in list(initialisers.items()):
         if "." in name:

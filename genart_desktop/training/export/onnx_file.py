@@ -12,6 +12,7 @@ import torch
 from genart_desktop.core.errors import ModelError
 
 OPSET = 17
+FP16_SUFFIX = "__fp16"  # store_weights_as_fp16 names a weight's float16 copy <name><suffix>
 
 
 def export_onnx(module: torch.nn.Module, inputs: dict[str, torch.Tensor], outputs: list[str],
@@ -66,7 +67,7 @@ def store_weights_as_fp16(path: str | os.PathLike[str], min_elements: int = 256)
         if tensor.data_type != onnx.TensorProto.FLOAT or int(np.prod(tensor.dims)) < min_elements:
             kept.append(tensor)
             continue
-        half_name = f"{tensor.name}__fp16"
+        half_name = f"{tensor.name}{FP16_SUFFIX}"
         while half_name in taken:
             half_name += "_"
         taken.add(half_name)
