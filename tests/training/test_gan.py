@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from genart_desktop.training.checkpoint import list_checkpoints, load_checkpoint  # noqa: E402
 from genart_desktop.training.cli import main  # noqa: E402
-from genart_desktop.training.gan.models import Discriminator, Generator  # noqa: E402
+from genart_desktop.training.gan.models import Discriminator, Generator, SkipGenerator  # noqa: E402
 from tests.training._fixtures import build_tiny_dataset, make_image_folder  # noqa: E402
 
 TINY = ["--resolution", "32", "--batch-size", "8", "--g-channels", "8", "--d-channels", "8", "--max-channels", "32",
@@ -33,6 +33,33 @@ def test_networks_fit_each_resolution(resolution):
     assert image.abs().max() <= 1
     assert d(image).shape == (4,)
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules())
+
+
+@pytest.mark.parametrize("resolution", [32, 64, 128])
+def test_skip_generator_sums_a_picture_from_every_size(resolution):
+    g = SkipGenerator(16, resolution, 4, 32)
+    image = g(torch.randn(4, 16))
+    assert image.shape == (4, 3, resolution, resolution) and image.abs().max() <= 1
+    assert [head.in_channels for head in g.to_rgb] == [b[1].out_channels for b in g.blocks]
+    assert len(g.to_rgb) == len(g.blocks) == int(np.log2(resolution)) - 2
+    # the picture is the sum of every head's picture, each upsampled bilinearly to full size
+    pictures: list[torch.Tensor] = []
+    hooks = [head.register_forward_hook(lambda _m, _i, out: pictures.append(out)) for head in g.to_rgb]
+    z = torch.randn(2, 16, generator=torch.Generator().manual_seed(0))
+    image = g(z)
+    for hook in hooks:
+        hook.remove()
+    assert [p.shape[-1] for p in pictures] == [8 * 2 ** i for i in range(len(g.blocks))]
+    total = pictures[0]
+    for picture in pictures[1:]:
+        total = torch.nn.functional.interpolate(total, scale_factor=2, mode="bilinear", align_corners=False) + picture
+    assert torch.allclose(image, torch.tanh(total), atol=1e-6)
+
+
+def test_upsample_mode_is_checked():
+    assert isinstance(Generator(16, 32, 4, 32, "bilinear").body[2], torch.nn.Upsample)
+    with pytest.raises(ValueError, match="upsample"):
+        Generator(16, 32, 4, 32, "cubic")
 
 
 def test_training_writes_a_complete_run_and_the_loss_moves(tmp_path):
@@ -145,3 +172,16 @@ def test_export_passes_parity_and_the_registry_loads_it(tmp_path):
     assert "diversity_ratio" in card["metrics"]
     entries = ModelRegistry(roots=[(tmp_path / "models", "user")]).entries()
     assert [(e.id, e.ok, e.reason) for e in entries] == [("tiny-gan", True, None)]
+
+
+def test_skip_generator_trains_resumes_and_exports_with_parity(tmp_path):
+    run = _train(tmp_path, "--steps", "2", "--g-arch", "skip")
+    options = json.loads((run / "options.json").read_text())["options"]
+    assert options["g_arch"] == "skip" and options["upsample"] == ""
+    tensors, _ = load_checkpoint(run / "checkpoints" / "step-0000002.safetensors")
+    assert "G_ema.to_rgb.2.weight" in tensors  # 32 px from 4 px: three blocks, three RGB heads
+    assert main(["gan", "--resume", str(run), "--steps", "4"]) == 0
+    out = tmp_path / "models" / "tiny-skip-gan"
+    assert main(["export", str(run), "--out", str(out), "--id", "tiny-skip-gan"]) == 0
+    card = json.loads((out / "model.json").read_text())
+    assert card["metrics"]["parity_max_abs_diff"]["generator"] <= 1e-4 and card["provenance"]["steps"] == 4

@@ -25,6 +25,10 @@ class GanConfig(TrainConfig):
 
     loss: str = option("ns", "ns: non-saturating; wgan-gp: Wasserstein with gradient penalty", ("ns", "wgan-gp"))
     latent_dim: int = option(128, "size of the latent vector z")
+    g_arch: str = option("plain", "plain: one picture at full size; skip: a picture at every size, summed coarse to "
+                                  "fine (StyleGAN2's skip generator; steadier at 64 px and up)", ("plain", "skip"))
+    upsample: str = option("", "generator upsampling: nearest or bilinear (empty: nearest for plain, bilinear for "
+                               "skip)", ("", "nearest", "bilinear"))
     g_channels: int = option(64, "generator width at full resolution (doubles per halving, capped)")
     d_channels: int = option(64, "discriminator width at full resolution (doubles per halving, capped)")
     max_channels: int = option(512, "cap on any layer's width")
@@ -38,6 +42,9 @@ class GanConfig(TrainConfig):
     ema_decay: float = option(0.999, "generator EMA decay (the EMA generator is what gets exported)")
     monitor_samples: int = option(64, "fixed latents used for sample grids and the diversity score")
     collapse_drop: float = option(0.35, "warn when diversity falls by this fraction below its best so far")
+
+    def upsample_mode(self) -> str:
+        return self.upsample or ("bilinear" if self.g_arch == "skip" else "nearest")
 
     def validate(self) -> None:
         super().validate()

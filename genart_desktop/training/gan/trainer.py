@@ -15,7 +15,7 @@ from genart_desktop.training.ema import EMA
 from genart_desktop.training.gan.config import GanConfig
 from genart_desktop.training.gan.diffaugment import diff_augment, parse_policy
 from genart_desktop.training.gan.losses import d_loss_ns, d_loss_wgan, g_loss_ns, g_loss_wgan, gradient_penalty
-from genart_desktop.training.gan.models import Discriminator, Generator
+from genart_desktop.training.gan.models import Discriminator, Generator, SkipGenerator
 from genart_desktop.training.gan.monitor import DiversityMonitor
 from genart_desktop.training.grid import save_grid
 from genart_desktop.training.metrics import nearest_distance
@@ -25,8 +25,9 @@ from genart_desktop.training.trainer import Trainer
 REAL_REFERENCE = 256  # real images for the diversity reference score
 
 
-def build_generator(cfg: GanConfig) -> Generator:
-    return Generator(cfg.latent_dim, cfg.resolution, cfg.g_channels, cfg.max_channels)
+def build_generator(cfg: GanConfig) -> Generator | SkipGenerator:
+    kind = SkipGenerator if cfg.g_arch == "skip" else Generator
+    return kind(cfg.latent_dim, cfg.resolution, cfg.g_channels, cfg.max_channels, cfg.upsample_mode())
 
 
 def build_discriminator(cfg: GanConfig) -> Discriminator:
