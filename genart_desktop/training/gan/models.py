@@ -44,23 +44,27 @@ def _upsample(mode: str) -> nn.Upsample:
     return nn.Upsample(scale_factor=2, mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
 
 
+def _generator_widths(resolution: int, channels: int, max_channels: int) -> list[int]:
+    """Feature widths at 4, 8, ... resolution px: both generators share them, so their costs compare directly."""
+    doublings = _check_resolution(resolution)
+    return [_width(channels, max_channels, resolution, 4 * 2 ** i) for i in range(doublings + 1)]
+
+
+def _up_block(width: int, out: int, upsample: str) -> list[nn.Module]:
+    return [_upsample(upsample), nn.Conv2d(width, out, 3, padding=1), PixelNorm(), nn.LeakyReLU(0.2)]
+
+
 class Generator(nn.Module):
     def __init__(self, latent_dim: int = 128, resolution: int = 64, channels: int = 64, max_channels: int = 512,
                  upsample: str = "nearest"):
         super().__init__()
-        doublings = _check_resolution(resolution)
-        self.latent_dim, self.resolution = latent_dim, resolution
-        width = _width(channels, max_channels, resolution, 4)
-        self.project = nn.Linear(latent_dim, width * 16)
-        self.start_width = width
+        widths = _generator_widths(resolution, channels, max_channels)
+        self.latent_dim, self.resolution, self.start_width = latent_dim, resolution, widths[0]
+        self.project = nn.Linear(latent_dim, widths[0] * 16)
         blocks: list[nn.Module] = [PixelNorm(), nn.LeakyReLU(0.2)]
-        size = 4
-        for _ in range(doublings):
-            size *= 2
-            out = _width(channels, max_channels, resolution, size)
-            blocks += [_upsample(upsample), nn.Conv2d(width, out, 3, padding=1), PixelNorm(), nn.LeakyReLU(0.2)]
-            width = out
-        blocks += [nn.Conv2d(width, 3, 3, padding=1), nn.Tanh()]
+        for width, out in zip(widths, widths[1:]):
+            blocks += _up_block(width, out, upsample)
+        blocks += [nn.Conv2d(widths[-1], 3, 3, padding=1), nn.Tanh()]
         self.body = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -74,22 +78,12 @@ class SkipGenerator(nn.Module):
     def __init__(self, latent_dim: int = 128, resolution: int = 64, channels: int = 64, max_channels: int = 512,
                  upsample: str = "bilinear"):
         super().__init__()
-        doublings = _check_resolution(resolution)
-        self.latent_dim, self.resolution = latent_dim, resolution
-        width = _width(channels, max_channels, resolution, 4)
-        self.project = nn.Linear(latent_dim, width * 16)
-        self.start_width = width
+        widths = _generator_widths(resolution, channels, max_channels)
+        self.latent_dim, self.resolution, self.start_width = latent_dim, resolution, widths[0]
+        self.project = nn.Linear(latent_dim, widths[0] * 16)
         self.start = nn.Sequential(PixelNorm(), nn.LeakyReLU(0.2))
-        self.blocks = nn.ModuleList()
-        self.to_rgb = nn.ModuleList()
-        size = 4
-        for _ in range(doublings):
-            size *= 2
-            out = _width(channels, max_channels, resolution, size)
-            self.blocks.append(nn.Sequential(_upsample(upsample), nn.Conv2d(width, out, 3, padding=1), PixelNorm(),
-                                             nn.LeakyReLU(0.2)))
-            self.to_rgb.append(nn.Conv2d(out, 3, 1))
-            width = out
+        self.blocks = nn.ModuleList(nn.Sequential(*_up_block(w, out, upsample)) for w, out in zip(widths, widths[1:]))
+        self.to_rgb = nn.ModuleList(nn.Conv2d(out, 3, 1) for out in widths[1:])
         self.upsample_rgb = _upsample("bilinear")
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
