@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from genart_desktop.engine.samplers import make_sampler
-from genart_desktop.engine.schedules import ScheduleConfig, alphas_cumprod
+from genart_desktop.engine.schedules import MIN_ALPHA_BAR, ScheduleConfig, alphas_cumprod
 
 SAMPLERS = ["ddpm", "ddim", "ddim_eta", "dpmpp_2m", "euler_a"]
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -115,20 +115,54 @@ def test_different_seeds_differ_for_stochastic_samplers(name):
     assert not np.array_equal(a, b)
 
 
+EXTREME = {"beta_start": 0.5, "beta_end": 0.99}  # half the signal gone at the first step, nearly all at the last
+
+
+def _extreme_alpha_bar(beta: str, total: int) -> float:
+    """alpha_bar at the last timestep of the extreme betas, computed here rather than by the code under test."""
+    if beta == "linear":
+        values = np.linspace(EXTREME["beta_start"], EXTREME["beta_end"], total)
+    else:
+        values = np.linspace(EXTREME["beta_start"] ** 0.5, EXTREME["beta_end"] ** 0.5, total) ** 2
+    with np.errstate(under="ignore"):
+        return float(np.prod(1.0 - values))
+
+
+def test_extreme_betas_over_a_thousand_timesteps_are_refused_with_the_reason():
+    with pytest.raises(ValueError, match=r"leaves no signal.*beta_start=0\.5, beta_end=0\.99"):
+        ScheduleConfig(num_train_timesteps=1000, **EXTREME)
+
+
 @pytest.mark.parametrize("name", SAMPLERS)
-def test_extreme_but_accepted_schedules_stay_finite(name):
-    """beta_end close to 1 drives alpha_bar below float64's range: a schedule the config accepts must not give NaN."""
-    try:
-        schedule = ScheduleConfig(num_train_timesteps=1000, beta_start=0.5, beta_end=0.99)
-    except ValueError:
-        return  # refusing such a schedule up front is a fine answer too
-    sampler = _sampler(name, schedule)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((1, 3, 4, 4)).astype(np.float32)
-    with np.errstate(all="ignore"):
-        for t in sampler.set_timesteps(10):
-            x = sampler.step(np.zeros_like(x), t, x, rng).prev_sample
-    assert np.isfinite(x).all()
+@PROPERTY_SETTINGS
+@given(total=st.integers(2, 200), beta=st.sampled_from(["linear", "scaled_linear"]), steps=st.integers(1, 10),
+       seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.0, 1.0, 30.0]))
+def test_extreme_betas_are_refused_exactly_when_no_signal_is_left(name, total, beta, steps, seed, scale):
+    """Refused with the reason when alpha_bar falls below MIN_ALPHA_BAR; otherwise accepted with the expected
+    alpha_bar, and every sampler stays finite and repeatable on it."""
+    last = _extreme_alpha_bar(beta, total)
+    if last < MIN_ALPHA_BAR:
+        with pytest.raises(ValueError, match="leaves no signal"):
+            ScheduleConfig(num_train_timesteps=total, beta_schedule=beta, **EXTREME)
+        return
+    schedule = ScheduleConfig(num_train_timesteps=total, beta_schedule=beta, **EXTREME)
+    assert alphas_cumprod(schedule)[-1] == pytest.approx(last, rel=1e-9)
+    steps = _steps(schedule, steps)
+    first = _sample(name, schedule, steps, (1, 3, 4, 4), _random_network(scale, seed), seed)
+    again = _sample(name, schedule, steps, (1, 3, 4, 4), _random_network(scale, seed), seed)
+    assert np.array_equal(first, again)
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_the_most_extreme_accepted_schedule_stays_finite(name):
+    """The longest extreme schedule the config still accepts (alpha_bar just above MIN_ALPHA_BAR at the end)."""
+    total = max(t for t in range(2, 1000) if _extreme_alpha_bar("linear", t) >= MIN_ALPHA_BAR)
+    schedule = ScheduleConfig(num_train_timesteps=total, **EXTREME)
+    assert MIN_ALPHA_BAR <= alphas_cumprod(schedule)[-1] < MIN_ALPHA_BAR * 1e3
+    with pytest.raises(ValueError, match="leaves no signal"):
+        ScheduleConfig(num_train_timesteps=total + 1, **EXTREME)
+    for network in (_random_network(0.0, 0), _random_network(30.0, 1)):
+        _sample(name, schedule, min(10, total), (1, 3, 4, 4), network, 0)  # asserts finite values at every step
 
 
 def test_dpmpp_2m_last_step_onto_alpha_bar_zero():

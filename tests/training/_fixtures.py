@@ -31,3 +31,13 @@ def build_tiny_dataset(tmp_path: Path, resolution: int = 32, count: int = 16) ->
     out = tmp_path / "dataset"
     build_dataset(src, out, resolution, report=lambda message: None)
     return out
+
+
+def train_tiny_run(tmp_path: Path, family: str, options: list[str], *extra: str) -> Path:
+    """Train ``family`` on a tiny dataset through the real CLI; returns the new run folder."""
+    from genart_desktop.training.cli import main
+
+    data = build_tiny_dataset(tmp_path)
+    runs = tmp_path / "runs"
+    assert main([family, "--data", str(data), "--runs-dir", str(runs), *options, *extra]) == 0
+    return sorted(runs.iterdir())[-1]

@@ -16,14 +16,7 @@ from genart_desktop.training.diffusion.text import (PAD, UNKNOWN, Conditioning, 
 from genart_desktop.training.diffusion.trainer import build_unet  # noqa: E402
 from genart_desktop.training.diffusion.unet import parameter_count  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on the shared 2-core machine several threads contend and run many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])

@@ -32,16 +32,7 @@ from genart_desktop.training.checkpoint import list_checkpoints, load_checkpoint
 from genart_desktop.training.cli import main as train_main  # noqa: E402
 from genart_desktop.training.data.store import caption_vocabulary, write_dataset  # noqa: E402
 
-pytestmark = [pytest.mark.train, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on the shared 2-core machine several threads contend and run many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.train, pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 RES = 16
 TINY = ["--resolution", str(RES), "--channels", "16,32", "--res-blocks", "1", "--text-dim", "32", "--text-layers",

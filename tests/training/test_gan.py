@@ -1,6 +1,5 @@
 import json
 import signal
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ torch = pytest.importorskip("torch")
 from genart_desktop.training.checkpoint import list_checkpoints, load_checkpoint  # noqa: E402
 from genart_desktop.training.cli import main  # noqa: E402
 from genart_desktop.training.gan.models import Discriminator, Generator, SkipGenerator  # noqa: E402
-from tests.training._fixtures import build_tiny_dataset, make_image_folder  # noqa: E402
+from tests.training._fixtures import build_tiny_dataset, make_image_folder, train_tiny_run  # noqa: E402
 
 TINY = ["--resolution", "32", "--batch-size", "8", "--g-channels", "8", "--d-channels", "8", "--max-channels", "32",
         "--latent-dim", "16", "--monitor-samples", "8", "--log-every", "1", "--sample-every", "2",
@@ -18,10 +17,7 @@ TINY = ["--resolution", "32", "--batch-size", "8", "--g-channels", "8", "--d-cha
 
 
 def _train(tmp_path, *extra):
-    data = build_tiny_dataset(tmp_path)
-    runs = tmp_path / "runs"
-    assert main(["gan", "--data", str(data), "--runs-dir", str(runs), *TINY, *extra]) == 0
-    return sorted(runs.iterdir())[-1]
+    return train_tiny_run(tmp_path, "gan", TINY, *extra)
 
 
 @pytest.mark.parametrize("resolution", [32, 64, 128])

@@ -9,7 +9,7 @@ from genart_desktop.training.checkpoint import load_checkpoint  # noqa: E402
 from genart_desktop.training.cli import main  # noqa: E402
 from genart_desktop.training.vae.config import VaeConfig  # noqa: E402
 from genart_desktop.training.vae.trainer import VaeNet  # noqa: E402
-from tests.training._fixtures import build_tiny_dataset  # noqa: E402
+from tests.training._fixtures import train_tiny_run  # noqa: E402
 
 TINY = ["--resolution", "32", "--batch-size", "8", "--channels", "8", "--max-channels", "32", "--latent-dim", "16",
         "--monitor-samples", "8", "--log-every", "1", "--sample-every", "4", "--checkpoint-every", "2",
@@ -17,10 +17,7 @@ TINY = ["--resolution", "32", "--batch-size", "8", "--channels", "8", "--max-cha
 
 
 def _train(tmp_path, *extra):
-    data = build_tiny_dataset(tmp_path)
-    runs = tmp_path / "runs"
-    assert main(["vae", "--data", str(data), "--runs-dir", str(runs), *TINY, *extra]) == 0
-    return sorted(runs.iterdir())[-1]
+    return train_tiny_run(tmp_path, "vae", TINY, *extra)
 
 
 @pytest.mark.parametrize("latent,shape", [("vector", (16,)), ("spatial", (4, 4, 4))])
@@ -91,10 +88,10 @@ def test_export_both_networks_with_parity(tmp_path, fp16):
 
 def test_failed_parity_writes_no_card(tmp_path, monkeypatch):
     from genart_desktop.core.errors import ModelError
-    from genart_desktop.training.export import exporter
+    from genart_desktop.training.export import exporter, parity
 
     run = _train(tmp_path, "--steps", "1")
-    monkeypatch.setattr(exporter, "max_abs_diff", lambda *a, **k: {"image": 0.5, "mean": 0.5, "logvar": 0.5})
+    monkeypatch.setattr(parity, "max_abs_diff", lambda *a, **k: {"image": 0.5, "mean": 0.5, "logvar": 0.5})
     out = tmp_path / "models" / "broken"
     with pytest.raises(ModelError, match="disagrees"):
         exporter.export_run(str(run), str(out))

@@ -8,7 +8,6 @@ without it they are skipped. The bitmap font only loads at size 109.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -21,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
 from genart_desktop.core.errors import InputError
+from genart_desktop.engine.cards import sha256_file
 from genart_desktop.training.data.fit import fit_square
 from genart_desktop.training.data.store import caption_vocabulary, write_dataset
 from genart_desktop.training.runs import now_iso
@@ -160,7 +160,7 @@ def build_emoji_dataset(out: str | os.PathLike[str], resolution: int = 64,
         items.append(item)
     if not tiles:
         raise InputError(f"The font {font_path.name} rendered none of the {len(emoji)} emoji; nothing was written.")
-    font_hash = hashlib.sha256(font_path.read_bytes()).hexdigest()
+    font_hash = sha256_file(font_path)
     captions = [i["caption"] for i in items]
     extra = {
         "fit": "pad", "background": list(background), "created": now_iso(),

@@ -18,23 +18,20 @@ failed export leaves nothing half-written.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
 import os
-import re
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
-from genart_desktop.core.errors import InputError, ModelError
-from genart_desktop.engine.cards import ID_PATTERN, load_card
+from genart_desktop.core.errors import InputError
+from genart_desktop.engine.cards import CARD_FORMAT, load_card, sha256_file
 from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
 from genart_desktop.engine.schedules import ScheduleConfig
 from genart_desktop.engine.session import ModelSession, inspect_graph
@@ -50,8 +47,11 @@ from genart_desktop.training.diffusion.latents import CPU_ONLY
 from genart_desktop.training.diffusion.text import Conditioning
 from genart_desktop.training.diffusion.trainer import build_unet
 from genart_desktop.training.diffusion.unet import UNet, parameter_count
-from genart_desktop.training.export.exporter import USER_DATA_LICENSE, ExportResult
+from genart_desktop.training.export.destination import choose_model_id, destination
 from genart_desktop.training.export.onnx_file import check_self_contained, store_weights_as_fp16
+from genart_desktop.training.export.parity import check_parity
+from genart_desktop.training.export.protocol import USER_DATA_LICENSE, ExportRequest, ExportResult
+from genart_desktop.training.export.registry import register
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
@@ -117,28 +117,22 @@ def export_onnx(model: UNet, path: Path, in_channels: int, size: int, cond_width
     check_self_contained(path)
 
 
-def parity(model: UNet, path: Path, in_channels: int, size: int, conditioning: Conditioning, seed: int = 0) -> float:
-    """Largest |onnxruntime - torch| over random inputs at the training size and at a larger size, with real and
-    null conditions."""
-    session = ort.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
+def parity_inputs(model: UNet, in_channels: int, size: int, conditioning: Conditioning, seed: int = 0
+                  ) -> list[dict[str, torch.Tensor]]:
+    """Random inputs at the training size and at a larger size, with real and null conditions."""
     generator = torch.Generator().manual_seed(seed)
-    worst = 0.0
+    sets = []
     step = 2 ** (model.levels - 1)
     for batch, side in ((3, size), (2, size + step)):
-        sample = torch.randn(batch, in_channels, side, side, generator=generator)
-        timestep = torch.randint(0, 1000, (batch,), generator=generator).float()
-        cond = None
-        feeds = {"sample": sample.numpy(), "timestep": timestep.numpy()}
+        inputs = {"sample": torch.randn(batch, in_channels, side, side, generator=generator),
+                  "timestep": torch.randint(0, 1000, (batch,), generator=generator).float()}
         if conditioning.width:
             high = conditioning.vocabulary.size if conditioning.vocabulary else len(conditioning.classes) + 1
             cond = torch.randint(0, high, (batch, conditioning.width), generator=generator)
             cond[0] = conditioning.null(1)[0]  # type: ignore[index]
-            feeds["cond"] = cond.numpy()
-        with torch.no_grad():
-            expected = model(sample, timestep, cond).numpy()
-        got = session.run(["prediction"], feeds)[0]
-        worst = max(worst, float(np.abs(got - expected).max()))
-    return worst
+            inputs["cond"] = cond
+        sets.append(inputs)
+    return sets
 
 
 def _dim_name(axis: int, rank: int) -> str:
@@ -164,14 +158,6 @@ def _graph_io(path: Path, ranges: dict[str, list[float]]) -> dict[str, Any]:
         return out
 
     return {"inputs": describe(inputs), "outputs": describe(outputs)}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")[:64] or "diffusion"
 
 
 def _thumbnail(staging: Path, model_id: str, config: dict[str, Any], cfg: DiffusionConfig, latent: bool
@@ -227,12 +213,8 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
     folder there is replaced only once the new one is complete). ``fp16`` stores the U-Net's weights as float16
     (half the file) while it still computes in float32, so the samplers see float32 predictions."""
     run = RunFolder.open(run_dir)
-    model_id = model_id or _slug(f"diffusion-{run.path.name}")
-    if not ID_PATTERN.fullmatch(model_id):
-        raise InputError(f"--id {model_id!r} must be lower-case letters, digits, '.', '_' or '-'.")
-    out = Path(out) if out else run.path / "export" / model_id
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "model.json").is_file())):
-        raise InputError(f"{out} exists and is not a model folder; choose another output folder.")
+    model_id = choose_model_id(model_id, f"diffusion-{run.path.name}")
+    out = destination(run.path, out, model_id)
     cfg, model, described, meta = load_trained(run.path)
     out.parent.mkdir(parents=True, exist_ok=True)
     conditioning = Conditioning.from_json(described["conditioning"])
@@ -247,11 +229,9 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
         if fp16:
             store_weights_as_fp16(unet_path)
         tolerance = FP16_WEIGHTS_TOLERANCE if fp16 else PARITY_TOLERANCE
-        diff = parity(model, unet_path, in_channels, size, conditioning, cfg.seed)
-        if not diff <= tolerance:
-            raise ModelError(f"The exported U-Net differs from PyTorch by up to {diff:.3g} (tolerance "
-                             f"{tolerance}); nothing was written.")
-        files = {"unet": {"path": "unet.onnx", "sha256": _sha256(unet_path)}}
+        diff = check_parity("U-Net", unet_path, ExportedUNet(model, bool(conditioning.width)),
+                            parity_inputs(model, in_channels, size, conditioning, cfg.seed), ["prediction"], tolerance)
+        files = {"unet": {"path": "unet.onnx", "sha256": sha256_file(unet_path)}}
         unet_ranges: dict[str, list[float]] = {"timestep": [0, schedule.num_train_timesteps - 1]}
         if conditioning.kind == "text":
             assert conditioning.vocabulary is not None
@@ -264,7 +244,7 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
         if latent:
             vae_card = load_card(latent["vae_folder"])
             decoder_ref = vae_card.files["decoder"]
-            if _sha256(decoder_ref.path) != latent["vae"]["decoder_sha256"]:
+            if sha256_file(decoder_ref.path) != latent["vae"]["decoder_sha256"]:
                 raise InputError(f"The VAE decoder in {latent['vae_folder']} changed since training; the U-Net only "
                                  "works with the decoder it was trained with.")
             # The paired VAE's decoder as it is: the app divides by latent.scaling_factor before decoding and
@@ -272,7 +252,7 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
             # U-Net's unit-variance latents.
             decoder_path = staging / "vae_decoder.onnx"
             shutil.copyfile(decoder_ref.path, decoder_path)
-            files["vae_decoder"] = {"path": "vae_decoder.onnx", "sha256": _sha256(decoder_path)}
+            files["vae_decoder"] = {"path": "vae_decoder.onnx", "sha256": sha256_file(decoder_path)}
             io_map["vae_decoder"] = _graph_io(decoder_path, {"image": [-1.0, 1.0]})
         else:
             io_map["unet"]["inputs"]["sample"]["range"] = [-1.0, 1.0]  # x_0 range; x_t is unbounded noise
@@ -282,7 +262,7 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
         if vae_licence and vae_licence not in licence:
             licence += f" Paired VAE: {vae_licence}"
         card: dict[str, Any] = {
-            "format": "genart-model-card/1",
+            "format": CARD_FORMAT,
             "id": model_id,
             "name": name or f"Diffusion {run.path.name}",
             "family": "diffusion",
@@ -316,3 +296,17 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
         (staging / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
         load_card(staging)  # the card must parse as the app parses it
     return ExportResult(out, card, {"unet": diff})
+
+
+class DiffusionExporter:
+    """``genart-train export`` for diffusion runs; ``fp16`` stores the U-Net's weights as float16 but keeps float32
+    arithmetic (the samplers need it)."""
+
+    family = DiffusionConfig.FAMILY
+
+    def export(self, run: RunFolder, request: ExportRequest) -> ExportResult:
+        return export_run(run.path, request.out, model_id=request.model_id, name=request.name,
+                          description=request.description, license_text=request.license_text, fp16=request.fp16)
+
+
+EXPORTER = register(DiffusionExporter())

@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.engine.cards import ModelCard, load_card, verify_files
 from genart_desktop.engine.session import ModelSession
+from genart_desktop.training.export.exporter import export_run
 
 CACHE_FILE = "latents.safetensors"
 CPU_ONLY = {"execution_provider": "cpu"}
@@ -102,8 +103,6 @@ def resolve_vae_folder(folder: Path, run_folder: Path | None) -> Path:
         raise InputError(f"{folder} is a training run; export it first with `genart-train export {folder}`.")
     paired = run_folder / "paired-vae"
     if not (paired / "model.json").is_file():
-        from genart_desktop.training.export.exporter import export_run
-
         export_run(str(folder), str(paired))
     return paired
 

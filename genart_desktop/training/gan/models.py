@@ -54,13 +54,24 @@ def _up_block(width: int, out: int, upsample: str) -> list[nn.Module]:
     return [_upsample(upsample), nn.Conv2d(width, out, 3, padding=1), PixelNorm(), nn.LeakyReLU(0.2)]
 
 
-class Generator(nn.Module):
+class _ProjectedGenerator(nn.Module):
+    """What both generators share: a width per size, and z projected to the 4x4 feature map they grow from."""
+
+    def __init__(self, latent_dim: int, resolution: int, channels: int, max_channels: int):
+        super().__init__()
+        self.widths = _generator_widths(resolution, channels, max_channels)
+        self.latent_dim, self.resolution, self.start_width = latent_dim, resolution, self.widths[0]
+        self.project = nn.Linear(latent_dim, self.widths[0] * 16)
+
+    def projected(self, z: torch.Tensor) -> torch.Tensor:
+        return self.project(z).view(z.shape[0], self.start_width, 4, 4)
+
+
+class Generator(_ProjectedGenerator):
     def __init__(self, latent_dim: int = 128, resolution: int = 64, channels: int = 64, max_channels: int = 512,
                  upsample: str = "nearest"):
-        super().__init__()
-        widths = _generator_widths(resolution, channels, max_channels)
-        self.latent_dim, self.resolution, self.start_width = latent_dim, resolution, widths[0]
-        self.project = nn.Linear(latent_dim, widths[0] * 16)
+        super().__init__(latent_dim, resolution, channels, max_channels)
+        widths = self.widths
         blocks: list[nn.Module] = [PixelNorm(), nn.LeakyReLU(0.2)]
         for width, out in zip(widths, widths[1:]):
             blocks += _up_block(width, out, upsample)
@@ -68,26 +79,23 @@ class Generator(nn.Module):
         self.body = nn.Sequential(*blocks)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.project(z).view(z.shape[0], self.start_width, 4, 4)
-        return self.body(x)
+        return self.body(self.projected(z))
 
 
-class SkipGenerator(nn.Module):
+class SkipGenerator(_ProjectedGenerator):
     """Same widths as ``Generator``; a 1x1 RGB head at every size from 8 px up, summed coarse to fine, then tanh."""
 
     def __init__(self, latent_dim: int = 128, resolution: int = 64, channels: int = 64, max_channels: int = 512,
                  upsample: str = "bilinear"):
-        super().__init__()
-        widths = _generator_widths(resolution, channels, max_channels)
-        self.latent_dim, self.resolution, self.start_width = latent_dim, resolution, widths[0]
-        self.project = nn.Linear(latent_dim, widths[0] * 16)
+        super().__init__(latent_dim, resolution, channels, max_channels)
+        widths = self.widths
         self.start = nn.Sequential(PixelNorm(), nn.LeakyReLU(0.2))
         self.blocks = nn.ModuleList(nn.Sequential(*_up_block(w, out, upsample)) for w, out in zip(widths, widths[1:]))
         self.to_rgb = nn.ModuleList(nn.Conv2d(out, 3, 1) for out in widths[1:])
         self.upsample_rgb = _upsample("bilinear")
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.start(self.project(z).view(z.shape[0], self.start_width, 4, 4))
+        x = self.start(self.projected(z))
         rgb: torch.Tensor | None = None
         for block, head in zip(self.blocks, self.to_rgb):
             x = block(x)

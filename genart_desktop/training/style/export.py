@@ -5,10 +5,8 @@ the model card. Everything is staged beside the destination and moved into place
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,19 +16,19 @@ import torch
 from PIL import Image
 
 from genart_desktop.core.atomic import atomic_write_bytes
-from genart_desktop.core.errors import InputError, ModelError
+from genart_desktop.core.errors import InputError
+from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
 from genart_desktop.engine.pipelines.style import StylePipeline
 from genart_desktop.training.checkpoint import (
     latest_checkpoint,
     load_checkpoint,
     load_module_tensors,
 )
+from genart_desktop.training.export.destination import check_destination, choose_model_id, destination
 from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
-from genart_desktop.training.export.parity import (
-    FP32_TOLERANCE,
-    max_abs_diff,
-    onnx_session,
-)
+from genart_desktop.training.export.parity import FP32_TOLERANCE, check_parity, onnx_session
+from genart_desktop.training.export.protocol import ExportRequest, ExportResult
+from genart_desktop.training.export.registry import register
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.runs import RunFolder, now_iso
 from genart_desktop.training.style.config import StyleConfig
@@ -62,14 +60,10 @@ def export_stylizer_onnx(net: StyleNet, path: Path) -> Path:
     return path
 
 
-def parity(net: StyleNet, path: Path, seed: int = 0) -> float:
-    """Largest |onnxruntime - torch| over two differently shaped random inputs (proves the axes are dynamic)."""
+def parity_inputs(seed: int = 0) -> list[dict[str, torch.Tensor]]:
+    """Two differently shaped random inputs: agreeing on both proves the height and width axes are dynamic."""
     generator = torch.Generator().manual_seed(seed)
-    worst = 0.0
-    for shape in PARITY_SHAPES:
-        content = torch.rand(shape, generator=generator) * 2 - 1
-        worst = max(worst, max_abs_diff(path, net, {"content": content}, ["stylized"])["stylized"])
-    return worst
+    return [{"content": torch.rand(shape, generator=generator) * 2 - 1} for shape in PARITY_SHAPES]
 
 
 def render_thumbnail(path: Path, photo: np.ndarray) -> bytes:
@@ -81,10 +75,6 @@ def render_thumbnail(path: Path, photo: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def export_style_model(net: StyleNet, dest: str | Path, card_fields: dict[str, Any], thumbnail_photo: np.ndarray,
                        attribution: str = "") -> dict[str, Any]:
     """Write ``dest/`` = stylizer.onnx + thumbnail.png + model.json (+ ATTRIBUTION.txt); returns the card.
@@ -92,24 +82,20 @@ def export_style_model(net: StyleNet, dest: str | Path, card_fields: dict[str, A
     ``card_fields`` supplies id, name, description, resolution, license, provenance and extra metrics/config.
     """
     dest = Path(dest)
-    if dest.exists() and any(dest.iterdir()) and not (dest / "model.json").is_file():
-        raise InputError(f"{dest} exists and is not a model folder; choose another --out.")
+    check_destination(dest)
     with staged_model_folder(dest) as staging:
         onnx_path = export_stylizer_onnx(net, staging / FILENAME)
-        worst = parity(net, onnx_path)
-        if not np.isfinite(worst) or worst > FP32_TOLERANCE:
-            raise ModelError(f"The exported style network disagrees with PyTorch: max abs difference {worst:.3g} "
-                             f"exceeds {FP32_TOLERANCE:g}; no model was written.")
+        worst = check_parity("style network", onnx_path, net, parity_inputs(), ["stylized"], FP32_TOLERANCE)
         atomic_write_bytes(staging / "thumbnail.png", render_thumbnail(onnx_path, thumbnail_photo))
         if attribution:
             atomic_write_bytes(staging / "ATTRIBUTION.txt", attribution.encode("utf-8"))
         card = {
-            "format": "genart-model-card/1",
+            "format": CARD_FORMAT,
             "id": card_fields["id"],
             "name": card_fields["name"],
             "family": "style",
             "description": card_fields["description"],
-            "files": {"stylizer": {"path": FILENAME, "sha256": _sha256(onnx_path)}},
+            "files": {"stylizer": {"path": FILENAME, "sha256": sha256_file(onnx_path)}},
             "io": {"stylizer": {"inputs": {"content": TENSOR}, "outputs": {"stylized": TENSOR}}},
             "resolution": card_fields["resolution"],
             "license": card_fields["license"],
@@ -122,10 +108,6 @@ def export_style_model(net: StyleNet, dest: str | Path, card_fields: dict[str, A
         }
         atomic_write_bytes(staging / "model.json", json.dumps(card, indent=2, ensure_ascii=False).encode("utf-8"))
     return card
-
-
-def _slug(text: str) -> str:
-    return (re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._") or "style")[:64]
 
 
 def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_id: str | None = None,
@@ -153,9 +135,7 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
     net = StyleNet(StyleNetConfig(cfg.width, cfg.residual_blocks))
     load_module_tensors("net", net, tensors)
     sources = describe_sources(cfg.style, cfg.data)
-    model_id = model_id or _slug(f"style-{Path(cfg.style).stem}")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", model_id):
-        raise InputError(f"--id {model_id!r} must be lower-case letters, digits, '.', '_' or '-'.")
+    model_id = choose_model_id(model_id, f"style-{Path(cfg.style).stem}")
     photo, photo_source = _thumbnail_photo(thumbnail, cfg, run)
     rows = run.read_metrics()
     last = next((r for r in reversed(rows) if "loss" in r), {})
@@ -185,7 +165,7 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
     }
     if fields["metrics"]:
         fields["metrics"] = {f"final_{k}": v for k, v in fields["metrics"].items()}
-    dest = Path(out) if out else run.path / "export" / model_id
+    dest = destination(run.path, out, model_id)
     card = export_style_model(net, dest, fields, photo, sources.attribution)
     return dest, card
 
@@ -207,3 +187,19 @@ def _thumbnail_photo(thumbnail: str | Path | None, cfg: StyleConfig, run: RunFol
     if samples:
         return load_rgb(samples[-1]), str(samples[-1])
     raise InputError("No photo for the thumbnail: give one with --thumbnail PHOTO.")
+
+
+class StyleExporter:
+    """``genart-train export`` for style runs (``genart-train style --export`` offers the thumbnail and scale too)."""
+
+    family = StyleConfig.FAMILY
+
+    def export(self, run: RunFolder, request: ExportRequest) -> ExportResult:
+        if request.fp16:
+            raise InputError("--fp16 is not available for style runs yet; export again without --fp16.")
+        folder, card = export_style_run(run.path, request.out, model_id=request.model_id, name=request.name,
+                                        license_text=request.license_text)
+        return ExportResult(Path(folder), card, dict(card.get("metrics", {}).get("parity_max_abs_diff", {})))
+
+
+EXPORTER = register(StyleExporter())
