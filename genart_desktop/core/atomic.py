@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from genart_desktop.core.errors import SaveError
 
 PART_SUFFIX = ".part"
-STALE_PART_SECONDS = 3600.0  # a temporary file this old belongs to a write that died
+STALE_PART_SECONDS = 600.0  # a temporary file untouched this long belongs to a write that died
+# ``.<target>.<8 random characters>.part``: the name tempfile.mkstemp gives with our prefix and suffix
+_PART_NAME = re.compile(r"\.(.+)\.[a-z0-9_]{8}" + re.escape(PART_SUFFIX) + r"\Z", re.DOTALL)
 
 
 def _read_umask() -> int:
@@ -69,24 +72,36 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def remove_stale_parts(directory: str | os.PathLike[str], older_than: float = STALE_PART_SECONDS,
-                       name: str | None = None) -> list[Path]:
-    """Delete temporary ``.<name>.*.part`` files left by writes that were killed; returns what was removed.
+def part_target(name: str) -> str | None:
+    """The file name a temporary ``.part`` file was written for, or None when ``name`` is not one of ours."""
+    match = _PART_NAME.match(name)
+    return match.group(1) if match else None
 
-    Only files older than ``older_than`` seconds are touched, so a write in progress elsewhere is left alone.
-    ``name`` limits the clean-up to the leftovers of one target file.
+
+def remove_stale_parts(directory: str | os.PathLike[str], older_than: float = STALE_PART_SECONDS,
+                       name: str | None = None, suffixes: Collection[str] | None = None) -> list[Path]:
+    """Delete temporary ``.part`` files left by writes that were killed; returns what was removed.
+
+    Only regular files named exactly as :func:`atomic_writer` names them and older than ``older_than`` seconds are
+    touched, so a write in progress elsewhere and other programs' files are left alone. ``name`` limits the clean-up to
+    the leftovers of one target file, ``suffixes`` (lower case, with the dot) to targets with those extensions.
     """
     directory = Path(directory)
-    pattern = f".{name}.*{PART_SUFFIX}" if name is not None else f".*{PART_SUFFIX}"
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
-        candidates = list(directory.glob(pattern))
+        with os.scandir(directory) as listing:
+            candidates = [(entry.name, part_target(entry.name)) for entry in listing]
     except OSError:
         return removed
-    for path in candidates:
+    for entry_name, target in candidates:
+        if target is None or (name is not None and target != name):
+            continue
+        if suffixes is not None and os.path.splitext(target)[1].lower() not in suffixes:
+            continue
+        path = directory / entry_name
         try:
-            info = path.lstat()
+            info = path.lstat()  # never follows a link: a link named like ours is not ours
             if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
                 continue
             path.unlink()

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from genart_desktop.engine.events import Cancelled
+from genart_desktop.engine.events import Cancelled, Error, JobEvent, Preview, Progress, Result, dispatch
 from genart_desktop.engine.jobs import REPLACED, JobHandle, JobRunner
-from genart_desktop.ui.job_bridge import JobBridge
+from genart_desktop.workspace.workspace import Workspace
 from genart_desktop.ui.qimage import rgba_to_qimage
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -174,21 +174,21 @@ class JobRow(QFrame):
 
 
 class JobsPanel(QWidget):
-    """Queued, running and recently finished jobs of one runner, with Cancel per job and Cancel all."""
+    """Queued, running and recently finished jobs of the workspace's runner, with Cancel per job and Cancel all.
 
-    def __init__(self, runner: JobRunner, bridge: JobBridge, parent: QWidget | None = None,
+    Events arrive through ``workspace.event`` on the thread that delivers them (the GUI thread in the app)."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None,
                  keep_finished: int = KEEP_FINISHED) -> None:
         super().__init__(parent)
-        self.runner = runner
+        self.runner: JobRunner = workspace.runner
         self.keep_finished = keep_finished
         self.entries: dict[int, JobEntry] = {}
         self.rows: dict[int, JobRow] = {}
         self._build()
-        bridge.progress.connect(self._on_progress)
-        bridge.preview.connect(self._on_preview)
-        bridge.finished.connect(self._on_finished)
-        bridge.failed.connect(lambda job_id, message: self._on_end(job_id, FAILED, message))
-        bridge.cancelled.connect(self._on_cancelled)
+        self._workspace = workspace
+        workspace.event.connect(self._on_event)
+        self.destroyed.connect(lambda *_: workspace.event.disconnect(self._on_event))
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.sync_queue)
@@ -293,7 +293,11 @@ class JobsPanel(QWidget):
     def _shown(self, job_id: int) -> bool:
         return job_id in self.entries or self.runner.is_listed(job_id)
 
-    def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
+    def _on_event(self, event: JobEvent) -> None:
+        dispatch(event, self)
+
+    def on_progress(self, event: Progress) -> None:
+        job_id, fraction, message = event.job_id, event.fraction, event.message
         if not self._shown(job_id):
             return
         label = message[: -len(STARTED_SUFFIX)] if message.endswith(STARTED_SUFFIX) else None
@@ -309,33 +313,37 @@ class JobsPanel(QWidget):
         if was != entry.state:
             self._relayout()
 
-    def _on_preview(self, job_id: int, image: object) -> None:
-        pixels = preview_rgba(image)
+    def on_preview(self, event: Preview) -> None:
+        job_id = event.job_id
+        pixels = preview_rgba(event.image)
         if pixels is None or not self._shown(job_id):
             return
         self._entry(job_id)
         self.rows[job_id].set_preview(pixels)
 
-    def _on_finished(self, job_id: int, value: object) -> None:
+    def on_result(self, event: Result) -> None:
+        job_id = event.job_id
         if not self._shown(job_id):
             return
         self._on_end(job_id, DONE, "")
         row = self.rows.get(job_id)
-        image = result_image(value)
+        image = result_image(event.value)
         if row is not None and image is not None:
             row.set_preview(image)  # the final look replaces the live one
 
-    def _on_cancelled(self, job_id: int) -> None:
+    def on_error(self, event: Error) -> None:
+        self._on_end(event.job_id, FAILED, event.message)
+
+    def on_cancelled(self, event: Cancelled) -> None:
+        job_id = event.job_id
         entry = self.entries.get(job_id)
-        outcome = entry.handle.outcome if entry is not None and entry.handle is not None else None
-        if entry is not None and not entry.started and isinstance(outcome, Cancelled) and outcome.reason == REPLACED:
+        if entry is not None and not entry.started and event.reason == REPLACED:
             self._remove(job_id)  # superseded by a newer request of the same kind: not worth a line
             self._relayout()
             return
         if entry is None:
             return  # never seen: replaced or cancelled before the panel looked at the queue
-        reason = outcome.reason if isinstance(outcome, Cancelled) and outcome.reason else ""
-        self._on_end(job_id, CANCELLED, reason or ("Cancelled while running." if entry.started
+        self._on_end(job_id, CANCELLED, event.reason or ("Cancelled while running." if entry.started
                                                    else "Cancelled before it started."))
 
     def _on_end(self, job_id: int, state: str, message: str) -> None:

@@ -1,7 +1,8 @@
 """The main window: the canvas in the middle, docks around it, menus, shortcuts, the status bar and file handling.
 
-The window adapts the document and the tool controller; it asks the user questions only through
-:mod:`genart_desktop.ui.dialogs` so tests can answer them.
+The window adapts the document, the tool controller and the file controller
+(:class:`~genart_desktop.workspace.files.FileController`, which does all reading and writing); it asks the user
+questions only through :mod:`genart_desktop.ui.dialogs` so tests can answer them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from genart_desktop.core.errors import GenArtError
-from genart_desktop.core.paths import autosave_dir
 from genart_desktop.core.settings import load_settings
-from genart_desktop.document.autosave import AutosaveStore
 from genart_desktop.document.document import Document
-from genart_desktop.document.io.raster import export_flat, load_image_pixels, open_document, save_document
 from genart_desktop.ui import dialogs
 from genart_desktop.ui.canvas_view import CanvasView
 from genart_desktop.ui.color_panel import ColorPanel
@@ -26,10 +24,10 @@ from genart_desktop.ui.icons import icon
 from genart_desktop.ui.layers_panel import LayersPanel
 from genart_desktop.ui.tools_panel import TOOL_SHORTCUTS, ToolsPanel
 from genart_desktop.workspace.autosave import AutosaveScheduler
+from genart_desktop.workspace.files import FileController, is_openable, shown_name
 from genart_desktop.workspace.tools import Tool, ToolController
 
 APP_TITLE = "GenArt Desktop"
-OPENABLE = {".ora", ".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 DEFAULT_SIZE = (1920, 1080)
 _PAINT_HINT = "[ and ] change the size \u00b7 Space-drag or middle button pans \u00b7 wheel zooms, Shift+wheel rotates"
 _SELECT_HINT = "Shift adds \u00b7 Alt subtracts \u00b7 a click without dragging deselects"
@@ -48,7 +46,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = dict(settings) if settings is not None else load_settings()
         self.registry = registry
-        self.document: Document | None = None
+        self.files = FileController(autosave_interval_s=float(self.settings.get("autosave_minutes", 3)) * 60.0)
+        self.files.document_changed.connect(self._bind_document)
+        self.files.path_changed.connect(lambda _path: self._update_title())
+        self._bound: Document | None = None
         self.controller = ToolController()
         self.controller.error.connect(self._show_status_error)
 
@@ -77,8 +78,6 @@ class MainWindow(QMainWindow):
         self.canvas.cursor_moved.connect(self._show_cursor)
         self.canvas.gesture_finished.connect(self._gesture_finished)
 
-        self.autosave = AutosaveScheduler(AutosaveStore(autosave_dir()),
-                                          float(self.settings.get("autosave_minutes", 3)) * 60.0)
         self._autosave_timer = QTimer(self)
         self._autosave_timer.setInterval(15_000)
         self._autosave_timer.timeout.connect(self.autosave_tick)
@@ -90,7 +89,7 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
         self.resize(1440, 900)
-        self.set_document(Document(*DEFAULT_SIZE))
+        self.files.new(*DEFAULT_SIZE)
 
     # ================================================================== panels
     def add_panel(self, widget: QWidget, title: str,
@@ -221,17 +220,27 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(label)
 
     # ================================================================== document binding
+    @property
+    def document(self) -> Document | None:
+        return self.files.document
+
+    @property
+    def autosave(self) -> AutosaveScheduler:
+        return self.files.autosave
+
     def set_document(self, document: Document) -> None:
         """Show ``document``; the previous one is dropped (callers ask about unsaved changes first)."""
-        if self.document is not None:
-            self.document.changed.disconnect(self._on_document_changed)
-            self.autosave.discard()
-        self.document = document
+        self.files.replace(document)
+
+    def _bind_document(self, document: Document) -> None:
+        """The file controller opened another document: point every view at it."""
+        if self._bound is not None:
+            self._bound.changed.disconnect(self._on_document_changed)
+        self._bound = document
         document.changed.connect(self._on_document_changed)
         self.controller.set_document(document)
         self.canvas.set_document(document)
         self.layers_panel.set_document(document)
-        self.autosave.attach(document)
         self.size_label.setText(f"{document.width} \u00d7 {document.height}")
         self._update_title()
         self._update_actions()
@@ -244,8 +253,7 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
     def document_name(self) -> str:
-        doc = self.document
-        return doc.path.name if doc is not None and doc.path else "Untitled"
+        return self.files.display_name
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document_name()}[*] \u2014 {APP_TITLE}")
@@ -310,10 +318,24 @@ class MainWindow(QMainWindow):
             self.color_panel.remember(self.controller.color)
 
     # ================================================================== files
+    def _attempt(self, title: str, action, *args):
+        """End any stroke, run a file controller ``action``; its result, or None after showing why it failed.
+
+        The one place file errors reach the user: the controller guarantees a failure changed nothing.
+        """
+        self.controller.cancel()
+        try:
+            return action(*args)
+        except GenArtError as exc:
+            self._show_file_error(title, str(exc))
+            return None
+
+    def _show_file_error(self, title: str, message: str) -> None:
+        dialogs.show_error(self, title, message)
+
     def confirm_discard(self) -> bool:
         """True when the current document may be replaced or closed (saved, or the user chose to discard)."""
-        doc = self.document
-        if doc is None or not doc.dirty:
+        if not self.files.needs_close_prompt():
             return True
         answer = dialogs.ask_unsaved_changes(self, self.document_name())
         if answer == "save":
@@ -326,13 +348,7 @@ class MainWindow(QMainWindow):
         spec = dialogs.ask_new_document(self)
         if spec is None:
             return False
-        try:
-            document = Document(spec.width, spec.height, spec.background)
-        except GenArtError as exc:
-            dialogs.show_error(self, "New Document", str(exc))
-            return False
-        self.set_document(document)
-        return True
+        return self._attempt("New Document", self.files.new, spec.width, spec.height, spec.background) is not None
 
     def open_file(self, path: str | Path | None = None, ask: bool = True) -> bool:
         """Open a .ora file or an image as a new document; on error the current document stays as it was."""
@@ -342,19 +358,9 @@ class MainWindow(QMainWindow):
             path = dialogs.ask_open_path(self, "Open", dialogs.OPEN_FILTER)
             if not path:
                 return False
-        path = Path(path)
-        try:
-            document = open_document(path)
-        except GenArtError as exc:
-            dialogs.show_error(self, "Open", str(exc))
+        if self._attempt("Open", self.files.open, path) is None:
             return False
-        except OSError as exc:
-            dialogs.show_error(self, "Open", f"Cannot open {path.name}: {exc.strerror or exc}.")
-            return False
-        document.path = path  # an image keeps its name; Save asks for an .ora file beside it
-        document.mark_clean()
-        self.set_document(document)
-        self.statusBar().showMessage(f"Opened {path.name}", 4000)
+        self.statusBar().showMessage(f"Opened {shown_name(path)}", 4000)
         return True
 
     def open_as_layer(self, path: str | Path | None = None) -> bool:
@@ -365,85 +371,44 @@ class MainWindow(QMainWindow):
             path = dialogs.ask_open_path(self, "Open as Layer", dialogs.LAYER_FILTER)
             if not path:
                 return False
-        path = Path(path)
-        try:
-            if path.suffix.lower() == ".ora":
-                pixels = open_document(path).composite()
-            else:
-                pixels = load_image_pixels(path)
-            height, width = pixels.shape[:2]
-            origin = ((self.document.width - width) // 2, (self.document.height - height) // 2)
-            self.controller.cancel()
-            self.document.add_layer(name=path.stem, pixels=pixels, origin=origin)
-        except GenArtError as exc:
-            dialogs.show_error(self, "Open as Layer", str(exc))
+        if self._attempt("Open as Layer", self.files.open_as_layer, path) is None:
             return False
-        except OSError as exc:
-            dialogs.show_error(self, "Open as Layer", f"Cannot open {path.name}: {exc.strerror or exc}.")
-            return False
-        self.statusBar().showMessage(f"Added {path.name} as a layer", 4000)
+        self.statusBar().showMessage(f"Added {shown_name(path)} as a layer", 4000)
         return True
 
     def save(self) -> bool:
-        doc = self.document
-        if doc is None:
+        if self.document is None:
             return False
-        if doc.path is not None and Path(doc.path).suffix.lower() == ".ora":
-            return self.save_to(doc.path)
-        return self.save_as()
+        target = self.files.save_target
+        return self.save_to(target) if target is not None else self.save_as()
 
     def save_as(self) -> bool:
         if self.document is None:
             return False
-        suggested = str(Path(self.document.path).with_suffix(".ora")) if self.document.path else "Untitled.ora"
-        path = dialogs.ask_save_path(self, "Save As", dialogs.SAVE_FILTER, suggested)
-        if not path:
-            return False
-        path = Path(path)
-        if path.suffix.lower() != ".ora":
-            path = path.with_name(path.name + ".ora")
-        return self.save_to(path)
+        path = dialogs.ask_save_path(self, "Save As", dialogs.SAVE_FILTER, self.files.suggested_save_path())
+        return bool(path) and self.save_to(path)
 
     def save_to(self, path: str | Path) -> bool:
-        """Write the layered document (atomic); on failure the previous file and the document are unchanged."""
-        doc = self.document
-        path = Path(path)
-        if not self._write_file(save_document, path, "Save", "save"):
+        """Write the layered document (atomic, ``.ora`` added); on failure the file and the document are unchanged."""
+        saved = self._attempt("Save", self.files.save_as, path)
+        if saved is None:
             return False
-        doc.path = path
-        doc.mark_clean()
-        self.autosave.discard()
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {path.name}", 4000)
+        self.statusBar().showMessage(f"Saved {shown_name(saved)}", 4000)
         return True
 
     def export_image(self, path: str | Path | None = None) -> bool:
         """Write the flattened image as PNG, JPEG or WebP; the document itself is not changed."""
-        doc = self.document
-        if doc is None:
+        if self.document is None:
             return False
         if path is None:
-            stem = Path(doc.path).stem if doc.path else "Untitled"
-            path = dialogs.ask_save_path(self, "Export Image", dialogs.EXPORT_FILTER, f"{stem}.png")
+            path = dialogs.ask_save_path(self, "Export Image", dialogs.EXPORT_FILTER,
+                                         self.files.suggested_export_path())
             if not path:
                 return False
-        path = Path(path)
-        if not self._write_file(export_flat, path, "Export", "export"):
+        exported = self._attempt("Export", self.files.export, path)
+        if exported is None:
             return False
-        self.statusBar().showMessage(f"Exported {path.name}", 4000)
-        return True
-
-    def _write_file(self, write, path: Path, title: str, verb: str) -> bool:
-        """Run ``write(document, path)`` after ending any stroke; a failure is shown and changes nothing."""
-        self.controller.cancel()
-        try:
-            write(self.document, path)
-        except GenArtError as exc:
-            dialogs.show_error(self, title, str(exc))
-            return False
-        except OSError as exc:
-            dialogs.show_error(self, title, f"Cannot {verb} {path.name}: {exc.strerror or exc}.")
-            return False
+        self.statusBar().showMessage(f"Exported {shown_name(exported)}", 4000)
         return True
 
     # ---------------------------------------------------------------- drag and drop
@@ -451,8 +416,7 @@ class MainWindow(QMainWindow):
     def _dropped_paths(mime) -> list[Path]:
         if not mime.hasUrls():
             return []
-        return [Path(url.toLocalFile()) for url in mime.urls()
-                if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in OPENABLE]
+        return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile() and is_openable(url.toLocalFile())]
 
     def dragEnterEvent(self, event) -> None:
         if self._dropped_paths(event.mimeData()):
@@ -473,44 +437,32 @@ class MainWindow(QMainWindow):
         self.handle_dropped_files(paths)
 
     def handle_dropped_files(self, paths: list[Path]) -> None:
-        for path in paths:
-            if path.suffix.lower() == ".ora":
-                self.open_file(path)
-            else:
-                self.open_as_layer(path)
+        self.controller.cancel()
+        for outcome in self.files.drop_files(paths, self.confirm_discard):
+            if outcome.error:
+                self._show_file_error("Open" if outcome.action == "open" else "Open as Layer", outcome.error)
 
     # ================================================================== autosave, recovery, close
     def autosave_tick(self) -> bool:
         if self.document is None or self.controller.active:
             return False
         try:
-            return self.autosave.tick()
+            return self.files.autosave_tick()
         except GenArtError as exc:
             self._show_status_error(f"Autosave failed: {exc}")
             return False
 
     def offer_recovery(self) -> bool:
         """After a crash, offer the newest autosave left behind; True when a document was recovered."""
-        entries = self.autosave.orphans()
+        entries = self.files.recovery_entries()
         if not entries:
             return False
-        entry = entries[0]
-        answer = dialogs.ask_recover(self, self.autosave.describe(entry, len(entries)))
+        answer = dialogs.ask_recover(self, self.files.describe_recovery(entries))
         if answer == "discard":
-            for other in entries:
-                self.autosave.store.discard(other)
+            self.files.discard_recovery(entries)
             return False
-        if answer != "recover":
+        if answer != "recover" or self._attempt("Recover", self.files.restore, entries[0]) is None:
             return False
-        try:
-            document = self.autosave.store.recover(entry)
-        except GenArtError as exc:
-            dialogs.show_error(self, "Recover", str(exc))
-            return False
-        document.dirty = True
-        self.set_document(document)
-        self.autosave.save_now()  # protected under the new session before the old snapshot goes
-        self.autosave.store.discard(entry)
         self.statusBar().showMessage("Recovered unsaved work", 6000)
         return True
 
@@ -520,7 +472,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._autosave_timer.stop()
-        self.autosave.discard()
+        self.files.close()
         explorer = getattr(self, "latent_explorer", None)
         if explorer is not None:
             explorer.shutdown()  # its own render runner

@@ -80,8 +80,11 @@ class AutosaveScheduler:
 
     @staticmethod
     def describe(entry: RecoveryEntry, count: int = 1) -> str:
-        stamp = datetime.fromtimestamp(entry.saved_at).strftime("%Y-%m-%d %H:%M")
-        text = f"\u201c{entry.display_name}\u201d, autosaved {stamp}."
+        try:
+            stamp = "autosaved " + datetime.fromtimestamp(entry.saved_at).strftime("%Y-%m-%d %H:%M")
+        except (OverflowError, OSError, ValueError):  # the store checks notes; a platform may still refuse a date
+            stamp = "autosaved at an unknown time"
+        text = f"\u201c{entry.display_name}\u201d, {stamp}."
         if count > 1:
             text += f" ({count - 1} older autosave{'s' if count > 2 else ''} will be offered next time.)"
         return text

@@ -97,8 +97,8 @@ def test_the_handle_is_a_temporary_beside_the_target(tmp_path):
 
 
 def test_stale_parts_are_removed_only_when_old(tmp_path):
-    fresh = tmp_path / ".a.bin.123.part"
-    old = tmp_path / ".b.ora.456.part"
+    fresh = tmp_path / ".a.bin.k3j9x_2a.part"
+    old = tmp_path / ".b.ora.0q7zz1mc.part"
     other = tmp_path / "keep.part"  # not one of ours: no leading dot
     for path in (fresh, old, other):
         path.write_bytes(b"x")
@@ -111,8 +111,37 @@ def test_stale_parts_are_removed_only_when_old(tmp_path):
     assert _names(tmp_path) == ["keep.part"]
 
 
+def _aged(path, seconds=2 * atomic.STALE_PART_SECONDS):
+    past = time.time() - seconds
+    os.utime(path, (past, past), follow_symlinks=False)
+    return path
+
+
+def test_only_regular_files_named_exactly_like_ours_are_swept(tmp_path):
+    ours = [tmp_path / name for name in (".a[1].ora.abcd_123.part", ".x.png.zzzzzzzz.part")]
+    strangers = [tmp_path / name for name in (".a.ora.123.part", ".a.ora.ABCDEFGH.part", "a.ora.abcdefgh.part",
+                                              ".a.ora.abcdefgh.part.bak", ".abcdefgh.part")]
+    for path in ours + strangers:
+        path.write_bytes(b"x")
+        _aged(path)
+    target = tmp_path / "precious.txt"
+    target.write_bytes(b"keep")
+    link = tmp_path / ".l.ora.abcdefgh.part"
+    link.symlink_to(target)
+    _aged(link)
+    folder = tmp_path / ".d.ora.abcdefgh.part"
+    folder.mkdir()
+    _aged(folder)
+    assert atomic.part_target(".a[1].ora.abcd_123.part") == "a[1].ora"
+    assert remove_stale_parts(tmp_path, name="a[1].ora") == [ours[0]]  # glob characters in a name are literal
+    assert remove_stale_parts(tmp_path, suffixes={".ora"}) == []
+    assert remove_stale_parts(tmp_path, suffixes={".png"}) == [ours[1]]
+    assert all(path.exists() for path in strangers) and link.is_symlink() and folder.is_dir()
+    assert target.read_bytes() == b"keep"
+
+
 def test_a_new_write_clears_old_leftovers_of_the_same_target(tmp_path):
-    leftover = tmp_path / ".a.bin.999.part"
+    leftover = tmp_path / ".a.bin.abcd1234.part"
     leftover.write_bytes(b"half")
     past = time.time() - 2 * atomic.STALE_PART_SECONDS
     os.utime(leftover, (past, past))

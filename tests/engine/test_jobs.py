@@ -256,3 +256,10 @@ def test_shutdown_refuses_new_work():
         runner.submit(JobRequest(lambda context: 1))
     with pytest.raises(ValueError):
         JobRunner(workers=0)
+
+
+def test_the_plain_runner_refuses_a_payload_it_cannot_call():
+    from genart_desktop.engine.jobs import run_inline
+
+    with pytest.raises(TypeError, match="runs callables; got a dict"):
+        run_inline(JobRequest({"model": "x"}, "data"))

@@ -3,36 +3,47 @@
 from __future__ import annotations
 
 import threading
+import types
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from genart_desktop.core.errors import InputError
-from genart_desktop.engine.jobs import JobRequest, JobRunner
+from genart_desktop.engine.jobs import JobRequest, call_payload
 from genart_desktop.ui.job_bridge import JobBridge
 from genart_desktop.ui.jobs_panel import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobsPanel, preview_rgba
+from genart_desktop.workspace.workspace import Workspace
 
 WAIT_MS = 10_000
 
 
 @pytest.fixture
-def runner():
-    runner = JobRunner(1, name="test-jobs-ui")
-    yield runner
-    runner.shutdown()
+def workspace(qtbot):
+    """A workspace whose events reach the GUI thread through a bridge, as in the app; these tests' jobs are plain
+    functions and Steppers, registered as two request types."""
+    bridge = JobBridge()
+    workspace = Workspace(registry=object(), post=bridge.post, name="test-jobs-ui")
+    bridge.event.connect(workspace.deliver)
+    workspace.register(types.FunctionType, call_payload)
+    workspace.register(Stepper, call_payload)
+    workspace.bridge_ref = bridge
+    yield workspace
+    workspace.shutdown()
 
 
 @pytest.fixture
-def panel(qtbot, runner):
-    bridge = JobBridge(runner)
-    widget = JobsPanel(runner, bridge, keep_finished=3)
-    widget._bridge_ref = bridge
+def runner(workspace):
+    return workspace.runner
+
+
+@pytest.fixture
+def panel(qtbot, workspace):
+    widget = JobsPanel(workspace, keep_finished=3)
     qtbot.addWidget(widget)
     widget.resize(900, 300)
     widget.show()
-    yield widget
-    bridge.detach()
+    return widget
 
 
 class Stepper:
@@ -160,7 +171,7 @@ def test_housekeeping_jobs_run_but_are_not_listed(qtbot, panel, runner):
     _running, release = blocker(runner)
     seen = []
     hidden = runner.submit(JobRequest(Stepper(steps=1), "Style thumbnail: x", listed=False), listener=seen.append)
-    hidden.request.work.go.set()
+    hidden.request.payload.go.set()
     shown = runner.submit(JobRequest(lambda context: "mine", "Style: x"))
     qtbot.wait(2 * 250)  # two polls of the queue while both wait
     assert hidden.job_id not in panel.states() and shown.job_id in panel.states()

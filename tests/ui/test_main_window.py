@@ -317,6 +317,27 @@ def test_recovery_can_be_discarded(qtbot, answers):
     assert not win.offer_recovery()  # nothing left to offer
 
 
+def test_hostile_autosave_notes_neither_crash_recovery_nor_block_opening(qtbot, answers, tmp_path):
+    from genart_desktop.ui.main_window import MainWindow
+
+    folder = autosave_dir()
+    AutosaveStore(folder).write(Document(20, 20), "good")
+    for name, saved_at in (("huge", 1e300), ("negative", -1.0)):
+        (folder / f"{name}.json").write_text(f'{{"saved_at": {saved_at}}}')
+        (folder / f"{name}.ora").write_bytes((folder / "good.ora").read_bytes())
+    os.mkfifo(folder / "pipe.json")
+    (folder / "pipe.ora").write_bytes((folder / "good.ora").read_bytes())
+    win = MainWindow(registry=None, settings={"autosave_minutes": 3})
+    qtbot.addWidget(win)
+    answers.recover_answers.append("later")
+    assert not win.offer_recovery()
+    assert len(answers.asked) == 1 and answers.asked[0].startswith("recover:\u201cUntitled\u201d, autosaved 20")
+    assert "older" not in answers.asked[0], "only the good snapshot is offered"
+    save_ora(Document(30, 20), tmp_path / "start.ora")
+    assert win.open_file(tmp_path / "start.ora") and win.document.width == 30
+    assert not answers.errors
+
+
 RUN_APP_SCRIPT = """
 import sys
 from PySide6.QtCore import QTimer
