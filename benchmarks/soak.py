@@ -79,18 +79,19 @@ def run(operations: int, seed: int) -> int:
     from genart_desktop.document.brush import BrushSettings
     from genart_desktop.document.io.ora import save_ora
     from genart_desktop.engine.events import Result
-    from genart_desktop.engine.jobs import JobRunner
     from genart_desktop.engine.registry import ModelRegistry
     from genart_desktop.workspace.diffusion import DiffusionController
     from genart_desktop.workspace.style import StyleController
+    from genart_desktop.workspace.workspace import Workspace
 
     roots, style_id, diffusion_id, source = _models_root(scratch)
     threads_before = threading.active_count()
     registry = ModelRegistry(roots, {"execution_provider": "cpu", "intra_op_threads": 1, "session_cache_size": 4})
-    runner = JobRunner()
-    style = StyleController(registry, runner)
+    workspace = Workspace(registry)  # events reach the controllers on the worker thread, before handle.wait returns
+    runner = workspace.runner
+    style = StyleController(workspace)
     style.select(style_id)
-    diffusion = DiffusionController(registry, runner)
+    diffusion = DiffusionController(workspace)
     autosave = AutosaveStore(scratch / "autosave")
     doc = Document(SIDE, SIDE, max_undo_bytes=UNDO_CAP)
     rng = random.Random(seed)
@@ -119,11 +120,8 @@ def run(operations: int, seed: int) -> int:
             doc.deselect()
         style.set_settings(strength=rng.uniform(0.2, 1.0), preserve_colors=rng.random() < 0.5)
         handle = style.apply(doc)
-        handle.wait()
-        if isinstance(handle.outcome, Result):
-            style.land(handle.job_id, handle.outcome.value, doc)
-        else:
-            style.drop(handle.job_id)
+        handle.wait()  # the controller has landed the render (or dropped it) before the wait returns
+        if not isinstance(handle.outcome, Result):
             raise RuntimeError(f"style apply failed: {handle.outcome}")
 
     def generate() -> None:
@@ -133,8 +131,6 @@ def run(operations: int, seed: int) -> int:
         entries, _ = diffusion.submit("generate", settings, doc)
         entry = entries[0]
         entry.handle.wait()
-        for event in [entry.handle.outcome]:
-            diffusion.apply_event(event)
         if entry.state != "done":
             raise RuntimeError(f"generation failed: {entry.message}")
         diffusion.accept(entry.id, doc)

@@ -16,3 +16,13 @@ def isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("genart_home")
     monkeypatch.setenv("GENART_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def runner(request):
+    """A one-worker job runner, shut down after the test."""
+    from genart_desktop.engine.jobs import JobRunner
+
+    runner = JobRunner(1, name=f"test-{request.node.name}")
+    yield runner
+    runner.shutdown()

@@ -2,7 +2,8 @@
 
 Each subcommand is a module in this package that defines ``NAME`` (the word after ``genart``), ``HELP``,
 ``add_arguments(parser)`` and ``run(args) -> int``. ``--export`` (Krita style) is routed to the ``export`` module.
-Errors of type :class:`GenArtError` print one line and exit 2 without writing anything.
+Any failure prints one escaped line and exits 2 (the traceback goes to the user log file); Ctrl+C during a job stops
+it through the job's terminate path and exits 130.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import pkgutil
 import sys
 from types import ModuleType
 
-from genart_desktop.core.errors import GenArtError
+from genart_desktop.core.failure import enable_file_logging, report
+from genart_desktop.engine.job_limits import Interrupted
 
 
 def _subcommands() -> dict[str, ModuleType]:
@@ -52,19 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: list[str]) -> int:
-    if "--export" in args:
-        args = ["export", *[a for a in args if a != "--export"]]
-    parser = build_parser()
-    namespace = parser.parse_args(args)
-    if namespace.command is None:
-        parser.print_help()
-        return 0
-    module = _subcommands()[namespace.command]
+    """Run one command; every failure ends as one escaped line on stderr (traceback in the log file), exit 2."""
+    enable_file_logging()
     try:
+        if "--export" in args:
+            args = ["export", *[a for a in args if a != "--export"]]
+        parser = build_parser()
+        namespace = parser.parse_args(args)
+        if namespace.command is None:
+            parser.print_help()
+            return 0
+        module = _subcommands()[namespace.command]
         return int(module.run(namespace) or 0)
-    except GenArtError as exc:
-        print(f"genart: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt):
         print("genart: interrupted", file=sys.stderr)
         return 130
+    except SystemExit:  # argparse's --help, --version and usage errors
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the catch-all: one line, never a traceback
+        print(f"genart: {report(exc, 'genart ' + ' '.join(args)[:200])}", file=sys.stderr)
+        return 2

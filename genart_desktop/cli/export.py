@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from genart_desktop.core.errors import InputError
+from genart_desktop.core.text import shown
 
 NAME = "export"
 HELP = "Convert IN (.ora, PNG, JPEG, WebP, TIFF, BMP) to OUT (.ora, .png, .jpg, .webp) without opening a window."
@@ -31,16 +32,16 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.input)
     target = Path(args.export_filename)
     if target.suffix.lower() not in OUTPUT_EXTENSIONS:
-        raise InputError(f"Cannot export to {target.name}: use one of {', '.join(OUTPUT_EXTENSIONS)}.")
+        raise InputError(f"Cannot export to {shown(target.name)}: use one of {', '.join(OUTPUT_EXTENSIONS)}.")
     if not 1 <= args.quality <= 100:
         raise InputError(f"Quality must be from 1 to 100, got {args.quality}.")
     if not target.parent.is_dir():
-        raise InputError(f"Cannot export to {target}: the folder {target.parent} does not exist.")
+        raise InputError(f"Cannot export to {shown(target)}: the folder {shown(target.parent)} does not exist.")
     doc = open_document(source)
     if target.suffix.lower() == ".ora":
         save_ora(doc, target)
     else:
         export_flat(doc, target, quality=args.quality)
-    print(f"Exported {source.name} ({doc.width}x{doc.height}, {len(doc.layers)} layer"
-          f"{'s' if len(doc.layers) != 1 else ''}) to {target}")
+    print(f"Exported {shown(source.name)} ({doc.width}x{doc.height}, {len(doc.layers)} layer"
+          f"{'s' if len(doc.layers) != 1 else ''}) to {shown(target)}")
     return 0

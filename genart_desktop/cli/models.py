@@ -1,6 +1,7 @@
 """``genart models [--json]``: every model folder the registry found, its status and the provider that would run it.
 
-Works without a display (no Qt import); a rejected folder shows the reason so the user can fix or remove it.
+Works without a display (no Qt import); a rejected folder shows the reason so the user can fix or remove it. Every
+name is printed escaped (core/text.py), so a card or folder name cannot add lines or terminal escapes.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import json
 import sys
 
+from genart_desktop.core.text import shown
 from genart_desktop.engine.registry import ModelRegistry
 
 NAME = "models"
@@ -40,12 +42,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"Execution provider: {choice.describe()}")
     for path, source in registry.roots():
-        print(f"Searching {source} models in {path}")
+        print(f"Searching {source} models in {shown(path)}")
     if not rows:
         print("No models found.")
         return 0
     headers = ("ID", "NAME", "FAMILY", "STATUS", "PROVIDER")
-    table = [(r["id"], r["name"], r["family"] or "-", r["status"], r["provider"] or "-") for r in rows]
+    # Names come from cards and folder names: escaped, so no cell can forge a row.
+    table = [tuple(shown(cell, 60) for cell in (r["id"], r["name"], r["family"] or "-", r["status"],
+                                                r["provider"] or "-")) for r in rows]
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *table)]
     print()
     for line in (headers, *table):
@@ -55,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         print()
         print("Rejected:")
         for row in rejected:
-            print(f"  {row['id']}: {row['reason']}")
+            print(f"  {shown(row['id'], 60)}: {shown(row['reason'], 1000)}")
     ok = len(rows) - len(rejected)
     print()
     print(f"{ok} model{'s' if ok != 1 else ''} ready, {len(rejected)} rejected.")

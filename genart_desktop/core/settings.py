@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from genart_desktop.core.atomic import atomic_write_bytes
+from genart_desktop.core.bounded_json import load_json
+from genart_desktop.core.errors import InputError
 from genart_desktop.core.paths import user_data_dir
+
+MAX_SETTINGS_BYTES = 1 << 20
 
 DEFAULTS: dict[str, Any] = {
     "execution_provider": "auto",  # auto | cuda | cpu | dml | coreml
@@ -15,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "session_cache_size": 4,
     "autosave_minutes": 3,
     "undo_memory_mb": 512,
+    "job_time_limit_s": 3600,  # wall-clock limit of a command-line job; 0 = none (engine/job_limits.py)
+    "run_memory_limit_mb": 0,  # ceiling on one ONNX run's CPU memory; 0 = half the machine's (engine/memory_limit.py)
 }
 
 
@@ -28,8 +34,8 @@ def load_settings() -> dict[str, Any]:
     path = settings_path()
     if path.is_file():
         try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            saved = load_json(path, MAX_SETTINGS_BYTES)
+        except InputError:
             saved = {}
         if isinstance(saved, dict):
             values.update({k: v for k, v in saved.items() if k in DEFAULTS and isinstance(v, type(DEFAULTS[k]))})

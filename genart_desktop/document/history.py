@@ -157,20 +157,18 @@ class History:
 
     # -- navigation ------------------------------------------------------------------------------------------------
     def undo(self) -> bool:
-        if not self._undo:
-            return False
-        command = self._undo.pop()
-        command.undo()
-        self._redo.append(command)
-        self.changed.emit()
-        return True
+        return self._step(self._undo, self._redo, "undo")
 
     def redo(self) -> bool:
-        if not self._redo:
+        return self._step(self._redo, self._undo, "redo")
+
+    def _step(self, source: list[Command], target: list[Command], action: str) -> bool:
+        """Take the latest command off ``source``, run its ``action`` (undo or redo), keep it on ``target``."""
+        if not source:
             return False
-        command = self._redo.pop()
-        command.redo()
-        self._undo.append(command)
+        command = source.pop()
+        getattr(command, action)()
+        target.append(command)
         self.changed.emit()
         return True
 

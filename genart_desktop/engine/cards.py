@@ -8,22 +8,22 @@ the registry's job, because it needs a session.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from genart_desktop.core.errors import ModelError
+from genart_desktop.engine.contained import inside, is_regular, load_contained_json
 
 CARD_NAME = "model.json"
 CARD_FORMAT = "genart-model-card/1"
 MAX_CARD_BYTES = 1 << 20
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-FAMILIES = ("gan", "vae", "style", "diffusion", "sd-onnx")
+FAMILIES = ("gan", "vae", "style", "diffusion", "upscaler", "sd-onnx")
 DTYPES = ("float32", "float16", "float64", "int64", "int32", "int8", "uint8", "bool")
 # A fixed tensor axis larger than this, or a fixed shape with more elements, is a broken or hostile file: no model of
 # ours (or Stable Diffusion's) comes near, and trusting it could make us allocate absurd buffers.
@@ -38,6 +38,7 @@ ROLE_TENSORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "stylizer": (("content",), ("stylized",)),
     "unet": (("sample", "timestep"), ("prediction",)),
     "vae_decoder": (("latent",), ("image",)),
+    "upscaler": (("low",), ("high",)),
 }
 # family -> (required roles, optional roles); sd-onnx cards may name any roles.
 FAMILY_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -45,6 +46,7 @@ FAMILY_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "vae": (("encoder", "decoder"), ()),
     "style": (("stylizer",), ()),
     "diffusion": (("unet",), ("vae_decoder",)),
+    "upscaler": (("upscaler",), ()),
 }
 
 
@@ -103,20 +105,9 @@ def load_card(folder: str | os.PathLike[str]) -> ModelCard:
     """Read and validate ``folder/model.json``; raises :class:`ModelError` with the reason."""
     folder = Path(folder)
     path = folder / CARD_NAME
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ModelError(f"{folder.name} has no {CARD_NAME} model card.")
-    try:
-        if path.stat().st_size > MAX_CARD_BYTES:
-            raise ModelError(f"{folder.name}/{CARD_NAME} is larger than 1 MB; it is not a model card.")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ModelError(f"{folder.name}/{CARD_NAME} is not UTF-8 text.") from exc
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{folder.name}/{CARD_NAME} is not valid JSON (line {exc.lineno}: {exc.msg}).") from exc
-    except RecursionError as exc:
-        raise ModelError(f"{folder.name}/{CARD_NAME} nests its JSON too deeply to be a model card.") from exc
-    except OSError as exc:
-        raise ModelError(f"Cannot read {folder.name}/{CARD_NAME}: {exc.strerror or exc}.") from exc
+    data = load_contained_json(folder, CARD_NAME, MAX_CARD_BYTES, f"{folder.name}/{CARD_NAME}")
     return parse_card(data, folder)
 
 
@@ -144,8 +135,8 @@ def parse_card(data: Any, folder: str | os.PathLike[str]) -> ModelCard:
     latent = _parse_latent(data.get("latent"), where, required=family in ("gan", "vae"))
     thumbnail = None
     if data.get("thumbnail") is not None:
-        thumb_path = _inside(folder, data["thumbnail"], where, "thumbnail")
-        thumbnail = thumb_path if thumb_path.is_file() else None
+        thumb_path = inside(folder, data["thumbnail"], where, "thumbnail")
+        thumbnail = thumb_path if is_regular(thumb_path) else None
     description = data.get("description", "")
     return ModelCard(
         id=model_id, name=name, family=family, folder=folder, files=files, io=io,
@@ -172,18 +163,6 @@ def _object(data: dict, key: str, where: str, required: bool = True) -> dict[str
     return value
 
 
-def _inside(folder: Path, relative: Any, where: str, what: str) -> Path:
-    if not isinstance(relative, str) or not relative:
-        raise ModelError(f"{where}: {what} path is missing or not a string.")
-    pure = PurePosixPath(relative.replace("\\", "/"))
-    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", relative):
-        raise ModelError(f"{where}: {what} path {relative!r} must stay inside the model folder.")
-    path = folder.joinpath(*pure.parts)
-    if not path.resolve().is_relative_to(folder.resolve()):
-        raise ModelError(f"{where}: {what} path {relative!r} leads outside the model folder.")
-    return path
-
-
 def _parse_files(value: Any, folder: Path, where: str) -> dict[str, FileRef]:
     if not isinstance(value, dict) or not value:
         raise ModelError(f"{where}: 'files' must map each role to {{\"path\", \"sha256\"}}.")
@@ -191,7 +170,7 @@ def _parse_files(value: Any, folder: Path, where: str) -> dict[str, FileRef]:
     for role, entry in value.items():
         if not isinstance(entry, dict):
             raise ModelError(f"{where}: files.{role} must be an object with 'path' and 'sha256'.")
-        path = _inside(folder, entry.get("path"), where, f"files.{role}")
+        path = inside(folder, entry.get("path"), where, f"files.{role}")
         digest = entry.get("sha256")
         if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
             raise ModelError(f"{where}: files.{role}.sha256 must be 64 hexadecimal digits.")
@@ -320,8 +299,8 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 def verify_files(card: ModelCard) -> None:
     """Every listed file exists and matches its sha256; raises :class:`ModelError` naming the first that does not."""
     for role, ref in card.files.items():
-        if not ref.path.is_file():
-            raise ModelError(f"{card.folder.name}: the {role} file {ref.relative} is missing.")
+        if not is_regular(ref.path):
+            raise ModelError(f"{card.folder.name}: the {role} file {ref.relative} is missing or not a regular file.")
         try:
             actual = sha256_file(ref.path)
         except OSError as exc:

@@ -1,6 +1,8 @@
 """Background jobs: a request in, a stream of events out, on worker threads that never touch the GUI.
 
-A job is a callable taking a :class:`JobContext`. It may return its result directly, or be a generator: every
+A request carries data (a frozen payload dataclass such as a diffusion job); the runner's ``execute(payload,
+context)`` turns it into work. The workspace registers one executor per payload type; the plain runner (tests,
+housekeeping) calls the payload itself. The work may return its result directly, or be a generator: every
 ``yield`` is a cancellation point, and what it yields is reported (a float or ``(fraction, message)`` becomes
 Progress, an array becomes Preview, ``None`` is just a checkpoint); the generator's ``return`` value is the result.
 Cancelling is cooperative between steps and, inside one long ONNX run, goes through onnxruntime's
@@ -29,6 +31,7 @@ import onnxruntime as ort
 
 from genart_desktop.core.errors import GenArtError, JobCancelled
 from genart_desktop.engine.events import Cancelled, Error, JobEvent, Preview, Progress, Result
+from genart_desktop.engine.job_limits import JobLimits, inline_limit
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +39,35 @@ Listener = Callable[[JobEvent], None]
 REPLACED = "replaced by a newer request"
 
 
+MAIN_LANE = "main"
+
+
 @dataclass(frozen=True)
 class JobRequest:
     """What to run. Requests sharing a ``coalesce_key`` replace each other while still waiting in the queue.
 
-    ``listed`` False marks housekeeping the user did not ask for (thumbnails): it runs and reports like any job,
-    but a jobs list leaves it out (:meth:`JobRunner.is_listed`).
+    ``payload`` is what the runner's ``execute`` receives (data; a callable for the plain runner). ``listed`` False
+    marks housekeeping the user did not ask for (thumbnails): it runs and reports like any job, but a jobs list
+    leaves it out (:meth:`JobRunner.is_listed`). ``lane`` picks the worker: interactive work (latent grids) runs
+    in its own lane so it never waits behind a long diffusion batch.
     """
 
-    work: Callable[[JobContext], Any]
+    payload: Any
     label: str = "Job"
     coalesce_key: Hashable | None = None
     listed: bool = True
+    lane: str = MAIN_LANE
+    time_limit: float | None = None  # seconds of wall clock before the job is stopped (job_limits.py)
+
+
+Execute = Callable[[Any, "JobContext"], Any]
+
+
+def call_payload(payload: Any, context: JobContext) -> Any:
+    """The plain runner's executor: the payload is the work itself."""
+    if not callable(payload):
+        raise TypeError(f"this runner runs callables; got a {type(payload).__name__} (use the workspace's runner)")
+    return payload(context)
 
 
 def freeze(value: Any) -> Any:
@@ -143,16 +163,21 @@ def _terminal_event(job_id: int, label: str, context: JobContext, work: Callable
     return Result(job_id, freeze(value))
 
 
-def run_inline(request: JobRequest, listener: Listener | None = None) -> Any:
+def _work_of(request: JobRequest, execute: Execute) -> Callable[[JobContext], Any]:
+    return lambda context: execute(request.payload, context)
+
+
+def run_inline(request: JobRequest, listener: Listener | None = None, execute: Execute = call_payload) -> Any:
     """Run a job on the calling thread (command line, tests): returns its result or raises its error."""
     context = JobContext(0, request.label, listener or (lambda event: None))
-    event = _terminal_event(0, request.label, context, request.work)
+    with JobLimits(context, inline_limit(request.time_limit), sigint=True) as limits:  # Ctrl+C cancels the job
+        event = limits.verdict(_terminal_event(0, request.label, context, _work_of(request, execute)))
     if listener is not None:
         listener(event)
     if isinstance(event, Result):
         return event.value
     if isinstance(event, Cancelled):
-        raise JobCancelled(event.reason or f"{request.label} was cancelled.")
+        raise limits.cancelled(event.reason or f"{request.label} was cancelled.")
     if event.exception is not None:
         raise event.exception
     raise GenArtError(event.message)
@@ -231,12 +256,16 @@ def _shutdown_live_runners() -> None:
 
 
 class JobRunner:
-    """A queue served by ``workers`` threads (one by default: sessions are already multi-threaded inside)."""
+    """A queue served by ``workers`` threads for the main lane (one by default: sessions are already multi-threaded
+    inside) and one thread for each extra lane in ``lanes``; ``execute(payload, context)`` runs each request."""
 
-    def __init__(self, workers: int = 1, name: str = "genart-jobs") -> None:
+    def __init__(self, workers: int = 1, name: str = "genart-jobs", *, execute: Execute = call_payload,
+                 lanes: tuple[str, ...] = ()) -> None:
         if workers < 1:
             raise ValueError("a JobRunner needs at least one worker")
         preload_job_modules()
+        self._execute = execute
+        self._lanes = (MAIN_LANE, *[lane for lane in lanes if lane != MAIN_LANE])
         self._pending: collections.deque[JobHandle] = collections.deque()
         self._running: dict[int, JobHandle] = {}
         self._listeners: list[Listener] = []
@@ -244,7 +273,10 @@ class JobRunner:
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._closed = False
-        self._threads = [threading.Thread(target=self._serve, name=f"{name}-{i}", daemon=True) for i in range(workers)]
+        served = [(MAIN_LANE, f"{name}-{i}") for i in range(workers)] + [(lane, f"{name}-{lane}")
+                                                                          for lane in self._lanes[1:]]
+        self._threads = [threading.Thread(target=self._serve, args=(lane,), name=thread_name, daemon=True)
+                         for lane, thread_name in served]
         for thread in self._threads:
             thread.start()
         _live_runners.add(self)
@@ -262,6 +294,8 @@ class JobRunner:
                 self._listeners.remove(listener)
 
     def submit(self, request: JobRequest, listener: Listener | None = None) -> JobHandle:
+        if request.lane not in self._lanes:
+            raise ValueError(f"this runner has no lane {request.lane!r} (it has {', '.join(self._lanes)})")
         with self._cond:
             if self._closed:
                 raise RuntimeError("the job runner has been shut down")
@@ -274,7 +308,7 @@ class JobRunner:
                 for job in replaced:
                     self._pending.remove(job)
             self._pending.append(handle)
-            self._cond.notify()
+            self._cond.notify_all()  # workers of other lanes wake, see nothing for them and wait again
         for job in replaced:
             job._finish(Cancelled(job.job_id, REPLACED))
         return handle
@@ -332,19 +366,25 @@ class JobRunner:
 
     # --- worker ------------------------------------------------------------------------------------------------
 
-    def _serve(self) -> None:
+    def _next_in(self, lane: str) -> JobHandle | None:
+        return next((job for job in self._pending if job.request.lane == lane), None)
+
+    def _serve(self, lane: str) -> None:
         while True:
             with self._cond:
-                while not self._pending and not self._closed:
+                while self._next_in(lane) is None and not self._closed:
                     self._cond.wait()
-                if self._closed and not self._pending:
+                job = self._next_in(lane)
+                if job is None:  # closed and nothing left for this lane
                     return
-                job = self._pending.popleft()
+                self._pending.remove(job)
                 job.state = "running"
                 self._running[job.job_id] = job
             try:
                 job._emit(Progress(job.job_id, 0.0, f"{job.label}: started"))
-                event = _terminal_event(job.job_id, job.label, job.context, job.request.work)
+                with JobLimits(job.context, job.request.time_limit) as limits:
+                    event = limits.verdict(_terminal_event(job.job_id, job.label, job.context,
+                                                           _work_of(job.request, self._execute)))
             finally:
                 with self._cond:
                     self._running.pop(job.job_id, None)

@@ -1,9 +1,10 @@
 """Just enough of the protobuf wire format to inspect and write ONNX files without the ``onnx`` package.
 
 The app ships without ``onnx``; we still need two things from ONNX files that onnxruntime does not tell us safely:
-which external-data files a model references (so a model cannot make us read files outside its folder), and a tiny
-valid model to probe whether an execution provider really works. The reader walks the file through ``mmap`` and skips
-tensor payloads without touching them, so scanning a large model costs little memory.
+which external-data files a model references (so a model cannot make us read files outside its folder) and which
+operators it uses (looping ones are refused), and a tiny valid model to probe whether an execution provider really
+works. The reader walks the file through ``mmap`` and skips tensor payloads and unknown fields without copying them,
+so scanning a large model costs little memory; the number of fields it visits is capped, so its time is bounded.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from genart_desktop.core.errors import ModelError
@@ -21,15 +23,22 @@ _VARINT, _FIXED64, _LENGTH, _FIXED32 = 0, 1, 2, 5
 _MODEL_GRAPH, _MODEL_FUNCTIONS = 7, 25
 _GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER = 1, 5, 15
 _FUNCTION_NODE = 7
-_NODE_ATTRIBUTE = 5
+_NODE_OP_TYPE, _NODE_ATTRIBUTE, _NODE_DOMAIN = 4, 5, 7
 _ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS, _ATTR_SPARSE, _ATTR_SPARSES = 5, 6, 10, 11, 22, 23
 _SPARSE_VALUES, _SPARSE_INDICES = 1, 2
 _TENSOR_EXTERNAL_DATA = 13
 _ENTRY_KEY, _ENTRY_VALUE = 1, 2
 _MAX_DEPTH = 64
+# Fields visited in one scan: Stable Diffusion's U-Net needs about 10^5; a file past this is padding or an attack.
+MAX_FIELDS = 1_000_000
+LOOPING_OPS = ("Loop", "Scan")
 
 
 class _WireError(ValueError):
+    pass
+
+
+class _TooLarge(Exception):
     pass
 
 
@@ -75,60 +84,97 @@ def _fields(buf: memoryview | bytes, start: int, end: int) -> Iterator[tuple[int
             raise _WireError("field runs past the end of the message")
 
 
-def _children(buf, start: int, end: int, wanted: tuple[int, ...]) -> Iterator[tuple[int, int, int]]:
-    for number, wire, a, b in _fields(buf, start, end):
-        if number in wanted and wire == _LENGTH:
-            yield number, a, b
+class _Scan:
+    """One walk over a model's bytes, collecting external-data locations and operator types; it refuses a file
+    that makes it visit more than ``limit`` fields (unknown fields are skipped without copying, but a file padded
+    with millions of them would otherwise take minutes)."""
 
+    def __init__(self, buf: memoryview, limit: int) -> None:
+        self.buf = buf
+        self.left = limit
+        self.locations: set[str] = set()
+        self.ops: set[str] = set()
 
-def _tensor_locations(buf, start: int, end: int) -> Iterator[str]:
-    for _, a, b in _children(buf, start, end, (_TENSOR_EXTERNAL_DATA,)):
-        key = value = None
-        for number, wire, c, d in _fields(buf, a, b):
-            if wire != _LENGTH:
-                continue
-            text = bytes(buf[c:d]).decode("utf-8", "replace")
-            if number == _ENTRY_KEY:
-                key = text
-            elif number == _ENTRY_VALUE:
-                value = text
-        if key == "location" and value is not None:
-            yield value
+    def fields(self, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
+        for field in _fields(self.buf, start, end):
+            self.left -= 1
+            if self.left < 0:
+                raise _TooLarge
+            yield field
 
+    def children(self, start: int, end: int, wanted: tuple[int, ...]) -> Iterator[tuple[int, int, int]]:
+        for number, wire, a, b in self.fields(start, end):
+            if number in wanted and wire == _LENGTH:
+                yield number, a, b
 
-def _sparse_locations(buf, start: int, end: int) -> Iterator[str]:
-    for _, a, b in _children(buf, start, end, (_SPARSE_VALUES, _SPARSE_INDICES)):
-        yield from _tensor_locations(buf, a, b)
+    def _text(self, a: int, b: int) -> str:
+        return bytes(self.buf[a:b]).decode("utf-8", "replace")
 
+    def tensor(self, start: int, end: int) -> None:
+        for _, a, b in self.children(start, end, (_TENSOR_EXTERNAL_DATA,)):
+            entry: dict[int, str] = {}
+            for number, wire, c, d in self.fields(a, b):
+                if wire == _LENGTH and number in (_ENTRY_KEY, _ENTRY_VALUE):
+                    entry[number] = self._text(c, d)
+            if entry.get(_ENTRY_KEY) == "location" and _ENTRY_VALUE in entry:
+                self.locations.add(entry[_ENTRY_VALUE])
 
-def _node_locations(buf, start: int, end: int, depth: int) -> Iterator[str]:
-    for _, a, b in _children(buf, start, end, (_NODE_ATTRIBUTE,)):
-        for number, c, d in _children(buf, a, b, (_ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS, _ATTR_SPARSE, _ATTR_SPARSES)):
-            if number in (_ATTR_T, _ATTR_TENSORS):
-                yield from _tensor_locations(buf, c, d)
-            elif number in (_ATTR_SPARSE, _ATTR_SPARSES):
-                yield from _sparse_locations(buf, c, d)
+    def sparse(self, start: int, end: int) -> None:
+        for _, a, b in self.children(start, end, (_SPARSE_VALUES, _SPARSE_INDICES)):
+            self.tensor(a, b)
+
+    def node(self, start: int, end: int, depth: int) -> None:
+        op_type, domain = "", ""
+        for number, a, b in self.children(start, end, (_NODE_OP_TYPE, _NODE_DOMAIN, _NODE_ATTRIBUTE)):
+            if number == _NODE_OP_TYPE:
+                op_type = self._text(a, b)
+            elif number == _NODE_DOMAIN:
+                domain = self._text(a, b)
             else:
-                yield from _graph_locations(buf, c, d, depth + 1)
+                self.attribute(a, b, depth)
+        self.ops.add(op_type if domain in ("", "ai.onnx") else f"{domain}.{op_type}")
+
+    def attribute(self, start: int, end: int, depth: int) -> None:
+        wanted = (_ATTR_T, _ATTR_G, _ATTR_TENSORS, _ATTR_GRAPHS, _ATTR_SPARSE, _ATTR_SPARSES)
+        for number, a, b in self.children(start, end, wanted):
+            if number in (_ATTR_T, _ATTR_TENSORS):
+                self.tensor(a, b)
+            elif number in (_ATTR_SPARSE, _ATTR_SPARSES):
+                self.sparse(a, b)
+            else:
+                self.graph(a, b, depth + 1)
+
+    def graph(self, start: int, end: int, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            raise _WireError("subgraphs nested too deeply")
+        for number, a, b in self.children(start, end, (_GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER)):
+            if number == _GRAPH_INITIALIZER:
+                self.tensor(a, b)
+            elif number == _GRAPH_SPARSE_INITIALIZER:
+                self.sparse(a, b)
+            else:
+                self.node(a, b, depth)
+
+    def model(self, size: int) -> None:
+        for number, a, b in self.children(0, size, (_MODEL_GRAPH, _MODEL_FUNCTIONS)):
+            if number == _MODEL_GRAPH:
+                self.graph(a, b, 0)
+            else:
+                for _, c, d in self.children(a, b, (_FUNCTION_NODE,)):
+                    self.node(c, d, 1)
 
 
-def _graph_locations(buf, start: int, end: int, depth: int) -> Iterator[str]:
-    if depth > _MAX_DEPTH:
-        raise _WireError("subgraphs nested too deeply")
-    for number, a, b in _children(buf, start, end, (_GRAPH_NODE, _GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER)):
-        if number == _GRAPH_INITIALIZER:
-            yield from _tensor_locations(buf, a, b)
-        elif number == _GRAPH_SPARSE_INITIALIZER:
-            yield from _sparse_locations(buf, a, b)
-        else:
-            yield from _node_locations(buf, a, b, depth)
+@dataclass(frozen=True)
+class ModelScan:
+    """What the scan found: external-data locations (sorted) and operator types (``domain.Op`` outside ONNX's)."""
+
+    locations: tuple[str, ...]
+    op_types: frozenset[str]
 
 
-def external_data_locations(path: str | os.PathLike[str]) -> list[str]:
-    """Every ``location`` an ONNX file's tensors point to (empty for a self-contained model).
-
-    Raises :class:`ModelError` when the file cannot be parsed as an ONNX protobuf.
-    """
+def scan_model(path: str | os.PathLike[str], limit: int = MAX_FIELDS) -> ModelScan:
+    """Walk an ONNX file once; raises :class:`ModelError` when it cannot be parsed or needs more than ``limit``
+    protobuf fields visited."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
@@ -138,28 +184,42 @@ def external_data_locations(path: str | os.PathLike[str]) -> list[str]:
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                 buf = memoryview(mapped)
                 try:
-                    found: list[str] = []
-                    for number, a, b in _children(buf, 0, size, (_MODEL_GRAPH, _MODEL_FUNCTIONS)):
-                        if number == _MODEL_GRAPH:
-                            found.extend(_graph_locations(buf, a, b, 0))
-                        else:
-                            for _, c, d in _children(buf, a, b, (_FUNCTION_NODE,)):
-                                found.extend(_node_locations(buf, c, d, 1))
-                    return sorted(set(found))
+                    scan = _Scan(buf, limit)
+                    scan.model(size)
+                    return ModelScan(tuple(sorted(scan.locations)), frozenset(scan.ops))
                 finally:
                     buf.release()
+    except _TooLarge as exc:
+        raise ModelError(f"{path.name} holds more than {limit:,} protobuf fields (a real model has far fewer; this "
+                         "one is padded or damaged); refusing to scan it.") from exc
     except _WireError as exc:
         raise ModelError(f"{path.name} is not a valid ONNX file (damaged or truncated: {exc}).") from exc
     except OSError as exc:
         raise ModelError(f"Cannot read {path.name}: {exc.strerror or exc}.") from exc
 
 
-def check_external_data(path: str | os.PathLike[str]) -> None:
-    """Refuse a model whose external-data files would lie outside its own folder (``../``, absolute paths, links)."""
+def external_data_locations(path: str | os.PathLike[str]) -> list[str]:
+    """Every ``location`` an ONNX file's tensors point to (empty for a self-contained model).
+
+    Raises :class:`ModelError` when the file cannot be parsed as an ONNX protobuf.
+    """
+    return list(scan_model(path).locations)
+
+
+def check_model(path: str | os.PathLike[str]) -> None:
+    """Refuse, before onnxruntime sees it, a model that could read files outside its folder or run unbounded:
+    external data outside its own folder (``../``, absolute paths, links) or missing, and the looping operators
+    Loop and Scan (no model family of ours, nor Stable Diffusion, uses them; a trip count of 2**62 would run
+    for ever). If stays allowed: each branch runs once."""
     path = Path(path)
     folder = path.resolve().parent
     display = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
-    for location in external_data_locations(path):
+    scan = scan_model(path)
+    looping = sorted(scan.op_types & set(LOOPING_OPS))
+    if looping:
+        raise ModelError(f"{display} uses the looping operator {', '.join(looping)}, which no supported model needs "
+                         "(it could run without end); refusing to load it.")
+    for location in scan.locations:
         target = (folder / location).resolve()
         if Path(location).is_absolute() or not target.is_relative_to(folder):
             raise ModelError(

@@ -21,6 +21,7 @@ import onnxruntime as ort
 
 from genart_desktop.core.errors import ModelError
 from genart_desktop.core.settings import load_settings
+from genart_desktop.engine import memory_limit
 from genart_desktop.engine.onnx_wire import identity_model_bytes
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def session_options(settings: Mapping[str, Any] | None = None, log_severity: int
     options.log_severity_level = log_severity
     # Idle intra-op threads would otherwise busy-wait between kernels and take the cores the GUI thread needs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    memory_limit.apply(options, values)  # one capped CPU arena for every session's runs
     return options
 
 

@@ -8,10 +8,11 @@ the SD pipeline checks the graphs it needs). Sessions are created on first use, 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
+import os
 import re
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -20,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from genart_desktop.core.errors import GenArtError, ModelError
-from genart_desktop.core.paths import builtin_models_dir, user_models_dir
+from genart_desktop.core.paths import builtin_models_dir, user_data_dir, user_models_dir
 from genart_desktop.core.settings import load_settings
 from genart_desktop.engine.cards import (
     CARD_NAME,
     FAMILIES,
     ID_PATTERN,
+    MAX_CARD_BYTES,
     MAX_TENSOR_DIM,
     MAX_TENSOR_ELEMENTS,
     ModelCard,
@@ -33,14 +35,14 @@ from genart_desktop.engine.cards import (
     load_card,
     verify_files,
 )
+from genart_desktop.engine.contained import load_contained_json
 from genart_desktop.engine.providers import ProviderChoice, choose_provider
+from genart_desktop.engine.sd.folder import SD_GRAPHS, SDFolder
 from genart_desktop.engine.session import ModelSession, TensorSpec, inspect_graph
 
 log = logging.getLogger(__name__)
 
 OPTIMUM_INDEX = "model_index.json"
-OPTIMUM_REQUIRED = ("unet", "text_encoder", "vae_decoder")
-OPTIMUM_TOKENIZER_FILES = ("vocab.json", "merges.txt")
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,11 @@ class ModelRegistry:
     def roots(self) -> list[tuple[Path, str]]:
         if self._roots is not None:
             return self._roots
-        return [(builtin_models_dir(), "builtin"), (user_models_dir(), "user")]
+        try:
+            user = user_models_dir()
+        except OSError:  # "models" is a file or a link loop: the scan reports it as a rejected folder
+            user = user_data_dir() / "models"
+        return [(builtin_models_dir(), "builtin"), (user, "user")]
 
     def entries(self) -> list[ModelEntry]:
         """Every folder found, ok or rejected (scanning on first use)."""
@@ -166,13 +172,10 @@ class ModelRegistry:
         found: list[ModelEntry] = []
         seen: dict[str, Path] = {}
         for root, source in self.roots():
-            if not root.is_dir():
-                continue
-            try:
-                folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-            except OSError as exc:
-                log.warning("Cannot list models in %s: %s", root, exc)
-                continue
+            folders, problem = list_model_folders(root)
+            if problem is not None:
+                log.warning("Cannot list models in %s: %s", root, problem)
+                found.append(_rejected(root, source, problem))
             for folder in folders:
                 entry = self._examine(folder, source)
                 if entry.id in seen:
@@ -189,7 +192,7 @@ class ModelRegistry:
     def _examine(self, folder: Path, source: str) -> ModelEntry:
         card: ModelCard | None = None
         try:
-            if not (folder / CARD_NAME).is_file() and (folder / OPTIMUM_INDEX).is_file():
+            if not os.path.lexists(folder / CARD_NAME) and os.path.lexists(folder / OPTIMUM_INDEX):
                 return self._examine_optimum(folder, source)
             card = load_card(folder)
             verify_files(card)
@@ -210,21 +213,13 @@ class ModelRegistry:
                           {role: card.files[role].path for role in card.onnx_roles})
 
     def _examine_optimum(self, folder: Path, source: str) -> ModelEntry:
+        """Structure only (the SD loader checks the graphs it runs), read as the loader reads it."""
         model_id, name = _slug(folder.name), folder.name
         try:
-            index = json.loads((folder / OPTIMUM_INDEX).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _rejected(folder, source, f"{folder.name}/{OPTIMUM_INDEX} is not readable JSON ({exc}).",
-                             model_id, name, "sd-onnx")
-        if not isinstance(index, dict):
-            return _rejected(folder, source, f"{folder.name}/{OPTIMUM_INDEX} must hold a JSON object.",
-                             model_id, name, "sd-onnx")
-        missing = [f"{part}/model.onnx" for part in OPTIMUM_REQUIRED if not (folder / part / "model.onnx").is_file()]
-        missing += [f"tokenizer/{f}" for f in OPTIMUM_TOKENIZER_FILES if not (folder / "tokenizer" / f).is_file()]
-        if missing:
-            return _rejected(folder, source, f"{folder.name} looks like a Stable Diffusion export but lacks "
-                             f"{', '.join(missing)}.", model_id, name, "sd-onnx")
-        files = {p.parent.name: p for p in sorted(folder.glob("*/model.onnx"))}
+            layout = SDFolder.open(folder)
+        except GenArtError as exc:
+            return _rejected(folder, source, str(exc), model_id, name, "sd-onnx")
+        files = {part: layout.graph(part) for part in SD_GRAPHS if layout.has(part)}
         return ModelEntry(model_id, name, "sd-onnx", folder, source, "ok", None, None, files)
 
     # --- sessions --------------------------------------------------------------------------------------------
@@ -293,8 +288,8 @@ class ModelRegistry:
 def _peek_card(folder: Path) -> tuple[str | None, str | None, str | None]:
     """Best-effort id, name and family from a card that failed validation, so the listing still says what it was."""
     try:
-        data = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        data = load_contained_json(folder, CARD_NAME, MAX_CARD_BYTES, CARD_NAME)
+    except GenArtError:
         return None, None, None
     if not isinstance(data, dict):
         return None, None, None
@@ -305,6 +300,21 @@ def _peek_card(folder: Path) -> tuple[str | None, str | None, str | None]:
     if values[2] not in FAMILIES:
         values[2] = None
     return values[0], values[1], values[2]
+
+
+def list_model_folders(root: Path) -> tuple[list[Path], str | None]:
+    """The candidate model folders in ``root`` (sorted; hidden and ``_`` names skipped), and a one-line problem
+    when ``root`` exists but cannot be listed (a file, a link loop, no permission). A missing root is no problem."""
+    if not root.exists() and not root.is_symlink():
+        return [], None
+    try:
+        if not stat.S_ISDIR(os.stat(root).st_mode):
+            return [], f"The models folder {root} is not a folder."
+        children = [p for p in root.iterdir() if not p.name.startswith((".", "_"))]
+        return sorted(p for p in children if p.is_dir()), None
+    except (OSError, RuntimeError) as exc:
+        detail = getattr(exc, "strerror", None) or type(exc).__name__
+        return [], f"Cannot list the models folder {root}: {detail}."
 
 
 def _rejected(folder: Path, source: str, reason: str, model_id: str | None = None, name: str | None = None,

@@ -16,7 +16,8 @@ import numpy as np
 import onnxruntime as ort
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
-from genart_desktop.engine.onnx_wire import check_external_data
+from genart_desktop.engine import memory_limit
+from genart_desktop.engine.onnx_wire import check_model
 from genart_desktop.engine.providers import ProviderChoice, create_session
 
 # onnxruntime type strings -> numpy dtypes (the ones our models and Stable Diffusion exports use).
@@ -87,7 +88,7 @@ class ModelSession:
         display = name or path.name
         if not path.is_file():
             raise ModelError(f"Cannot load {display}: {path} does not exist.")
-        check_external_data(path)
+        check_model(path)
         session, choice = create_session(path, settings, name=display)
         return cls(session, choice, display)
 
@@ -155,13 +156,24 @@ class ModelSession:
         for name in names:
             self.output(name)
         try:
-            values = self._session.run(names, dict(feeds), run_options)
+            values = self._session.run(names, dict(feeds), _prepared(run_options))
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises private exception types
             if run_options is not None and run_options.terminate:
                 raise JobCancelled(f"{self.name} was stopped.") from exc
+            if memory_limit.is_out_of_memory(str(exc)) or isinstance(exc, MemoryError):
+                raise ModelError(f"{self.name} needed more memory than the {memory_limit.current_limit_mb()} MiB "
+                                 f"one run may use (setting {memory_limit.SETTING}); it was stopped.") from exc
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"{self.name} failed while running: {first[:400]}") from exc
         return dict(zip(names, values))
+
+
+def _prepared(run_options: ort.RunOptions | None) -> ort.RunOptions:
+    """The run's options: the CPU arena gives memory back after the run, and onnxruntime prints nothing (a failure
+    or a terminate becomes our own one-line error instead of a log line on the terminal)."""
+    options = memory_limit.shrinking(run_options)
+    options.log_severity_level = 4
+    return options
 
 
 def _find(specs: Sequence[TensorSpec], name: str, model: str, kind: str) -> TensorSpec:
@@ -180,7 +192,7 @@ def inspect_graph(path: str | os.PathLike[str], name: str | None = None) -> tupl
     display = name or path.name
     if not path.is_file():
         raise ModelError(f"Cannot load {display}: {path} does not exist.")
-    check_external_data(path)
+    check_model(path)
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.intra_op_num_threads = 1

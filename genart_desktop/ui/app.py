@@ -8,6 +8,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from genart_desktop.core.failure import enable_file_logging, report
 from genart_desktop.ui.theme import apply_dark_theme
 
 APP_NAME = "GenArt Desktop"
@@ -52,17 +53,40 @@ def create_main_window(registry=None):
 
 
 def run_app(args: list[str]) -> int:
-    """Open the app (and FILE when given); returns the exit code when the last window closes."""
+    """Open the app (and FILE when given); returns the exit code when the last window closes.
+
+    Whatever fails during start-up is one escaped line on stderr and exit code 2 (the traceback goes to the user
+    log file); a failure while recovering work or opening FILE is reported the same way but leaves the app open.
+    """
+    enable_file_logging()
+    try:
+        return _start(args)
+    except KeyboardInterrupt:
+        print("genart: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the catch-all: one line, never a traceback
+        print(f"genart: {report(exc, 'app start-up')}", file=sys.stderr)
+        return 2
+
+
+def _start(args: list[str]) -> int:
     options = parse_app_args(args)
     app = ensure_application([a for a in args if a != options.file])
     window = create_main_window()
     window.show()
 
     def after_start() -> None:
-        if not options.no_recovery:
-            window.offer_recovery()
-        if options.file:
-            window.open_file(options.file)  # asks first only if recovered work is now open
+        try:
+            if not options.no_recovery:
+                window.offer_recovery()
+            if options.file:
+                window.open_file(options.file)  # asks first only if recovered work is now open
+        except Exception as exc:  # noqa: BLE001 - a slot must not raise: report it and keep the app open
+            line = report(exc, "opening the app")
+            print(f"genart: {line}", file=sys.stderr)
+            window.statusBar().showMessage(line)
 
     QTimer.singleShot(0, after_start)
     return int(app.exec())

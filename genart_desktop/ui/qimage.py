@@ -1,4 +1,4 @@
-"""numpy RGBA arrays to and from QImage. Always on the GUI thread; the QImage owns a copy of the pixels."""
+"""numpy RGB(A) arrays to and from QImage. Always on the GUI thread; the QImage owns a copy of the pixels."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ def rgba_to_qimage(pixels: np.ndarray, premultiply: bool = True) -> QImage:
     if premultiply:
         image = image.convertToFormat(QImage.Format.Format_RGBA8888_Premultiplied)
     return image
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QImage:
+    """(H, W, 3) uint8 (a fourth channel is ignored) -> a QImage that owns its pixels."""
+    array = np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
+    height, width = array.shape[:2]
+    return QImage(array.data, width, height, width * 3, QImage.Format.Format_RGB888).copy()
 
 
 def qimage_to_rgba(image: QImage) -> np.ndarray:

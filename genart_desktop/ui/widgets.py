@@ -1,9 +1,20 @@
-"""Small reusable widgets for the docks: a slider with a number box beside it, and narrow-dock helpers."""
+"""Small reusable widgets for the docks: a slider with a number box beside it, buttons, and narrow-dock helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+
+
+def button(text: str, tip: str, slot: Callable[[], Any]) -> QPushButton:
+    """A push button with a tooltip whose click calls ``slot()`` (without the ``checked`` argument Qt passes)."""
+    widget = QPushButton(text)
+    widget.setToolTip(tip)
+    widget.clicked.connect(lambda _=False: slot())
+    return widget
 
 
 def compact_combo(combo: QComboBox, characters: int) -> QComboBox:

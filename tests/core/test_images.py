@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from genart_desktop.core.errors import InputError
+from genart_desktop.core import images
 from genart_desktop.core.images import (
     check_pixel_image, flatten_alpha, from_tensor, open_image_rgba, resize, rgba_to_pil, to_tensor,
 )
@@ -118,3 +119,112 @@ def test_resize_keeps_transparent_colour_out_of_edges():
     assert resize(pixels, 8, 8) is not pixels
     with pytest.raises(InputError, match="Cannot resize to 0x4"):
         resize(pixels, 0, 4)
+
+
+# -- hostile files ----------------------------------------------------------------------------------------------------
+def test_only_allowed_decoders_run_and_no_program_is_started(tmp_path, monkeypatch):
+    from tests.hardening.corpus_files import FOREIGN
+
+    started = []
+    monkeypatch.setattr("subprocess.Popen", lambda *a, **k: started.append(a) or pytest.fail("started a program"))
+    for kind in ("postscript", "eps_binary"):  # without an allow-list, Pillow hands these to Ghostscript
+        with Image.open(io.BytesIO(FOREIGN[kind])) as sniffed:
+            assert sniffed.format == "EPS"
+    for kind, data in FOREIGN.items():
+        for suffix in (".png", ".jpg"):
+            path = tmp_path / f"{kind}{suffix}"
+            path.write_bytes(data)
+            with pytest.raises(InputError, match=f"{kind}{suffix}: it is not an image format we can read") as refused:
+                open_image_rgba(path)
+            assert "\n" not in str(refused.value)
+    assert not started
+
+
+@pytest.mark.parametrize("fmt", images.IMAGE_FORMATS)
+def test_every_allowed_format_opens(fmt):
+    pixels = np.zeros((8, 8, 3), np.uint8)
+    pixels[2:6, 2:6] = (255, 255, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    decoded = open_image_rgba(buffer.getvalue())
+    assert decoded.shape == (8, 8, 4) and abs(int(decoded[3, 3, 0]) - 255) <= 8 and decoded[0, 0, 0] <= 8
+
+
+def test_tiff_tiles_may_not_be_far_larger_than_the_image():
+    from tests.hardening.corpus_files import tiled_tiff
+
+    assert open_image_rgba(tiled_tiff(tile=16)).shape == (16, 16, 4)  # an ordinary tiled TIFF
+    for tile in (2048, 23168):
+        with pytest.raises(InputError, match=f"its {tile}x{tile} tiles are far larger than the 16x16 image"):
+            open_image_rgba(tiled_tiff(tile=tile))
+
+
+def test_pixel_cap_is_per_call_and_checked_before_decoding(monkeypatch):
+    data = _png(Image.new("RGB", (100, 100)))
+    assert open_image_rgba(data, max_pixels=10_000).shape == (100, 100, 4)
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("decoded before the size was checked"))
+    with pytest.raises(InputError, match="100x100 is larger than the 9,999 pixel limit"):
+        open_image_rgba(data, max_pixels=9_999)
+
+
+def test_pillows_own_bomb_error_is_one_line():
+    from tests.hardening.corpus import raw_png
+
+    assert Image.MAX_IMAGE_PIXELS >= images.MAX_IMAGE_PIXELS  # never stricter than the largest canvas
+    with pytest.raises(InputError, match="image data: it is too large to decode safely"):
+        open_image_rgba(raw_png(30_000, 30_000, 8, 6), max_pixels=images.MAX_IMAGE_PIXELS)
+
+
+def test_sixteen_bit_conversion_is_exact_in_bands_without_float_copies(monkeypatch):
+    import tracemalloc
+
+    every_value = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    expected = np.round(every_value / 257.0).astype(np.uint8)
+    monkeypatch.setattr(images, "_CHUNK_PIXELS", 1000)  # bands of 3 rows: band edges must not show
+    grey = open_image_rgba(_png(Image.fromarray(every_value)))
+    assert np.array_equal(grey[..., 0], expected) and np.array_equal(grey[..., 1], expected)
+    monkeypatch.undo()
+    large = Image.fromarray(np.tile(every_value, (8, 8)))  # 2048 x 2048, 16-bit
+    large.load()
+    tracemalloc.start()
+    try:
+        rgba = images._to_rgba(large)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # output (4 bytes a pixel), the 16-bit pixels (2, plus 2 while Pillow hands them over) and small bands; a
+    # float64 copy alone would add 8 bytes a pixel
+    assert rgba.shape == (2048, 2048, 4) and peak < 2.5 * rgba.nbytes, peak / rgba.nbytes
+
+
+def test_animations_give_their_first_frame_without_visiting_the_others(monkeypatch):
+    from PIL import PngImagePlugin
+
+    from tests.hardening.corpus_files import animated
+
+    seeks = []
+    real_seek = PngImagePlugin.PngImageFile.seek
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "seek", lambda self, frame: seeks.append(frame) or
+                        real_seek(self, frame))
+    for fmt in ("PNG", "GIF", "TIFF"):
+        pixels = open_image_rgba(animated(fmt, 40))
+        assert pixels[..., :3].max() == 0, fmt
+    assert set(seeks) <= {0}
+
+
+def test_every_image_in_the_app_is_opened_through_the_allow_list():
+    """One place in the app opens images (``core.images.open_image``), and it names the decoders; anything else
+    would let Pillow choose by content again. Training may decode its own bytes, but always naming the format."""
+    import re
+    from pathlib import Path
+
+    import genart_desktop
+
+    package = Path(genart_desktop.__file__).parent
+    calls = {path.relative_to(package).as_posix(): re.findall(r"Image\.open\([^)]*\)", path.read_text("utf-8"))
+             for path in package.rglob("*.py")}
+    opening = {name: found for name, found in calls.items() if found}
+    assert [name for name in opening if not name.startswith("training/")] == ["core/images.py"], opening
+    assert all("formats=IMAGE_FORMATS" in call for call in opening["core/images.py"])
+    assert all("formats=" in call for found in opening.values() for call in found), opening
+    assert set(images.IMAGE_FORMATS) == {"PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF"}

@@ -89,7 +89,7 @@ def test_optimum_stable_diffusion_folder_is_recognised_without_a_card(library, t
     entry = by_folder(registry_for((library, "user")))["Tiny SD 1.5"]
     assert not entry.ok and "lacks tokenizer/vocab.json, tokenizer/merges.txt" in entry.reason
     (library / "Tiny SD 1.5" / "model_index.json").write_text("{")
-    assert "not readable JSON" in by_folder(registry_for((library, "user")))["Tiny SD 1.5"].reason
+    assert "not valid JSON" in by_folder(registry_for((library, "user")))["Tiny SD 1.5"].reason
 
 
 @pytest.mark.parametrize("edit,message", [
@@ -190,3 +190,31 @@ def test_provider_choice_follows_the_sessions(library):
     entries = by_folder(registry)
     assert registry.would_run(entries["good-style"]) == "CPU"
     assert registry.would_run(entries["corrupt"]) is None
+
+
+@pytest.mark.parametrize("make_root", [
+    lambda root: root.write_text("a file"),
+    lambda root: root.symlink_to(root),
+])
+def test_a_models_root_that_is_no_folder_is_one_rejected_line(library, tmp_path, make_root):
+    odd = tmp_path / "odd-models"
+    make_root(odd)
+    entries = registry_for((odd, "builtin"), (library, "user")).entries()
+    assert entries[0].folder == odd and not entries[0].ok
+    assert str(odd) in entries[0].reason and "\n" not in entries[0].reason
+    assert "good-gan" in {entry.id for entry in entries if entry.ok}
+
+
+def test_a_missing_models_root_is_no_problem(library, tmp_path):
+    entries = registry_for((tmp_path / "absent", "builtin"), (library, "user")).entries()
+    assert all(entry.folder.parent == library for entry in entries)
+
+
+def test_sd_files_linked_out_of_the_folder_are_refused(library, tmp_path):
+    outside = tmp_path / "outside.onnx"
+    unet = library / "Tiny SD 1.5" / "unet" / "model.onnx"
+    outside.write_bytes(unet.read_bytes())
+    unet.unlink()
+    unet.symlink_to(outside)
+    entry = by_folder(registry_for((library, "user")))["Tiny SD 1.5"]
+    assert not entry.ok and "unet/model.onnx" in entry.reason and "outside" in entry.reason

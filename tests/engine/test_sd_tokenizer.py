@@ -78,3 +78,28 @@ def test_matches_transformers_clip_tokenizer(folder):
     for prompt in PROMPTS:
         expected = theirs(prompt, padding="max_length", max_length=77, truncation=True)["input_ids"]
         assert ours(prompt)[0].tolist() == expected, prompt
+
+
+def test_only_the_tokens_the_encoder_sees_are_computed(folder):
+    tok = CLIPTokenizer.from_folder(folder)
+    vocab, _ = tiny_clip_vocab()
+    assert tok.tokenize("sea " * 50_000, limit=3) == ["sea</w>"] * 3
+    assert tok("sea " * 50_000).tolist() == tok("sea " * 100).tolist()
+    word = tok.tokenize("a" * 60_000, limit=75)  # one 60 000-letter word: chunked, and stopped after 75 pieces
+    assert len(word) == 75 and all(piece in ("a", "a</w>") or piece in vocab for piece in word)
+    ids = tok("x" * 30_000 + " red fox")[0]  # the words past the first 75 tokens never reach the encoder
+    assert ids.shape == (77,) and vocab["red</w>"] not in ids.tolist()
+
+
+def test_long_words_split_into_chunks_keep_the_end_marker_on_the_last(folder):
+    tok = CLIPTokenizer.from_folder(folder)
+    pieces = tok.tokenize("b" * 130)
+    assert "".join(pieces) == "b" * 130 + "</w>" and pieces[-1].endswith("</w>")
+    assert sum(piece.endswith("</w>") for piece in pieces) == 1
+
+
+def test_errors_name_the_line_and_never_quote_it(folder):
+    (folder / "merges.txt").write_text("#version: 0.2\nr e\nTOKEN=hunter2 x y\n", encoding="utf-8")
+    with pytest.raises(ModelError, match="merges.txt line 3 should hold two symbols") as refused:
+        CLIPTokenizer.from_folder(folder)
+    assert "hunter2" not in str(refused.value)

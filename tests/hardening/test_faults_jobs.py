@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+import types
 
 import numpy as np
 import onnxruntime as ort
@@ -14,12 +15,13 @@ import pytest
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine import providers
 from genart_desktop.engine.events import Cancelled, Error, Preview, Progress, Result
-from genart_desktop.engine.jobs import JobRequest, JobRunner
+from genart_desktop.engine.jobs import JobRequest, call_payload
 from genart_desktop.engine.providers import CPU, CUDA
 from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.engine.session import ModelSession
 from genart_desktop.workspace.diffusion import DiffusionController
 from genart_desktop.workspace.style import StyleController
+from genart_desktop.workspace.workspace import Workspace
 from tests.hardening.helpers import SETTINGS, document_state, sample_document
 from tests.hardening.slow_models import slow_stylizer, slow_unet
 from tests.tiny_onnx import image_model, save_model, write_model_folder
@@ -48,14 +50,24 @@ class Recorder:
 
 
 @pytest.fixture
-def runner():
-    runner = JobRunner()
+def workspace(tmp_path):
+    """The app's job path: one workspace, its registry reading ``tmp_path/models`` when first asked (after a test
+    wrote its models there). The worker posts every event to a recorder, as it would to the app's bridge; plain
+    functions (blockers, raw ONNX jobs) run as jobs too."""
     recorder = Recorder()
-    runner.add_listener(recorder)
-    runner.recorder = recorder
-    yield runner
-    runner.shutdown()
+    workspace = Workspace(ModelRegistry([(tmp_path / "models", "user")], SETTINGS), post=recorder)
+    workspace.register(types.FunctionType, call_payload)
+    workspace.recorder = recorder
+    yield workspace
+    workspace.shutdown()
     assert not any(t.name.startswith("genart-jobs") and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.fixture
+def runner(workspace):
+    runner = workspace.runner
+    runner.recorder, runner.workspace = workspace.recorder, workspace
+    return runner
 
 
 @pytest.fixture(autouse=True)
@@ -66,14 +78,14 @@ def fresh_probes(monkeypatch):
     providers.reset_probe_cache()
 
 
-def _style_setup(tmp_path, network=None, **card):
+def _style_setup(workspace, tmp_path, network=None, **card):
     root = tmp_path / "models"
     write_model_folder(root, "tiny-style", "style", {"stylizer": network or image_model(scale=-1.0)},
                        resolution=[64, 64], **card)
-    return ModelRegistry([(root, "user")], SETTINGS)
+    return workspace.registry
 
 
-def _diffusion_setup(tmp_path, slow: bool = False):
+def _diffusion_setup(workspace, tmp_path, slow: bool = False):
     root = tmp_path / "models"
     if slow:
         config = {"schedule": SCHEDULE.to_dict(), "conditioning": {"type": "none"}, "default_steps": 4,
@@ -82,7 +94,7 @@ def _diffusion_setup(tmp_path, slow: bool = False):
                            resolution=[SLOW_SIDE, SLOW_SIDE], config=config)
     else:
         diffusion_folder(root)
-    return ModelRegistry([(root, "user")], SETTINGS)
+    return workspace.registry
 
 
 def _generate(controller: DiffusionController, doc, **changes):
@@ -92,9 +104,10 @@ def _generate(controller: DiffusionController, doc, **changes):
     return entries[0]
 
 
-def _feed(controller, runner, job_id):
+def _feed(runner, job_id):
+    """Deliver a job's recorded events, as the app's GUI thread does."""
     for event in runner.recorder.of(job_id):
-        controller.apply_event(event)
+        runner.workspace.deliver(event)
 
 
 def _blocker(runner):
@@ -128,8 +141,8 @@ def _break_session(session: ModelSession, fail_on_call: int, message: str) -> li
 # -- an inference error mid-job --------------------------------------------------------------------------------------
 
 def test_inference_error_mid_generation_fails_the_job_and_lands_nothing(tmp_path, runner):
-    registry = _diffusion_setup(tmp_path)
-    controller = DiffusionController(registry, runner, preview_every=1)
+    registry = _diffusion_setup(runner.workspace, tmp_path)
+    controller = DiffusionController(runner.workspace, preview_every=1)
     calls = _break_session(registry.session("tiny-diffusion", "unet"), 3,
                            "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : CUDA failure 2: out of memory")
     doc = sample_document()
@@ -139,7 +152,7 @@ def test_inference_error_mid_generation_fails_the_job_and_lands_nothing(tmp_path
     assert isinstance(entry.handle.outcome, Error) and calls[0] == 3, "the job must stop at the failing step"
     assert "failed while running" in entry.handle.outcome.message and "out of memory" in entry.handle.outcome.message
     assert not runner.recorder.of(entry.job_id, Result)
-    _feed(controller, runner, entry.job_id)
+    _feed(runner, entry.job_id)
     assert entry.state == "failed" and "out of memory" in entry.message
     with pytest.raises(InputError, match="not finished"):
         controller.accept(entry.id, doc)
@@ -149,8 +162,8 @@ def test_inference_error_mid_generation_fails_the_job_and_lands_nothing(tmp_path
 
 
 def test_inference_error_mid_style_apply_fails_the_job_and_lands_nothing(tmp_path, runner):
-    registry = _style_setup(tmp_path, config={"tile": 64, "overlap": 8})
-    controller = StyleController(registry, runner)
+    registry = _style_setup(runner.workspace, tmp_path, config={"tile": 64, "overlap": 8})
+    controller = StyleController(runner.workspace)
     controller.select("tiny-style")
     calls = _break_session(registry.session("tiny-style", "stylizer"), 5, "[ONNXRuntimeError] : 1 : FAIL : bad allocation")
     doc = _canvas(256)  # a preview run, then 16 tiles: the fifth run fails
@@ -158,7 +171,7 @@ def test_inference_error_mid_style_apply_fails_the_job_and_lands_nothing(tmp_pat
     handle = controller.apply(doc)
     assert handle.wait(TIMEOUT) and isinstance(handle.outcome, Error)
     assert "bad allocation" in handle.outcome.message and calls[0] == 5
-    controller.drop(handle.job_id)  # what the palette does with an Error event
+    _feed(runner, handle.job_id)  # the Error event reaches the controller, which drops the render
     assert controller.applying == [] and document_state(doc) == state
 
 
@@ -189,17 +202,20 @@ def test_failing_gpu_provider_falls_back_to_cpu_and_says_so(failure, tmp_path, r
         return ort.InferenceSession(source, sess_options=sess_options, providers=[CPU])
 
     monkeypatch.setattr(providers, "_session_factory", factory)
-    registry = _style_setup(tmp_path)
+    registry = _style_setup(runner.workspace, tmp_path)
     registry.settings["execution_provider"] = "auto"
-    controller = StyleController(registry, runner)
+    controller = StyleController(runner.workspace)
     controller.select("tiny-style")
     doc = sample_document()
     doc.deselect()
     original = doc.composite()[..., :3].astype(int)
     handle = controller.apply(doc)
     assert handle.wait(TIMEOUT) and isinstance(handle.outcome, Result), handle.outcome
-    layer = controller.land(handle.job_id, handle.outcome.value, doc)
-    assert layer is not None
+    landed = []
+    controller.applied.connect(landed.append)
+    _feed(runner, handle.job_id)  # the Result event reaches the controller, which lands the render
+    assert len(landed) == 1
+    layer = landed[0]
     assert np.abs(layer.pixels[..., :3].astype(int) - (255 - original)).max() <= 2, "the CPU fallback must compute"
     choice = registry.provider_choice()
     assert choice.provider == CPU and choice.requested == "auto"
@@ -212,8 +228,8 @@ def test_failing_gpu_provider_falls_back_to_cpu_and_says_so(failure, tmp_path, r
 
 def _style_job(tmp_path, runner, slow: bool):
     network = slow_stylizer(SLOW_LAYERS) if slow else image_model(scale=-1.0)
-    registry = _style_setup(tmp_path, network, config={"tile": 768 if slow else 64, "overlap": 8})
-    controller = StyleController(registry, runner)
+    registry = _style_setup(runner.workspace, tmp_path, network, config={"tile": 768 if slow else 64, "overlap": 8})
+    controller = StyleController(runner.workspace)
     controller.select("tiny-style")
     if slow:
         registry.session("tiny-style", "stylizer")  # loaded beforehand: the cancel must land inside a run
@@ -222,17 +238,15 @@ def _style_job(tmp_path, runner, slow: bool):
     handle = controller.apply(doc)
 
     def landed() -> bool:
-        if isinstance(handle.outcome, Result):
-            controller.land(handle.job_id, handle.outcome.value, doc)
-        controller.drop(handle.job_id)
+        _feed(runner, handle.job_id)  # the controller lands a Result, drops anything else
         return document_state(doc) != state
 
     return handle, registry, landed
 
 
 def _diffusion_job(tmp_path, runner, slow: bool):
-    registry = _diffusion_setup(tmp_path, slow)
-    controller = DiffusionController(registry, runner, preview_every=1)
+    registry = _diffusion_setup(runner.workspace, tmp_path, slow)
+    controller = DiffusionController(runner.workspace, preview_every=1)
     if slow:
         registry.session("tiny-diffusion", "unet")
     doc = _canvas(64)
@@ -240,7 +254,7 @@ def _diffusion_job(tmp_path, runner, slow: bool):
     entry = _generate(controller, doc, steps=4 if slow else 8)
 
     def landed() -> bool:
-        _feed(controller, runner, entry.job_id)
+        _feed(runner, entry.job_id)
         if entry.state == "done":
             controller.accept(entry.id, doc)
         assert entry.state in ("cancelled", "done")

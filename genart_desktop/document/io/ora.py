@@ -2,9 +2,11 @@
 
 Layout written: ``mimetype`` (first, stored uncompressed), ``stack.xml``, ``data/*.png`` (one per layer, cropped to
 its non-zero pixels with x/y offsets), ``mergedimage.png`` and ``Thumbnails/thumbnail.png``. Loading treats the file
-as untrusted: member sizes and compression ratios are limited, layer sources must be plain paths inside the archive,
-the XML may not declare entities, and the canvas and layer count are bounded; any problem raises
-:class:`InputError` before a document exists, so nothing is changed.
+as untrusted: the zip's entry count is read from its end record before the directory is parsed, member sizes and
+compression ratios are limited, layer sources must be plain paths inside the archive, the XML may not declare a DTD
+or entities (in any encoding), the canvas, layer count, layer names and decoded pixels are bounded, and each layer
+image is decoded once however many layers use it; any problem raises :class:`InputError` before a document exists,
+so nothing is changed.
 """
 
 from __future__ import annotations
@@ -25,24 +27,34 @@ import numpy as np
 from PIL import Image
 
 from genart_desktop.core.atomic import atomic_writer
+from genart_desktop.core.bounded_json import parse_json
 from genart_desktop.core.errors import InputError
-from genart_desktop.core.images import open_image_rgba
+from genart_desktop.core.images import MAX_DECODE_PIXELS, open_image_rgba
+from genart_desktop.core.safe_read import open_regular
+from genart_desktop.core.text import shown
 from genart_desktop.document.document import Document, check_canvas_size
 from genart_desktop.document.events import DocumentChange
+from genart_desktop.document.io.plain_xml import parse_plain_xml
+from genart_desktop.document.io.zip_directory import check_directory
 from genart_desktop.document.layer import Layer
 
 MIMETYPE = b"image/openraster"
 THUMBNAIL_SIDE = 256
 
+MAX_FILE_BYTES = 4 << 30  # the .ora file itself
 MAX_MEMBERS = 10_000
+MAX_DIRECTORY_BYTES = 4 << 20  # central directory: 10,000 entries with names of a few hundred characters
 MAX_MEMBER_BYTES = 1 << 30  # one uncompressed member
 MAX_TOTAL_BYTES = 4 << 30  # all members together, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed, for members above RATIO_FLOOR
 RATIO_FLOOR = 1 << 20
 MAX_STACK_XML_BYTES = 4 << 20
 MAX_LAYERS = 1000
-MAX_DOCUMENT_BYTES = 8 << 30  # decoded layers in memory
+MAX_DOCUMENT_BYTES = 1 << 30  # decoded layers in memory (each is canvas-sized RGBA)
+MAX_DECODED_PIXELS = 1 << 28  # all distinct layer images together, before they are cropped to the canvas
 MAX_NESTING = 32
+MAX_LAYER_NAME = 256  # characters, on save and on load
+MAX_METADATA_BYTES = 1 << 20  # one layer's genart-metadata attribute
 
 TO_ORA = {"normal": "svg:src-over", "multiply": "svg:multiply", "screen": "svg:screen", "overlay": "svg:overlay",
           "darken": "svg:darken", "lighten": "svg:lighten", "add": "svg:plus"}
@@ -72,6 +84,16 @@ def _format_opacity(value: float) -> str:
     return repr(float(value))
 
 
+# Characters XML 1.0 cannot hold at all (most C0 controls, lone surrogates, U+FFFE/U+FFFF): written raw they make a
+# file no reader (this one included) accepts.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def layer_name_for_file(name: str) -> str:
+    """A layer name as it is written: cut to :data:`MAX_LAYER_NAME` and with characters XML cannot hold replaced."""
+    return _NOT_XML.sub("\ufffd", name[:MAX_LAYER_NAME])
+
+
 def write_ora(doc: Document, handle: BinaryIO, compress_level: int = 3) -> None:
     """Write ``doc`` as OpenRaster into a seekable binary file object."""
     image = ET.Element("image", {"version": "0.0.3", "w": str(doc.width), "h": str(doc.height),
@@ -86,7 +108,7 @@ def write_ora(doc: Document, handle: BinaryIO, compress_level: int = 3) -> None:
         src = f"data/layer{index:03d}.png"
         members.append((src, _png_bytes(layer.pixels[y0:y1, x0:x1], compress_level)))
         attrs = {
-            "name": layer.name, "src": src, "x": str(x0), "y": str(y0),
+            "name": layer_name_for_file(layer.name), "src": src, "x": str(x0), "y": str(y0),
             "opacity": _format_opacity(layer.opacity),
             "visibility": "visible" if layer.visible else "hidden",
             "composite-op": TO_ORA[layer.blend_mode],
@@ -199,12 +221,7 @@ def _int_attr(element: ET.Element, key: str, default: int) -> int:
 
 
 def _parse_stack_xml(data: bytes) -> ET.Element:
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise InputError("stack.xml declares a DTD or entities, which OpenRaster files do not need.")
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise InputError(f"stack.xml is malformed ({exc}).") from exc
+    root = parse_plain_xml(data, "stack.xml")
     if root.tag != "image":
         raise InputError(f"stack.xml starts with <{root.tag}> instead of <image>.")
     return root
@@ -224,6 +241,63 @@ def _collect_layers(stack: ET.Element, out: list[tuple[ET.Element, int, int, flo
                             visible and child.get("visibility", "visible") != "hidden", depth + 1)
         if len(out) > MAX_LAYERS:
             raise InputError(f"The file has more than {MAX_LAYERS} layers.")
+
+
+def _optional_json(raw: str | bytes | None, what: str, limit: int) -> dict[str, Any]:
+    """Metadata is a nicety: a missing, damaged, oversized or non-object block is dropped, never fatal."""
+    if not raw:
+        return {}
+    try:
+        parsed = parse_json(raw, what, max_bytes=limit)
+    except InputError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+class _LayerImages:
+    """Layer images decoded once each, however many layers use them, within one pixel budget for the file and a
+    per-image cap (the canvas, or what any still image may decode to when that is more); an image is released after
+    the last layer that uses it."""
+
+    def __init__(self, archive: _Archive, sources: list[str], canvas_pixels: int) -> None:
+        self.archive = archive
+        self.image_cap = max(canvas_pixels, MAX_DECODE_PIXELS)
+        self.uses: dict[str, int] = {}
+        for raw_src in sources:
+            member = self._member(raw_src)
+            self.uses[member] = self.uses.get(member, 0) + 1
+        self.decoded: dict[str, np.ndarray] = {}
+        self.budget = MAX_DECODED_PIXELS
+
+    def _member(self, raw_src: str) -> str:
+        src = safe_member_name(raw_src)
+        return src if src in self.archive.infos else raw_src
+
+    def take(self, raw_src: str) -> np.ndarray:
+        member = self._member(raw_src)
+        pixels = self.decoded.get(member)
+        if pixels is None:
+            pixels = self._decode(member, safe_member_name(raw_src))
+            self.budget -= pixels.shape[0] * pixels.shape[1]
+        self.uses[member] -= 1
+        if self.uses[member]:
+            self.decoded[member] = pixels
+        else:
+            self.decoded.pop(member, None)
+        return pixels
+
+    def _decode(self, member: str, src: str) -> np.ndarray:
+        name = self.archive.name
+        try:
+            return open_image_rgba(self.archive.read(member), max_pixels=max(min(self.budget, self.image_cap), 1))
+        except InputError as exc:
+            reason = str(exc).removeprefix("Cannot open image data: ")
+            if reason.startswith(f"Cannot open {name}"):
+                raise
+            if self.budget < MAX_DECODED_PIXELS and "pixel limit" in reason:
+                reason = f"{reason.rstrip('.')} (the file's layers may decode to {MAX_DECODED_PIXELS:,} pixels " \
+                         "in all)."
+            raise InputError(f"Cannot open {name}: layer {src!r}: {reason}") from exc
 
 
 def _read_document(archive: _Archive) -> Document:
@@ -248,19 +322,11 @@ def _read_document(archive: _Archive) -> Document:
         raise InputError(f"Cannot open {name}: it has no layers.")
     if len(found) * width * height * 4 > MAX_DOCUMENT_BYTES:
         raise InputError(f"Cannot open {name}: {len(found)} layers of {width}x{height} need more memory than allowed.")
+    images = _LayerImages(archive, [element.get("src", "") for element, *_ in found], width * height)
     layers: list[Layer] = []
     active = len(found) - 1
     for position, (element, dx, dy, group_opacity, group_visible) in enumerate(reversed(found)):
-        raw_src = element.get("src", "")
-        src = safe_member_name(raw_src)
-        member = src if src in archive.infos else raw_src
-        try:
-            pixels = open_image_rgba(archive.read(member))
-        except InputError as exc:
-            reason = str(exc).removeprefix("Cannot open image data: ")
-            if reason.startswith(f"Cannot open {name}"):
-                raise
-            raise InputError(f"Cannot open {name}: layer {src!r}: {reason}") from exc
+        pixels = images.take(element.get("src", ""))
         x = _int_attr(element, "x", 0) + dx
         y = _int_attr(element, "y", 0) + dy
         canvas = np.zeros((height, width, 4), np.uint8)
@@ -270,20 +336,12 @@ def _read_document(archive: _Archive) -> Document:
         if cx1 > cx0 and cy1 > cy0:
             canvas[cy0:cy1, cx0:cx1] = pixels[cy0 - y:cy1 - y, cx0 - x:cx1 - x]
         opacity = min(max(_float_attr(element, "opacity", 1.0), 0.0), 1.0) * group_opacity
-        metadata: dict[str, Any] = {}
-        raw_meta = element.get("genart-metadata")
-        if raw_meta:
-            try:
-                parsed = json.loads(raw_meta)
-                if isinstance(parsed, dict):
-                    metadata = parsed
-            except (ValueError, RecursionError):  # metadata is a nicety: a damaged block is dropped
-                pass
+        metadata = _optional_json(element.get("genart-metadata"), "genart-metadata", MAX_METADATA_BYTES)
         op = element.get("composite-op", "svg:src-over")
         if op not in FROM_ORA:
             metadata.setdefault("ora_composite_op", op)  # kept so the user can see what was replaced
         layers.append(Layer(
-            name=element.get("name") or f"Layer {position + 1}",
+            name=(element.get("name") or f"Layer {position + 1}")[:MAX_LAYER_NAME],
             pixels=canvas,
             opacity=opacity,
             visible=group_visible and element.get("visibility", "visible") != "hidden",
@@ -295,12 +353,8 @@ def _read_document(archive: _Archive) -> Document:
             active = position
     doc_meta: dict[str, Any] = {}
     if "genart/metadata.json" in archive.infos:
-        try:
-            parsed = json.loads(archive.read("genart/metadata.json", MAX_STACK_XML_BYTES))
-            if isinstance(parsed, dict):
-                doc_meta = parsed
-        except (ValueError, RecursionError):
-            pass
+        doc_meta = _optional_json(archive.read("genart/metadata.json", MAX_STACK_XML_BYTES), "genart/metadata.json",
+                                  MAX_STACK_XML_BYTES)
     doc = Document.from_layers(width, height, layers, doc_meta)
     doc._set_active_silently(active)
     return doc
@@ -309,24 +363,27 @@ def _read_document(archive: _Archive) -> Document:
 def load_ora(path: str | os.PathLike[str]) -> Document:
     """Open an OpenRaster file as a new document (clean, with an empty history, ``path`` set)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Cannot open {path.name}: the file does not exist.")
+    name = shown(path.name)
     try:
-        with zipfile.ZipFile(path) as handle:
-            doc = _read_document(_Archive(handle, path.name))
+        with open_regular(path, MAX_FILE_BYTES) as handle:
+            check_directory(handle, name, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
+            with zipfile.ZipFile(handle) as archive:
+                doc = _read_document(_Archive(archive, name))
     except InputError as exc:
         message = str(exc)
-        if not message.startswith("Cannot open"):
-            message = f"Cannot open {path.name}: {message}"
+        if message.startswith("Cannot read "):
+            message = "Cannot open " + message.removeprefix("Cannot read ")
+        elif not message.startswith("Cannot open"):
+            message = f"Cannot open {name}: {message}"
         raise InputError(message) from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-        raise InputError(f"Cannot open {path.name}: it is not a readable OpenRaster (zip) file ({exc}).") from exc
+        raise InputError(f"Cannot open {name}: it is not a readable OpenRaster (zip) file ({exc}).") from exc
     except RuntimeError as exc:  # encrypted members
-        raise InputError(f"Cannot open {path.name}: {exc}.") from exc
+        raise InputError(f"Cannot open {name}: {exc}.") from exc
     except OSError as exc:
-        raise InputError(f"Cannot open {path.name}: {exc.strerror or exc}.") from exc
+        raise InputError(f"Cannot open {name}: {exc.strerror or exc}.") from exc
     except MemoryError as exc:
-        raise InputError(f"Cannot open {path.name}: not enough memory to load it.") from exc
+        raise InputError(f"Cannot open {name}: not enough memory to load it.") from exc
     doc.path = path
     doc.mark_clean()
     return doc

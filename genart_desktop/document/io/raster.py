@@ -83,9 +83,7 @@ def open_document(path: str | os.PathLike[str]) -> Document:
     """Open .ora with its layers, any other supported image as one layer."""
     from genart_desktop.document.io.ora import load_ora
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"Cannot open {path.name}: the file does not exist.")
+    path = Path(path)  # each loader checks that it is a regular file (not a folder, pipe or device) and says why not
     if path.suffix.lower() in ORA_EXTENSIONS:
         return load_ora(path)
     return load_image_document(path)

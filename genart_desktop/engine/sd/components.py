@@ -16,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from genart_desktop.core.errors import JobCancelled, ModelError
-from genart_desktop.engine.onnx_wire import check_external_data
+from genart_desktop.engine.onnx_wire import check_model
 from genart_desktop.engine.providers import CUDA, create_session
 from genart_desktop.engine.sd.tokenizer import CLIPTokenizer
 from genart_desktop.engine.session import ModelSession, TensorSpec
@@ -28,7 +28,7 @@ def load_graph(path: str | os.PathLike[str], settings: Mapping[str, Any] | None,
     onnxruntime session behind it (for IO binding)."""
     if not os.path.isfile(path):
         raise ModelError(f"Cannot load {name}: {path} does not exist.")
-    check_external_data(path)
+    check_model(path)
     session, choice = create_session(path, settings, name=name)
     return ModelSession(session, choice, name), session
 

@@ -12,23 +12,33 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from genart_desktop.core.errors import ModelError
+from genart_desktop.engine.contained import contained_file, load_contained_json
 from genart_desktop.engine.onnx_wire import external_data_locations
 from genart_desktop.engine.schedules import ScheduleConfig
 
 INDEX = "model_index.json"
+SCHEDULER = "scheduler/scheduler_config.json"
 REQUIRED_GRAPHS = ("text_encoder", "unet", "vae_decoder")
+SD_GRAPHS = (*REQUIRED_GRAPHS, "vae_encoder")
+TOKENIZER_FILES = ("tokenizer/vocab.json", "tokenizer/merges.txt")
 DEFAULT_SCALING_FACTOR = 0.18215
 # Stable Diffusion 1.x's scheduler, used when an export has no scheduler_config.json.
 SD1_SCHEDULE = {"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012, "steps_offset": 1,
                 "set_alpha_to_one": False, "num_train_timesteps": 1000, "prediction_type": "epsilon"}
 MAX_CONFIG_BYTES = 1 << 20
+# Bounds on configuration values: every released export uses 1000 timesteps, 4 to 9 U-Net channels, a VAE that
+# halves 3 times and images up to 1024 pixels; the bounds leave room and keep every buffer they size small.
+MAX_TRAIN_TIMESTEPS = 10_000
+MAX_SIDE = 4096
+MAX_VAE_BLOCKS = 6
+MAX_CHANNELS = 64
 
 
 def is_sd_folder(path: str | os.PathLike[str]) -> bool:
@@ -47,26 +57,56 @@ class SDFolder:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> SDFolder:
-        """Read and check the layout; raises ModelError naming what is missing or malformed."""
+        """Read and check the layout; raises ModelError naming what is missing or malformed.
+
+        Every file is checked to be a regular file inside the folder once links are resolved, and every value that
+        sizes a buffer (timesteps, sample size, VAE depth, channels) is bounded.
+        """
         path = Path(path)
         name = path.name or str(path)
         if not path.is_dir():
             raise ModelError(f"{path} is not a folder.")
-        if not (path / INDEX).is_file():
+        if not os.path.lexists(path / INDEX):
             raise ModelError(f"{name} is not a Stable Diffusion ONNX export: it has no {INDEX}.")
-        index = _json(path / INDEX, name)
-        missing = [f"{part}/model.onnx" for part in REQUIRED_GRAPHS if not (path / part / "model.onnx").is_file()]
-        missing += [f"tokenizer/{f}" for f in ("vocab.json", "merges.txt") if not (path / "tokenizer" / f).is_file()]
+        index = _json(path, INDEX)
+        missing = [f"{part}/model.onnx" for part in REQUIRED_GRAPHS if not os.path.lexists(path / part / "model.onnx")]
+        missing += [f for f in TOKENIZER_FILES if not os.path.lexists(path / f)]
         if missing:
             raise ModelError(f"{name} looks like a Stable Diffusion export but lacks {', '.join(missing)}.")
-        scheduler_path = path / "scheduler" / "scheduler_config.json"
-        scheduler = _json(scheduler_path, name) if scheduler_path.is_file() else dict(SD1_SCHEDULE)
+        for relative in (*[f"{part}/model.onnx" for part in SD_GRAPHS], *TOKENIZER_FILES):
+            if os.path.lexists(path / relative):
+                contained_file(path, relative, f"{name}/{relative}")
+        scheduler = _optional_json(path, SCHEDULER) or dict(SD1_SCHEDULE)
+        steps = scheduler.get("num_train_timesteps")
+        if isinstance(steps, (int, float)) and not isinstance(steps, bool) and not 2 <= steps <= MAX_TRAIN_TIMESTEPS:
+            raise ModelError(f"{name}/{SCHEDULER}: num_train_timesteps must be from 2 to {MAX_TRAIN_TIMESTEPS:,}.")
         try:
             schedule = ScheduleConfig.from_dict(scheduler)
-        except ValueError as exc:
-            raise ModelError(f"{name}/scheduler/scheduler_config.json: {exc}") from exc
-        return cls(path, index, schedule, _optional_json(path / "unet" / "config.json", name),
-                   _optional_json(path / "vae_decoder" / "config.json", name))
+        except (ValueError, OverflowError) as exc:
+            raise ModelError(f"{name}/{SCHEDULER}: {exc}") from exc
+        folder = cls(path, index, schedule, _optional_json(path, "unet/config.json"),
+                     _optional_json(path, "vae_decoder/config.json"))
+        folder.check_values()
+        return folder
+
+    def check_values(self) -> None:
+        """Refuse configuration values outside the bounds above (one line naming the file and field)."""
+        unet, vae = f"{self.name}/unet/config.json", f"{self.name}/vae_decoder/config.json"
+        blocks = self.vae_config.get("block_out_channels")
+        if blocks is not None and (not isinstance(blocks, list) or not 1 <= len(blocks) <= MAX_VAE_BLOCKS):
+            raise ModelError(f"{vae}: block_out_channels must list 1 to {MAX_VAE_BLOCKS} block widths.")
+        self.scaling_factor  # noqa: B018 - raises for a bad value
+        channels = self.unet_config.get("in_channels", 4)
+        if isinstance(channels, bool) or not isinstance(channels, int) or not 1 <= channels <= MAX_CHANNELS:
+            raise ModelError(f"{unet}: in_channels must be a whole number from 1 to {MAX_CHANNELS}.")
+        size = self.unet_config.get("sample_size")
+        size = size[0] if isinstance(size, list) and size else size
+        if size is None:
+            return
+        limit = MAX_SIDE // self.vae_factor
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= limit:
+            raise ModelError(f"{unet}: sample_size must be a whole number from 1 to {limit} (images of at most "
+                             f"{MAX_SIDE} pixels with this VAE), got {_short(size)}.")
 
     @property
     def name(self) -> str:
@@ -76,12 +116,13 @@ class SDFolder:
         return self.path / part / "model.onnx"
 
     def has(self, part: str) -> bool:
-        return self.graph(part).is_file()
+        """Whether the export has this graph (checked to be a regular file inside the folder when opened)."""
+        return os.path.lexists(self.graph(part))
 
     @property
     def scaling_factor(self) -> float:
         value = self.vae_config.get("scaling_factor", DEFAULT_SCALING_FACTOR)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
             raise ModelError(f"{self.name}/vae_decoder/config.json: scaling_factor must be a positive number.")
         return float(value)
 
@@ -118,18 +159,19 @@ class SDFolder:
         return digest.hexdigest()[:16]
 
 
-def _json(path: Path, name: str) -> dict[str, Any]:
-    where = f"{name}/{path.name}" if path.parent.name == name else f"{name}/{path.parent.name}/{path.name}"
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ModelError(f"{where} is too large to be a configuration file.")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{where} is not readable JSON ({exc}).") from exc
+def _json(folder: Path, relative: str) -> dict[str, Any]:
+    """A small JSON object from a regular file inside ``folder``; errors name the file, never quote its content."""
+    where = f"{folder.name}/{relative}"
+    data = load_contained_json(folder, relative, MAX_CONFIG_BYTES, where)
     if not isinstance(data, dict):
         raise ModelError(f"{where} must hold a JSON object.")
     return data
 
 
-def _optional_json(path: Path, name: str) -> dict[str, Any]:
-    return _json(path, name) if path.is_file() else {}
+def _optional_json(folder: Path, relative: str) -> dict[str, Any]:
+    return _json(folder, relative) if os.path.lexists(folder / relative) else {}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
