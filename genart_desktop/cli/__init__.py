@@ -9,25 +9,16 @@ it through the job's terminate path and exits 130.
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 from types import ModuleType
 
 from genart_desktop.core.failure import enable_file_logging, report
+from genart_desktop.core.subcommands import discover
 from genart_desktop.engine.job_limits import Interrupted
 
 
 def _subcommands() -> dict[str, ModuleType]:
-    found: dict[str, ModuleType] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        name = getattr(module, "NAME", None)
-        if name:
-            found[name] = module
-    return found
+    return discover(sys.modules[__name__])
 
 
 def handles(args: list[str]) -> bool:

@@ -1,7 +1,9 @@
-"""``genart style``: apply a style network to image files without a window, with the style palette's engine code.
+"""``genart style``: apply a style network to image files without a window, through the style palette's controller.
 
-Every input is opened (header and pixels) and the model loaded before the first file is written; each result is a
-PNG ``OUTDIR/<name>-<model id>.png`` (alpha kept, never overwriting: ``-1``, ``-2`` ... are appended), written
+Each file becomes the same :class:`~genart_desktop.workspace.style_jobs.StyleRequest` the dock builds for a one-layer
+canvas, run inline by the workspace with the dock's executor, so the pixels are the dock's. Every input is opened
+(header and pixels) and the model loaded before the first file is written; each result is a PNG
+``OUTDIR/<name>-<model id>.png`` (alpha kept, never overwriting: ``-1``, ``-2`` ... are appended), written
 atomically. Progress is one line on stderr, per tile.
 """
 
@@ -18,7 +20,12 @@ import numpy as np
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import open_image_rgba, rgba_to_pil
-from genart_desktop.engine.pipelines.style import MAX_SCALE, MIN_SCALE, StylePipeline, StyleSettings
+from genart_desktop.core.text import shown
+from genart_desktop.engine.events import Progress
+from genart_desktop.engine.pipelines.style import MAX_SCALE, MIN_SCALE
+from genart_desktop.workspace.style import StyleController
+from genart_desktop.workspace.style_jobs import StyleSnapshot, tile_counts
+from genart_desktop.workspace.workspace import Workspace
 
 NAME = "style"
 HELP = "Apply a style model to image files (tiled, any size) and write PNGs."
@@ -63,6 +70,12 @@ class ProgressBar:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    def on_progress(self, event: Progress) -> None:
+        """The bar as the owner of a style job: each tile's progress event redraws it."""
+        counts = tile_counts(event.message)
+        if counts is not None:
+            self.update(*counts)
+
     def close(self) -> None:
         if self.interactive:
             self.stream.write("\n")
@@ -92,7 +105,6 @@ def run(args: argparse.Namespace) -> int:
     if len(args.paths) < 2:
         raise InputError("Give at least one input image and then the output folder.")
     *inputs, outdir = args.paths
-    settings = StyleSettings(strength=args.strength, preserve_colors=args.preserve_colors, scale=args.scale)
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"{outdir} exists and is not a folder; the last argument must be the output folder.")
     missing = [str(p) for p in inputs if not p.is_file()]
@@ -104,25 +116,33 @@ def run(args: argparse.Namespace) -> int:
         except InputError as exc:
             raise InputError(f"{exc} Nothing was written.") from exc
 
-    from genart_desktop.engine.registry import ModelRegistry
+    workspace = Workspace(name="genart-style")
+    try:
+        controller = StyleController(workspace)
+        controller.set_settings(strength=args.strength, preserve_colors=args.preserve_colors, scale=args.scale)
+        controller.select(args.model)
+        controller.check_model(args.tile)
+        outdir.mkdir(parents=True, exist_ok=True)
+        _style_files(controller, inputs, outdir, args)
+    finally:
+        workspace.shutdown()
+    return 0
 
-    registry = ModelRegistry()
-    overrides = {"tile": args.tile} if args.tile else {}
-    pipeline = StylePipeline.from_registry(registry, args.model, **overrides)
-    outdir.mkdir(parents=True, exist_ok=True)
+
+def _style_files(controller: StyleController, inputs: list[Path], outdir: Path, args: argparse.Namespace) -> None:
+    """Each file through the dock's request type and executor, run inline; the bar shows the tiles."""
     bar = ProgressBar(len(inputs), enabled=not args.quiet)
     taken: set[Path] = set()
     began = time.perf_counter()
     try:
         for index, path in enumerate(inputs):
             bar.start_file(index, path.name)
-            pixels = open_image_rgba(path)
-            result = pipeline.apply(pixels, settings, progress=bar.update)
+            request = controller.style_request(StyleSnapshot.of_image(open_image_rgba(path)), args.tile)
+            render = controller.workspace.run(request, request.label, owner=bar)
             target = _free_path(outdir, f"{path.stem}-{args.model}", taken)
-            atomic_write_bytes(target, _png(result))
+            atomic_write_bytes(target, _png(render.pixels))
     finally:
         bar.close()
     if not args.quiet:
-        print(f"Styled {len(inputs)} image(s) with {args.model} into {outdir} in "
+        print(f"Styled {len(inputs)} image(s) with {shown(args.model)} into {shown(outdir)} in "
               f"{time.perf_counter() - began:.1f} s.", file=sys.stderr)
-    return 0

@@ -8,26 +8,17 @@ works (and says what to install) even where torch is missing.
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 from types import ModuleType
 
 from genart_desktop.core.errors import GenArtError
+from genart_desktop.core.subcommands import discover
 
 
 def _subcommands() -> dict[str, ModuleType]:
     from genart_desktop.training import commands
 
-    found: dict[str, ModuleType] = {}
-    for info in pkgutil.iter_modules(commands.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        name = getattr(module, "NAME", None)
-        if name:
-            found[name] = module
-    return found
+    return discover(commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

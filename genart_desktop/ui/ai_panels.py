@@ -1,7 +1,8 @@
 """Adds the AI docks to the main window. Each panel has one installer; :data:`INSTALLERS` lists them in order.
 
 Every installer takes the window and docks its panel with ``window.add_panel``; all of them share the window's
-registry, job runner and bridge through :func:`services_for`, so every job shows in the Jobs panel.
+workspace (registry, job runner and event routing) through :func:`services_for`, so every job shows in the Jobs
+panel.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ JOBS_HEIGHT = 170
 def install_jobs_panel(window) -> QDockWidget:
     """The Jobs dock along the bottom: every queued, running and finished job, cancel one or all."""
     services = services_for(window)
-    panel = JobsPanel(services.runner, services.bridge)
+    panel = JobsPanel(services.workspace)
     window.jobs_panel = panel
     dock = window.add_panel(panel, "Jobs", Qt.DockWidgetArea.BottomDockWidgetArea)
     window.resizeDocks([dock], [JOBS_HEIGHT], Qt.Orientation.Vertical)
@@ -34,7 +35,7 @@ def install_style_palette(window) -> QDockWidget:
     """The Style dock, tabbed with Tools on the left (full height for the grid and preview; the Layers dock stays
     in view, where each result lands as a new layer)."""
     services = services_for(window)
-    panel = StylePalettePanel(services.registry, services.runner, services.bridge, lambda: window.document)
+    panel = StylePalettePanel(services.workspace, lambda: window.document)
     window.document_replaced.connect(panel.watch_document)
     panel.status_changed.connect(lambda message: window.statusBar().showMessage(message, 6000))
     window.style_palette = panel
@@ -48,10 +49,10 @@ EXPLORER_DOCK_WIDTH = 310
 
 
 def install_latent_explorer(window) -> QDockWidget:
-    """The Latent Explorer dock on the right, tabbed with Layers. It keeps its own runner: interactive grid and
-    slider renders must not wait behind a long style or diffusion job, and they coalesce to the latest request."""
+    """The Latent Explorer dock on the right, tabbed with Layers. Its grid and slider renders run in the
+    workspace's interactive lane, so they never wait behind a long style or diffusion job, coalesced to the latest."""
     services = services_for(window)
-    panel = LatentExplorerPanel(services.registry, lambda: window.document)
+    panel = LatentExplorerPanel(services.workspace, lambda: window.document)
     window.document_replaced.connect(lambda _doc: panel.refresh_bookmarks())
     window.latent_explorer = panel
     dock = window.add_panel(panel, "Latent Explorer", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Layers")

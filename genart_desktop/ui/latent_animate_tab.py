@@ -9,13 +9,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
-from genart_desktop.engine.jobs import JobRequest
 from genart_desktop.engine.latent import animation
 from genart_desktop.ui import dialogs
-from genart_desktop.ui.latent_grid import rgb_to_qimage
-from genart_desktop.ui.latent_host import ExplorerHost, button
-from genart_desktop.ui.widgets import wrapped_label
+from genart_desktop.ui.latent_host import ExplorerHost
+from genart_desktop.ui.qimage import rgb_to_qimage
+from genart_desktop.ui.widgets import button, wrapped_label
 from genart_desktop.workspace.latent import GridResult
+from genart_desktop.workspace.latent.requests import ExportAnimation
 
 FORMAT_LABELS = [("GIF", animation.GIF), ("MP4 video", animation.MP4), ("PNG sequence", animation.PNG_SEQUENCE)]
 SUFFIXES = {animation.GIF: ".gif", animation.MP4: ".mp4", animation.PNG_SEQUENCE: ".png"}
@@ -67,16 +67,18 @@ class AnimateTab(QWidget):
         layout.addLayout(form)
         self.export_button = button("Export\u2026", "Render the path and save it as an animation", self.ask_export)
         layout.addWidget(self.export_button)
+        host.bind([(host.controller.scrub_ready, self._show_scrub), (host.controller.exported, self._exported)])
 
     def _scrubbed(self, value: int) -> None:
         host = self.host
         doc = host.document()
         ticked = host.ticked_bookmarks()
-        if host.explorer.path_ids != ticked and not host.attempt(lambda: host.explorer.set_path(ticked, doc)):
+        path = host.controller.animation
+        if path.path_ids != ticked and not host.attempt(lambda: path.set_path(ticked, doc)):
             return
-        request = host.call(lambda: host.explorer.scrub_request(value / SCRUB_STEPS, doc))
+        request = host.call(lambda: path.scrub_request(value / SCRUB_STEPS, doc))
         if request is not None:
-            host.submit(request, self._show_scrub, "scrub")
+            host.controller.submit(request, "scrub")
 
     def _show_scrub(self, result: GridResult) -> None:
         self.scrub_image = result.images[0]
@@ -100,17 +102,18 @@ class AnimateTab(QWidget):
         host = self.host
         doc = host.document()
         fmt = fmt or self.format.currentData()
+        animation_path = host.controller.animation
 
-        def make() -> JobRequest:
-            host.explorer.set_path(host.ticked_bookmarks(), doc)
-            return host.explorer.export_request(path, fmt, self.frames.value(), self.fps.value(),
-                                                self.width_spin.value(), self.loop.isChecked(), doc)
+        def make() -> ExportAnimation:
+            animation_path.set_path(host.ticked_bookmarks(), doc)
+            return animation_path.export_request(path, fmt, self.frames.value(), self.fps.value(),
+                                                 self.width_spin.value(), self.loop.isChecked(), doc)
 
         request = host.call(make)
         if request is None:
             return None
         host.set_status(f"Exporting {Path(path).name}\u2026")
-        return host.submit(request, self._exported, "export")
+        return host.controller.submit(request, "export").job_id
 
     def _exported(self, paths: list[Path]) -> None:
         where = paths[0] if len(paths) == 1 else f"{len(paths)} frames in {paths[0].parent}"

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from genart_desktop.engine.latent.bookmarks import Bookmark
-from genart_desktop.ui.latent_host import ExplorerHost, button
+from genart_desktop.ui.latent_host import ExplorerHost
+from genart_desktop.ui.widgets import button
 
 
 class BookmarksTab(QWidget):
@@ -63,16 +64,14 @@ class BookmarksTab(QWidget):
 
     def add(self, name: str | None = None) -> Any:
         text = self.name.text() if name is None else name
-        mark = self.host.call(lambda: self.host.explorer.bookmark(text, self.host.document()))
+        mark = self.host.call(lambda: self.host.controller.bookmarks.add(text, self.host.document()))
         if mark is not None:
             self.name.clear()
-            self.host.refresh_bookmarks()
             self.host.set_status(f"Bookmarked \u201c{mark.name}\u201d.")
         return mark
 
     def recall(self, bookmark_id: str) -> None:
-        if self.host.attempt(lambda: self.host.explorer.recall(bookmark_id, self.host.document())):
-            self.host.after_move()
+        self.host.attempt(lambda: self.host.controller.bookmarks.recall(bookmark_id, self.host.document()))
 
     def _selected_id(self) -> str | None:
         item = self.list.currentItem()
@@ -86,5 +85,4 @@ class BookmarksTab(QWidget):
     def _delete_selected(self) -> None:
         bookmark_id = self._selected_id()
         if bookmark_id is not None:
-            self.host.attempt(lambda: self.host.explorer.delete_bookmark(bookmark_id, self.host.document()))
-            self.host.refresh_bookmarks()
+            self.host.attempt(lambda: self.host.controller.bookmarks.delete(bookmark_id, self.host.document()))

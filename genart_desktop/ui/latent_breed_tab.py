@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QSpinBox, QVBoxLayout, QWidget
 
 from genart_desktop.engine.latent.crossbreed import CROSSOVER, MIX
 from genart_desktop.ui.latent_grid import ImageGrid
-from genart_desktop.ui.latent_host import ExplorerHost, button
-from genart_desktop.ui.widgets import ValueSlider, wrapped_label
+from genart_desktop.ui.latent_host import ExplorerHost
+from genart_desktop.ui.widgets import ValueSlider, button, wrapped_label
 from genart_desktop.workspace.latent import GridResult
 
 COLUMNS = 4
@@ -43,6 +43,7 @@ class BreedTab(QWidget):
         self.grid.setToolTip("Click a child to make it the centre")
         self.grid.cell_clicked.connect(self.adopt)
         layout.addWidget(self.grid)
+        host.bind([(host.controller.children_ready, self._show)])
 
     def clear(self) -> None:
         self.shown = None
@@ -51,15 +52,16 @@ class BreedTab(QWidget):
 
     def breed(self) -> None:
         host = self.host
+        breeding = host.controller.breeding
         ids = host.ticked_bookmarks()
-        children = host.call(lambda: host.explorer.breed(ids, self.mode.currentData(), self.ratio.value(),
-                                                          self.count.value(), mutation=self.mutation.value(),
-                                                          doc=host.document()))
+        children = host.call(lambda: breeding.breed(ids, self.mode.currentData(), self.ratio.value(),
+                                                    self.count.value(), mutation=self.mutation.value(),
+                                                    doc=host.document()))
         if children is None:
             return
         self.grid.set_layout(COLUMNS, len(children))
         self.grid.set_busy(True)
-        host.submit(host.explorer.children_request(), self._show, "children")
+        host.controller.submit(breeding.children_request(), "children")
 
     def _show(self, result: GridResult) -> None:
         self.shown = result
@@ -71,5 +73,4 @@ class BreedTab(QWidget):
         shown = self.shown
         if shown is None or not 0 <= index < len(shown.latents):
             return
-        if self.host.attempt(lambda: self.host.explorer.move_to(shown.latents[index])):
-            self.host.after_move()
+        self.host.attempt(lambda: self.host.controller.history.move_to(shown.latents[index]))

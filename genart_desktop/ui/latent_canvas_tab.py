@@ -6,8 +6,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
 
-from genart_desktop.ui.latent_host import ExplorerHost, button
-from genart_desktop.ui.widgets import compact_combo
+from genart_desktop.ui.latent_host import ExplorerHost
+from genart_desktop.ui.widgets import button, compact_combo
 from genart_desktop.workspace.latent import GridResult
 
 
@@ -48,9 +48,10 @@ class CanvasTab(QWidget):
         form.addRow(self.place_button)
         layout.addWidget(place)
         layout.addStretch(1)
+        host.bind([(host.controller.encoded, self._encoded), (host.controller.current_ready, self._place)])
 
     def update_for_model(self) -> None:
-        space = self.host.explorer.space
+        space = self.host.controller.state.space
         can = space is not None and space.can_encode
         self.encode_button.setEnabled(can)
         self.source.setEnabled(can)
@@ -63,23 +64,20 @@ class CanvasTab(QWidget):
         if doc is None:
             host.set_status("Open or create a document first.", error=True)
             return
-        request = host.call(lambda: host.explorer.encode_request(doc, self.source.currentData()))
+        request = host.call(lambda: host.controller.encoding.encode_request(doc, self.source.currentData()))
         if request is not None:
             host.set_status("Encoding\u2026")
-            host.submit(request, self._encoded, "encode")
+            host.controller.submit(request, "encode")
 
-    def _encoded(self, value: tuple) -> None:
-        mean, region, model_id = value
-        if self.host.explorer.apply_encoded(mean, region, model_id):
-            self.fit()
-            self.host.set_status("Encoded: explore around it, then place the result back on the canvas.")
-            self.host.after_move()
+    def _encoded(self) -> None:
+        self.fit()
+        self.host.set_status("Encoded: explore around it, then place the result back on the canvas.")
 
     def fit(self) -> None:
         doc = self.host.document()
-        if doc is None or self.host.explorer.space is None:
+        if doc is None or self.host.controller.state.space is None:
             return
-        rect = self.host.call(lambda: self.host.explorer.default_placement(doc))
+        rect = self.host.call(lambda: self.host.controller.encoding.default_placement(doc))
         if rect is not None:
             self.place_width.setValue(rect.width)
             self.place_height.setValue(rect.height)
@@ -87,12 +85,12 @@ class CanvasTab(QWidget):
     def place(self) -> None:
         """Render the current image off the GUI thread, then add it to the canvas at the chosen size."""
         host = self.host
-        if host.document() is None or host.explorer.space is None:
+        if host.document() is None or host.controller.state.space is None:
             host.set_status("Open a document and choose a model first.", error=True)
             return
-        request = host.call(host.explorer.current_request)
+        request = host.call(host.controller.encoding.current_request)
         if request is not None:
-            host.submit(request, self._place, "place")
+            host.controller.submit(request, "current")
 
     def _place(self, result: GridResult) -> None:
         host = self.host
@@ -101,10 +99,11 @@ class CanvasTab(QWidget):
             return
         image: np.ndarray = result.images[0]
         width, height = self.place_width.value(), self.place_height.value()
-        rect = host.explorer.default_placement(doc)
+        encoding = host.controller.encoding
+        rect = encoding.default_placement(doc)
         origin = (rect.x + (rect.width - width) // 2, rect.y + (rect.height - height) // 2)
-        layer = host.call(lambda: host.explorer.place_on_canvas(doc, image, width, height, origin,
-                                                                latent=result.latents[0]))
+        layer = host.call(lambda: encoding.place_on_canvas(doc, image, width, height, origin,
+                                                           latent=result.latents[0]))
         if layer is not None:
             host.set_status(f"Added the layer \u201c{layer.name}\u201d ({width}\u00d7{height}).")
             self.layer_added.emit(layer)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from genart_desktop.engine.latent.bookmarks import Bookmark
-from genart_desktop.ui.latent_host import ExplorerHost, button
+from genart_desktop.ui.latent_host import ExplorerHost
+from genart_desktop.ui.widgets import button
 from genart_desktop.ui.latent_sliders import STEPS, DirectionSliders
 
 
@@ -46,16 +47,17 @@ class DirectionsTab(QWidget):
     def refresh(self) -> None:
         """Rebuild the slider rows from the explorer's directions and values."""
         rows = []
-        for direction in self.host.explorer.directions:
+        state = self.host.controller.state
+        for direction in state.directions:
             if direction.kind == "principal":
                 share = f"({100 * direction.variance:.1f}% of the variation)" if direction.variance else ""
                 rows.append((direction.name, f"Principal direction {direction.name} {share}".strip(), False))
             else:
                 rows.append((direction.name, f"Your direction \u201c{direction.name}\u201d", True))
-        self.sliders.set_directions(rows, self.host.explorer.sliders)
+        self.sliders.set_directions(rows, state.sliders)
 
     def show_values(self) -> None:
-        self.sliders.set_values(self.host.explorer.sliders)
+        self.sliders.set_values(self.host.controller.state.sliders)
 
     def set_bookmarks(self, marks: Sequence[Bookmark]) -> None:
         for combo in (self.pair_a, self.pair_b):
@@ -70,36 +72,29 @@ class DirectionsTab(QWidget):
         self.sliders.sliders[index].setValue(int(round(value * STEPS)))
 
     def _moved(self, index: int, value: float) -> None:
-        if self.host.attempt(lambda: self.host.explorer.set_slider(index, value)):
-            self.host.request_grid()
+        self.host.attempt(lambda: self.host.controller.state.set_slider(index, value))
 
     def reset(self) -> None:
-        self.host.explorer.reset_sliders()
-        self.show_values()
-        self.host.request_grid()
+        self.host.controller.state.reset_sliders()
 
     def save(self) -> None:
-        saved = self.host.call(lambda: self.host.explorer.save_current_direction(self.name.text()))
+        saved = self.host.call(lambda: self.host.controller.directions.save_current(self.name.text()))
         if saved is not None:
             self.name.clear()
-            self.refresh()
             self.host.set_status(f"Saved the direction \u201c{saved.name}\u201d.")
 
     def define(self) -> None:
-        explorer = self.host.explorer
-        marks = {m.bookmark_id: m for m in explorer.bookmarks(self.host.document())}
+        controller = self.host.controller
+        marks = {m.bookmark_id: m for m in controller.bookmarks.all(self.host.document())}
         a, b = marks.get(self.pair_a.currentData()), marks.get(self.pair_b.currentData())
         if a is None or b is None:
             self.host.set_status("Bookmark two images first, then choose them as A and B.", error=True)
             return
         name = self.pair_name.text().strip() or f"{a.name} \u2192 {b.name}"
-        saved = self.host.call(lambda: explorer.define_direction(a.latent, b.latent, name))
+        saved = self.host.call(lambda: controller.directions.define(a.latent, b.latent, name))
         if saved is not None:
             self.pair_name.clear()
-            self.refresh()
             self.host.set_status(f"New direction \u201c{saved.name}\u201d: slide it to move from A toward B.")
 
     def delete_direction(self, name: str) -> None:
-        if self.host.attempt(lambda: self.host.explorer.delete_direction(name)):
-            self.refresh()
-            self.host.request_grid()
+        self.host.attempt(lambda: self.host.controller.directions.delete(name))

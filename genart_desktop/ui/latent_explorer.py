@@ -1,10 +1,10 @@
 """The latent explorer panel: model, seed and truncation, the neighbour grid with history, and the tab pages
 (directions, bookmarks, breeding, animation, canvas) from the ``latent_*_tab`` modules.
 
-It adapts :class:`genart_desktop.workspace.latent.LatentExplorer`: every click becomes a controller call and every
-image comes from a job on a background runner. Renders share coalesce keys, so while a slider is dragged only the
-latest position is rendered; results arrive on the GUI thread through a :class:`JobBridge`, and a render older than
-the one already shown is dropped. The panel needs only the model registry and a callable returning the current
+It binds to :class:`genart_desktop.workspace.latent.LatentController`: every click becomes a controller call, and
+the controller's signals (its jobs' results, delivered on the GUI thread by the workspace, and changes of its
+shared state) update the widgets. Renders run in the workspace's interactive lane, coalesced to the latest request,
+so they never wait behind a diffusion batch. The panel needs only the workspace and a callable returning the current
 document, so it can be built and tested on its own.
 """
 
@@ -29,24 +29,20 @@ from PySide6.QtWidgets import (
 
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.document.document import Document
-from genart_desktop.engine.jobs import JobRequest, JobRunner
 from genart_desktop.engine.latent.bookmarks import BookmarkLibrary
 from genart_desktop.engine.latent.neighbours import centre_index
 from genart_desktop.engine.latent.space import GAN, LatentSpace
-from genart_desktop.ui.job_bridge import JobBridge
+from genart_desktop.ui.binding import Binding, bind
 from genart_desktop.ui.latent_animate_tab import AnimateTab
 from genart_desktop.ui.latent_bookmarks_tab import BookmarksTab
 from genart_desktop.ui.latent_breed_tab import BreedTab
 from genart_desktop.ui.latent_canvas_tab import CanvasTab
 from genart_desktop.ui.latent_directions_tab import DirectionsTab
 from genart_desktop.ui.latent_grid import ImageGrid
-from genart_desktop.ui.latent_host import button
-from genart_desktop.ui.widgets import ValueSlider, compact_combo
-from genart_desktop.workspace.latent import GridResult, LatentExplorer
+from genart_desktop.ui.widgets import ValueSlider, button, compact_combo
+from genart_desktop.workspace.latent import GridResult, LatentController
 
 DocumentProvider = Callable[[], Document | None]
-LONG_JOBS = ("directions", "export", "load")  # kinds that show the progress bar
-RENDER_JOBS = ("grid", "children", "scrub")  # kinds where an older result must not replace a newer one
 
 
 class LatentExplorerPanel(QWidget):
@@ -55,24 +51,24 @@ class LatentExplorerPanel(QWidget):
     status_changed = Signal(str)
     layer_added = Signal(object)
 
-    def __init__(self, registry: Any, document_provider: DocumentProvider, runner: JobRunner | None = None,
-                 library: BookmarkLibrary | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Any, document_provider: DocumentProvider, library: BookmarkLibrary | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.explorer = LatentExplorer(registry, library)
+        self.controller = LatentController(workspace, library)
         self._document = document_provider
-        self._own_runner = runner is None
-        self._runner = runner if runner is not None else JobRunner(1, name="latent-explorer")
-        self._bridge = JobBridge(parent=self)
-        self._handlers: dict[int, tuple[Callable[[Any], None], str]] = {}
-        self._shown: dict[str, int] = {}
         self._grid: GridResult | None = None
-        self._loading_model: str | None = None
-        self._bridge.finished.connect(self._finished)
-        self._bridge.failed.connect(self._failed)
-        self._bridge.cancelled.connect(self._cancelled)
-        self._bridge.progress.connect(self._progress)
         self._build()
+        controller, state = self.controller, self.controller.state
+        self.bind([(controller.status, self.set_status), (controller.progress, self._progress),
+                   (controller.jobs_changed, self._jobs_changed), (controller.model_changed, self._model_loaded),
+                   (controller.grid_ready, self._show_grid), (state.changed, self._show_state),
+                   (state.directions_changed, self.directions.refresh),
+                   (state.bookmarks_changed, self.refresh_bookmarks)])
         self.refresh_models()
+
+    def bind(self, bindings: list[Binding]) -> None:
+        """Connect controller signals to slots of this panel or its tabs, for as long as the panel lives."""
+        bind(self, bindings)
 
     # ================================================================== building
     def _build(self) -> None:
@@ -136,7 +132,7 @@ class LatentExplorerPanel(QWidget):
         size_row.addWidget(self.grid_combo, 1)
         layout.addLayout(size_row)
 
-        self.spread = ValueSlider("Spread", 0.0, 2.0, self.explorer.spread, decimals=2)
+        self.spread = ValueSlider("Spread", 0.0, 2.0, self.controller.history.spread, decimals=2)
         self.spread.setToolTip("How far the neighbours stray from the centre")
         self.spread.value_changed.connect(self._spread_changed)
         layout.addWidget(self.spread)
@@ -168,15 +164,6 @@ class LatentExplorerPanel(QWidget):
     def document(self) -> Document | None:
         return self._document()
 
-    def submit(self, request: JobRequest, on_result: Callable[[Any], None], kind: str) -> int:
-        """Run ``request`` on the background runner; ``on_result`` gets its value on the GUI thread."""
-        handle = self._runner.submit(request, self._bridge.post)
-        self._handlers[handle.job_id] = (on_result, kind)
-        if kind in LONG_JOBS:
-            self.progress.setValue(0)
-            self.progress.show()
-        return handle.job_id
-
     def call(self, action: Callable[[], Any]) -> Any:
         """``action()``, or None with the error in the status line when it raises a GenArtError."""
         try:
@@ -199,11 +186,13 @@ class LatentExplorerPanel(QWidget):
         self.status.setText(text)
         self.status_changed.emit(text)
 
-    def after_move(self) -> None:
-        """The centre changed (click, history, seed, bookmark, child, encode): show its state and render."""
+    def _show_state(self) -> None:
+        """The centre, sliders, truncation or grid settings changed (the controller re-renders the grid)."""
         self.directions.show_values()
-        self.truncation.set_value(self.explorer.truncation)
-        self.request_grid()
+        self.truncation.set_value(self.controller.state.truncation)
+        size = self.controller.history.grid_size
+        self.grid.set_layout(size, size * size, centre_index(size))
+        self._update_controls()
 
     def ticked_bookmarks(self) -> list[str]:
         return self.bookmarks.ticked()
@@ -213,56 +202,31 @@ class LatentExplorerPanel(QWidget):
 
     def refresh_bookmarks(self) -> None:
         """Re-read bookmarks from the document and the library (call this when the document is replaced)."""
-        marks = self.call(lambda: self.explorer.bookmarks(self._document())) or []
+        marks = self.call(lambda: self.controller.bookmarks.all(self._document())) or []
         self.bookmarks.show_bookmarks(marks)
         self.directions.set_bookmarks(marks)
 
-    # ================================================================== job events
-    def _finished(self, job_id: int, value: Any) -> None:
-        entry = self._handlers.pop(job_id, None)
-        if entry is None:
-            return
-        handler, kind = entry
-        self._hide_progress_if_idle()
-        if kind in RENDER_JOBS and job_id < self._shown.get(kind, 0):
-            return  # an older render finished after a newer one was shown
-        self._shown[kind] = job_id
-        try:
-            handler(value)
-        except GenArtError as exc:
-            self.set_status(str(exc), error=True)
+    # ================================================================== jobs
+    def _progress(self, fraction: float) -> None:
+        self.progress.setValue(int(fraction * 1000))
 
-    def _failed(self, job_id: int, message: str) -> None:
-        if self._handlers.pop(job_id, None) is not None:
-            self._hide_progress_if_idle()
-            self.grid.set_busy(False)
-            self.set_status(message, error=True)
-
-    def _cancelled(self, job_id: int) -> None:
-        if self._handlers.pop(job_id, None) is not None:
-            self._hide_progress_if_idle()
-
-    def _progress(self, job_id: int, fraction: float, message: str) -> None:
-        entry = self._handlers.get(job_id)
-        if entry is not None and entry[1] in LONG_JOBS:
-            self.progress.setValue(int(fraction * 1000))
-
-    def _hide_progress_if_idle(self) -> None:
-        if not any(kind in LONG_JOBS for _, kind in self._handlers.values()):
+    def _jobs_changed(self) -> None:
+        if self.controller.long_running:
+            if self.progress.isHidden():
+                self.progress.setValue(0)
+            self.progress.show()
+        else:
             self.progress.hide()
+        self.grid.set_busy(self.controller.pending("grid"))
 
     @property
     def busy(self) -> bool:
         """True while any job this panel started is still pending or running."""
-        return bool(self._handlers)
+        return self.controller.busy
 
     def shutdown(self) -> None:
-        """Stop background work (the panel's own runner is shut down; a shared one only loses our jobs)."""
-        for job_id in list(self._handlers):
-            self._runner.cancel(job_id)
-        self._handlers.clear()
-        if self._own_runner:
-            self._runner.shutdown(wait=True, timeout=5.0)
+        """Stop this panel's background work (the workspace's runner belongs to the window)."""
+        self.controller.shutdown()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.shutdown()
@@ -274,7 +238,7 @@ class LatentExplorerPanel(QWidget):
         current = self.model_combo.currentData()
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
-        for entry in self.call(self.explorer.models) or []:
+        for entry in self.call(self.controller.models) or []:
             self.model_combo.addItem(f"{entry.name}  ({entry.family.upper()})", entry.id)
         self.model_combo.blockSignals(False)
         if self.model_combo.count() == 0:
@@ -288,77 +252,54 @@ class LatentExplorerPanel(QWidget):
 
     def _model_chosen(self, *_: Any) -> None:
         model_id = self.model_combo.currentData()
-        if model_id is None or (self.explorer.space is not None and self.explorer.space.model_id == model_id):
+        if model_id is None or self.controller.state.is_model(model_id):
             return
         self.open_model(model_id)
 
     def open_model(self, model_id: str) -> None:
         """Load a model in the background (sessions can take a moment), then start exploring it."""
-        self._loading_model = model_id
-        self.set_status(f"Loading {model_id}\u2026")
-        self.submit(self.explorer.load_request(model_id), self._model_loaded, "load")
+        self.controller.open_model(model_id)
 
     def _model_loaded(self, space: LatentSpace) -> None:
-        if space.model_id != self._loading_model:
-            return
-        self.explorer.use_space(space)
         width, height = space.image_size
         self.set_status(f"{space.name}: {space.kind.upper()}, latent {list(space.latent_shape)}, "
                         f"{width}\u00d7{height} images.")
         self.breeding.clear()
         self.truncation.set_value(1.0)
         self.canvas.fit()
-        self.directions.refresh()
         self.refresh_bookmarks()
-        self.request_grid()
-        if not self.explorer.principal:
-            self.submit(self.explorer.principal_request(),
-                        lambda found, model_id=space.model_id: self._principal_found(found, model_id), "directions")
-
-    def _principal_found(self, directions: list, model_id: str) -> None:
-        if self.explorer.set_principal(directions, model_id):
-            self.directions.refresh()
+        self._update_controls()
 
     def _update_controls(self) -> None:
-        space = self.explorer.space
+        state, history = self.controller.state, self.controller.history
+        space = state.space
         loaded = space is not None
-        gan = loaded and space.kind == GAN
         for widget in (self.random_button, self.seed_spin, self.use_seed_button, self.shuffle_button, self.tabs,
                        self.grid_combo, self.spread):
             widget.setEnabled(loaded)
-        self.truncation.setVisible(gan)
+        self.truncation.setVisible(loaded and space.kind == GAN)
         self.canvas.update_for_model()
-        self.back_button.setEnabled(self.explorer.can_go_back)
-        self.forward_button.setEnabled(self.explorer.can_go_forward)
-        seed = self.explorer.seed
+        self.back_button.setEnabled(history.can_go_back)
+        self.forward_button.setEnabled(history.can_go_forward)
+        seed = state.seed
         if seed is not None:
             self.seed_spin.blockSignals(True)
             self.seed_spin.setValue(seed)
             self.seed_spin.blockSignals(False)
-            edited = any(self.explorer.sliders) or (gan and self.explorer.truncation < 1.0)
-            self.seed_label.setText(f"Seed {seed}" + (" (edited)" if edited else ""))
+            self.seed_label.setText(f"Seed {seed}" + (" (edited)" if state.edited else ""))
         else:
             self.seed_label.setText("Found by exploring (no seed)" if loaded else "")
 
     # ================================================================== the grid
     def request_grid(self) -> None:
         """Render the neighbour grid for the current state (coalesced: only the latest request is computed)."""
-        if self.explorer.space is None:
-            return
-        request = self.call(self.explorer.grid_request)
-        if request is None:
-            return
-        size = self.explorer.grid_size
-        self.grid.set_layout(size, size * size, centre_index(size))
-        self.grid.set_busy(True)
-        self.submit(request, self._show_grid, "grid")
-        self._update_controls()
+        self.controller.request_grid()
 
     def _show_grid(self, result: GridResult) -> None:
         self._grid = result
         self.grid.set_layout(result.size, result.size * result.size, centre_index(result.size))
         self.grid.set_images(result.images)
-        self.grid.set_busy(any(kind == "grid" for _, kind in self._handlers.values()))
+        self.grid.set_busy(self.controller.pending("grid"))
 
     @property
     def shown_grid(self) -> GridResult | None:
@@ -371,44 +312,36 @@ class LatentExplorerPanel(QWidget):
         return self._grid.images[centre_index(self._grid.size)]
 
     def recentre(self, index: int) -> None:
-        """Clicking a neighbour: the image on screen in that cell becomes the centre."""
+        """Clicking a neighbour: the image on screen in that cell becomes the centre (the grid follows)."""
         grid = self._grid
-        if grid is not None and self.attempt(lambda: self.explorer.recentre(index, grid.latents)):
-            self.after_move()
+        if grid is not None:
+            self.attempt(lambda: self.controller.history.recentre(index, grid.latents))
 
     def back(self) -> None:
-        if self.explorer.back():
-            self.after_move()
+        self.controller.history.back()
 
     def forward(self) -> None:
-        if self.explorer.forward():
-            self.after_move()
+        self.controller.history.forward()
 
     def shuffle(self) -> None:
-        self.explorer.shuffle()
-        self.request_grid()
+        self.controller.history.shuffle()
 
     def randomise(self) -> None:
-        if self.attempt(self.explorer.randomise):
-            self.after_move()
+        self.attempt(self.controller.history.randomise)
 
     def use_seed(self, seed: int | None = None) -> None:
         value = self.seed_spin.value() if seed is None else int(seed)
-        if self.attempt(lambda: self.explorer.randomise(value)):
-            self.after_move()
+        self.attempt(lambda: self.controller.history.randomise(value))
 
     def set_slider(self, index: int, value: float) -> None:
         """Move direction slider ``index`` exactly as a drag step does."""
         self.directions.set_slider(index, value)
 
     def _grid_size_changed(self, *_: Any) -> None:
-        if self.attempt(lambda: self.explorer.set_grid(size=int(self.grid_combo.currentData()))):
-            self.request_grid()
+        self.attempt(lambda: self.controller.history.set_grid(size=int(self.grid_combo.currentData())))
 
     def _spread_changed(self, value: float) -> None:
-        if self.attempt(lambda: self.explorer.set_grid(spread=value)):
-            self.request_grid()
+        self.attempt(lambda: self.controller.history.set_grid(spread=value))
 
     def _truncation_changed(self, value: float) -> None:
-        if self.attempt(lambda: self.explorer.set_truncation(value)):
-            self.request_grid()
+        self.attempt(lambda: self.controller.state.set_truncation(value))

@@ -7,14 +7,9 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from genart_desktop.ui.qimage import rgb_to_qimage
+
 GAP = 4
-
-
-def rgb_to_qimage(rgb: np.ndarray) -> QImage:
-    """(H, W, 3) uint8 -> a QImage that owns its pixels."""
-    array = np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
-    height, width = array.shape[:2]
-    return QImage(array.data, width, height, width * 3, QImage.Format.Format_RGB888).copy()
 
 
 class ImageGrid(QWidget):

@@ -1,23 +1,24 @@
-"""What the latent explorer's tab pages need from the panel that holds them (kept tiny and explicit)."""
+"""What the latent explorer's tab pages need from the panel that holds them (kept tiny and explicit).
+
+A tab calls its part of the controller (``host.controller.bookmarks``, ``.breeding`` ...) and binds its slots to
+the controller's signals with :meth:`ExplorerHost.bind`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtWidgets import QPushButton
-
 from genart_desktop.document.document import Document
-from genart_desktop.engine.jobs import JobRequest
-from genart_desktop.workspace.latent import LatentExplorer
+from genart_desktop.ui.binding import Binding
+from genart_desktop.workspace.latent import LatentController
 
 
 class ExplorerHost(Protocol):
-    explorer: LatentExplorer
+    controller: LatentController
 
     def document(self) -> Document | None: ...
 
-    def submit(self, request: JobRequest, on_result: Callable[[Any], None], kind: str) -> int: ...
+    def bind(self, bindings: list[Binding]) -> None: ...
 
     def call(self, action: Callable[[], Any]) -> Any: ...
 
@@ -25,17 +26,6 @@ class ExplorerHost(Protocol):
 
     def set_status(self, text: str, error: bool = False) -> None: ...
 
-    def after_move(self) -> None: ...
-
-    def request_grid(self) -> None: ...
-
     def ticked_bookmarks(self) -> list[str]: ...
 
     def refresh_bookmarks(self) -> None: ...
-
-
-def button(text: str, tip: str, slot: Callable[[], Any]) -> QPushButton:
-    widget = QPushButton(text)
-    widget.setToolTip(tip)
-    widget.clicked.connect(lambda _=False: slot())
-    return widget

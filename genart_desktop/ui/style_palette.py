@@ -1,9 +1,9 @@
 """The Style dock: a grid of style networks, a live preview, strength / colours / stroke scale, Apply and Cancel.
 
-It adapts :class:`genart_desktop.workspace.style.StyleController`. Previews and renders are jobs on the app's shared
-runner, so they show in the Jobs panel too; their events arrive on the GUI thread through the shared
-:class:`JobBridge`, and only this panel's own job ids are handled here. The panel needs the registry, runner,
-bridge and a callable returning the current document, so it can be built and tested on its own.
+It binds to :class:`genart_desktop.workspace.style.StyleController`: clicks become controller calls, and the
+controller's signals (its jobs' events, which the workspace delivers on the GUI thread) update the widgets.
+Previews and renders are jobs of the app's one workspace, so they show in the Jobs panel too. The panel needs the
+workspace and a callable returning the current document, so it can be built and tested on its own.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.core.paths import user_models_dir
 from genart_desktop.document.document import Document
-from genart_desktop.engine.jobs import JobRunner
 from genart_desktop.engine.pipelines.style import MIN_SCALE
-from genart_desktop.ui.job_bridge import JobBridge
+from genart_desktop.ui.binding import bind
 from genart_desktop.ui.style_grid import StyleGrid
 from genart_desktop.ui.style_preview import StylePreviewView
 from genart_desktop.ui.widgets import ValueSlider
-from genart_desktop.workspace.style import StyleController, StylePreviewImage, StyleRender
+from genart_desktop.workspace.style import StyleController
+from genart_desktop.workspace.style_jobs import StylePreviewImage
 
 DocumentProvider = Callable[[], Document | None]
 MAX_UI_SCALE = 4.0
@@ -51,25 +51,23 @@ class StylePalettePanel(QWidget):
     status_changed = Signal(str)
     layer_added = Signal(object)
 
-    def __init__(self, registry: Any, runner: JobRunner, bridge: JobBridge, document_provider: DocumentProvider,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Any, document_provider: DocumentProvider, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = StyleController(registry, runner)
-        self._runner = runner
+        self.controller = StyleController(workspace, current_document=document_provider)
         self._document = document_provider
         self._watched: Document | None = None
-        self._preview_jobs: set[int] = set()
-        self._shown_preview = 0  # job id of the preview on screen: an older one finishing late is not shown
-        self._thumb_jobs: dict[int, str] = {}
         self.last_preview: StylePreviewImage | None = None
         self._stale = False
         self._settings_timer = _single_shot(self, SETTINGS_DELAY_MS, self.request_preview)
         self._document_timer = _single_shot(self, DOCUMENT_DELAY_MS, self._document_settled)
         self._build()
-        bridge.finished.connect(self._finished)
-        bridge.failed.connect(self._failed)
-        bridge.cancelled.connect(self._cancelled)
-        bridge.progress.connect(self._progress)
+        controller = self.controller  # its signals are emitted on the GUI thread in the app
+        bind(self, [(controller.settings_changed, self._show_settings),
+                    (controller.thumbnail_ready, self.grid.set_thumbnail),
+                    (controller.thumbnail_failed, self._thumbnail_failed),
+                    (controller.preview_ready, self._show_preview), (controller.preview_failed, self._preview_failed),
+                    (controller.progress, self._progress), (controller.applied, self.layer_added.emit),
+                    (controller.status, self._show_status), (controller.jobs_changed, self._jobs_changed)])
         self.refresh_models()
         self.watch_document(document_provider())
 
@@ -161,15 +159,13 @@ class StylePalettePanel(QWidget):
             models = []
         self.grid.set_models([(m.id, m.name, m.card.description if m.card is not None else "") for m in models])
         ids = [m.id for m in models]
-        if self.controller.model_id not in ids:
-            self.controller.model_id = None
+        self.controller.forget_missing(ids)
         self.empty_label.setVisible(not models)
         self.empty_label.setText(
             "No style models yet. Train one with <code>genart-train style --style IMAGE --content DIR</code> or "
             f"copy a style model folder into {user_models_dir()}." if not models else "")
         for model_id in ids:
-            handle = self.controller.thumbnail(model_id)
-            self._thumb_jobs[handle.job_id] = model_id
+            self.controller.thumbnail(model_id)
         self._update_buttons()
 
     def choose_style(self, model_id: str) -> None:
@@ -179,10 +175,8 @@ class StylePalettePanel(QWidget):
         except GenArtError as exc:
             self._show_error(str(exc))
             return
-        self.grid.select_model(model_id)
         self._settings_timer.stop()
         self.request_preview()
-        self._update_buttons()
 
     # ================================================================== document
     def watch_document(self, document: Document | None) -> None:
@@ -247,11 +241,10 @@ class StylePalettePanel(QWidget):
         if document is None or self.controller.model_id is None:
             return
         try:
-            handle = self.controller.preview(document)
+            self.controller.preview(document)
         except GenArtError as exc:
             self._show_error(str(exc))
             return
-        self._preview_jobs.add(handle.job_id)
         self.preview_view.set_dimmed(self.preview_view.has_image())
         if not self.preview_view.has_image():
             self.preview_view.set_message("Rendering a preview\u2026")
@@ -261,16 +254,13 @@ class StylePalettePanel(QWidget):
         document = self._document()
         if document is None:
             return None
+        self.progress.setValue(0)
+        self.progress.setFormat("Starting\u2026")
         try:
             handle = self.controller.apply(document)
         except GenArtError as exc:
             self._show_error(str(exc))
             return None
-        self.progress.setValue(0)
-        self.progress.setFormat("Starting\u2026")
-        self.progress.setVisible(True)
-        self._show_info(f"Rendering {handle.label[len('Style: '):]} at full resolution\u2026")
-        self._update_buttons()
         return handle.job_id
 
     def cancel(self) -> None:
@@ -279,71 +269,26 @@ class StylePalettePanel(QWidget):
     @property
     def busy(self) -> bool:
         """True while a preview or render of this panel is waiting or running."""
-        return bool(self._preview_jobs) or bool(self.controller.applying)
+        return self.controller.busy
 
-    def _progress(self, job_id: int, fraction: float, message: str) -> None:
-        if self.controller.is_apply(job_id):
-            self.progress.setValue(int(round(fraction * 1000)))
-            if message and not message.endswith(": started"):
-                self.progress.setFormat(f"{message} \u2014 %p%")
+    def _progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(round(fraction * 1000)))
+        if message and not message.endswith(": started"):
+            self.progress.setFormat(f"{message} \u2014 %p%")
 
-    def _finished(self, job_id: int, value: object) -> None:
-        if job_id in self._thumb_jobs:
-            model_id = self._thumb_jobs.pop(job_id)
-            self.grid.set_thumbnail(model_id, value)
-        elif job_id in self._preview_jobs:
-            self._preview_jobs.discard(job_id)
-            if isinstance(value, StylePreviewImage) and job_id > self._shown_preview \
-                    and value.recipe.model_id == self.controller.model_id:
-                self._shown_preview = job_id
-                self._show_preview(value, final=not self._preview_jobs)
-        elif self.controller.is_apply(job_id):
-            self._land(job_id, value)
+    def _thumbnail_failed(self, model_id: str, message: str) -> None:
+        item = self.grid.item_for(model_id)
+        if item is not None:
+            item.setToolTip(f"{item.toolTip()}<br><i>No thumbnail: {message}</i>")
 
-    def _land(self, job_id: int, value: object) -> None:
-        try:
-            layer = self.controller.land(job_id, value if isinstance(value, StyleRender) else None, self._document())
-        except GenArtError as exc:
-            self._show_error(str(exc))
-            layer = None
-        else:
-            if layer is None:
-                self._show_info("The document was replaced before the style finished; the result was dropped.")
-            else:
-                self._show_info(f"Added the layer \u201c{layer.name}\u201d. Undo removes it.")
-                self.layer_added.emit(layer)
-        self._render_ended()
+    def _preview_failed(self, _message: str) -> None:
+        self.preview_view.set_dimmed(False)
+        self.preview_view.set_message("The preview failed")
 
-    def _failed(self, job_id: int, message: str) -> None:
-        if job_id in self._thumb_jobs:
-            model_id = self._thumb_jobs.pop(job_id)
-            item = self.grid.item_for(model_id)
-            if item is not None:
-                item.setToolTip(f"{item.toolTip()}<br><i>No thumbnail: {message}</i>")
-        elif job_id in self._preview_jobs:
-            self._preview_jobs.discard(job_id)
+    def _jobs_changed(self) -> None:
+        if not self.controller.previewing:
             self.preview_view.set_dimmed(False)
-            self.preview_view.set_message("The preview failed")
-            self._show_error(message)
-        elif self.controller.is_apply(job_id):
-            self.controller.drop(job_id)
-            self._show_error(f"{message} The canvas is unchanged.")
-            self._render_ended()
-
-    def _cancelled(self, job_id: int) -> None:
-        self._thumb_jobs.pop(job_id, None)
-        if job_id in self._preview_jobs:
-            self._preview_jobs.discard(job_id)
-            if not self._preview_jobs:
-                self.preview_view.set_dimmed(False)
-        elif self.controller.is_apply(job_id):
-            self.controller.drop(job_id)
-            self._show_info("Cancelled; the canvas is unchanged.")
-            self._render_ended()
-
-    def _render_ended(self) -> None:
-        if not self.controller.applying:
-            self.progress.setVisible(False)
+        self.progress.setVisible(bool(self.controller.applying))
         self._update_buttons()
 
     # ================================================================== display
@@ -359,20 +304,34 @@ class StylePalettePanel(QWidget):
                                      f"{region.height}){note}")
         self.status_label.setText("")
 
+    def _show_settings(self) -> None:
+        """Show the controller's choice and settings (without the widgets reporting them back)."""
+        controller = self.controller
+        if controller.model_id is not None:
+            self.grid.select_model(controller.model_id)
+        self.strength.set_value(controller.settings.strength)
+        self.scale.set_value(controller.settings.scale)
+        self.preserve_colors.blockSignals(True)
+        self.preserve_colors.setChecked(controller.settings.preserve_colors)
+        self.preserve_colors.blockSignals(False)
+        self.source_combo.blockSignals(True)
+        self.source_combo.setCurrentIndex(max(0, self.source_combo.findData(controller.source)))
+        self.source_combo.blockSignals(False)
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         running = bool(self.controller.applying)
         self.apply_button.setEnabled(self.controller.model_id is not None and not running)
         self.cancel_button.setEnabled(running)
 
-    def _show_error(self, message: str) -> None:
-        self.status_label.setStyleSheet(_ERROR_STYLE)
+    def _show_status(self, message: str, error: bool = False) -> None:
+        self.status_label.setStyleSheet(_ERROR_STYLE if error else _INFO_STYLE)
         self.status_label.setText(message)
         self.status_changed.emit(message)
 
-    def _show_info(self, message: str) -> None:
-        self.status_label.setStyleSheet(_INFO_STYLE)
-        self.status_label.setText(message)
-        self.status_changed.emit(message)
+    def _show_error(self, message: str) -> None:
+        self._show_status(message, True)
+
 
 
 def _single_shot(parent: QWidget, delay_ms: int, slot: Callable[[], None]) -> QTimer:

@@ -93,3 +93,32 @@ def test_progress_bar_lines():
     bar.update(4, 4)
     bar.close()
     assert stream.getvalue() == "[##########] 2/2 x.png tile 4/4\n"
+
+
+def test_a_cli_image_and_a_dock_render_of_the_same_picture_are_byte_identical(tmp_path, style_model):
+    """The command and the Style dock build the same request and run the same executor: the same bytes."""
+    from genart_desktop.document.document import Document
+    from genart_desktop.workspace.style import StyleController
+    from genart_desktop.workspace.workspace import Workspace
+
+    picture = _image(tmp_path / "a.png", (150, 90))
+    out = tmp_path / "out"
+    assert cli.run(["style", "--model", style_model, "--strength", "0.6", "--preserve-colors", "--scale", "1.5",
+                    "--quiet", str(tmp_path / "a.png"), str(out)]) == 0
+    written = np.asarray(Image.open(out / "a-tiny-invert.png"))
+
+    doc = Document(150, 90)
+    doc.add_layer("Picture", pixels=np.dstack([picture, np.full((90, 150), 255, np.uint8)]))
+    workspace = Workspace()
+    try:
+        dock = StyleController(workspace)
+        dock.select(style_model)
+        dock.set_settings(strength=0.6, preserve_colors=True, scale=1.5)
+        landed = []
+        dock.applied.connect(landed.append)
+        assert dock.apply(doc).wait(30) and landed
+    finally:
+        workspace.shutdown()
+    pixels = landed[0].pixels
+    assert np.all(pixels[..., 3] == 255) and written.shape == (90, 150, 3)
+    assert pixels[..., :3].tobytes() == written.tobytes()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,23 +11,22 @@ from PySide6.QtCore import Qt
 
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
+from genart_desktop.engine.jobs import call_payload
 from genart_desktop.engine.latent import animation
 from genart_desktop.engine.latent.bookmarks import METADATA_KEY, BookmarkLibrary
 from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.ui import dialogs
+from genart_desktop.ui.job_bridge import JobBridge
 from genart_desktop.ui.latent_explorer import LatentExplorerPanel
-from tests.engine.latent.tiny_latent import gan_folder, vae_folder
+from genart_desktop.workspace.workspace import Workspace
+from tests.fixtures import blocker, latent_registry
 
 WAIT_MS = 10_000
 
 
 @pytest.fixture
 def models(tmp_path):
-    root = tmp_path / "models"
-    root.mkdir()
-    gan_folder(root, latent=8, size=8)
-    vae_folder(root, latent=6, size=8)
-    return ModelRegistry(roots=[(root, "user")])
+    return latent_registry(tmp_path)
 
 
 @pytest.fixture
@@ -34,8 +35,19 @@ def doc():
 
 
 @pytest.fixture
-def panel(qtbot, models, doc, tmp_path):
-    widget = LatentExplorerPanel(models, lambda: doc, library=BookmarkLibrary(tmp_path / "lib.json"))
+def workspace(qtbot, models):
+    """As in the app: the runner posts events to a bridge, which delivers them on the GUI thread."""
+    bridge = JobBridge()
+    workspace = Workspace(models, post=bridge.post, name="test-latent-ui")
+    bridge.event.connect(workspace.deliver)
+    workspace.bridge_ref = bridge
+    yield workspace
+    workspace.shutdown()
+
+
+@pytest.fixture
+def panel(qtbot, workspace, doc, tmp_path):
+    widget = LatentExplorerPanel(workspace, lambda: doc, library=BookmarkLibrary(tmp_path / "lib.json"))
     qtbot.addWidget(widget)
     widget.resize(420, 900)
     widget.show()
@@ -50,8 +62,7 @@ def settle(qtbot, panel):
 
 def choose_model(qtbot, panel, model_id):
     panel.model_combo.setCurrentIndex(panel.model_combo.findData(model_id))
-    qtbot.waitUntil(lambda: panel.explorer.space is not None and panel.explorer.space.model_id == model_id,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.controller.state.is_model(model_id), timeout=WAIT_MS)
     settle(qtbot, panel)
 
 
@@ -61,12 +72,12 @@ def click_cell(qtbot, grid, index):
 
 def test_opens_first_model_renders_grid_and_finds_directions(qtbot, panel):
     assert panel.model_combo.count() == 2
-    assert panel.explorer.space.model_id == "tiny-gan"
+    assert panel.controller.state.space.model_id == "tiny-gan"
     assert panel.shown_grid.images.shape == (9, 8, 8, 3)
     assert panel.grid.image_count() == 9
-    assert len(panel.directions.sliders.sliders) == len(panel.explorer.directions) >= 4
+    assert len(panel.directions.sliders.sliders) == len(panel.controller.state.directions) >= 4
     assert panel.truncation.isVisible() and not panel.canvas.encode_button.isEnabled()
-    assert f"Seed {panel.explorer.seed}" in panel.seed_label.text()
+    assert f"Seed {panel.controller.state.seed}" in panel.seed_label.text()
 
 
 def test_click_neighbour_recentres_and_history_goes_back_and_forward(qtbot, panel):
@@ -74,21 +85,37 @@ def test_click_neighbour_recentres_and_history_goes_back_and_forward(qtbot, pane
     settle(qtbot, panel)
     shown = panel.shown_grid
     assert shown.size == 5
-    start = panel.explorer.centre.copy()
+    start = panel.controller.state.centre.copy()
     click_cell(qtbot, panel.grid, 0)
     settle(qtbot, panel)
-    np.testing.assert_array_equal(panel.explorer.centre, shown.latents[0])
+    np.testing.assert_array_equal(panel.controller.state.centre, shown.latents[0])
     np.testing.assert_array_equal(panel.shown_grid.latents[12], shown.latents[0])
     np.testing.assert_array_equal(panel.current_image(), shown.images[0])
     assert panel.back_button.isEnabled() and not panel.forward_button.isEnabled()
     qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
-    np.testing.assert_array_equal(panel.explorer.centre, start)
+    np.testing.assert_array_equal(panel.controller.state.centre, start)
     np.testing.assert_array_equal(panel.current_image(), shown.images[12])
     assert panel.forward_button.isEnabled()
     qtbot.mouseClick(panel.forward_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
-    np.testing.assert_array_equal(panel.explorer.centre, shown.latents[0])
+    np.testing.assert_array_equal(panel.controller.state.centre, shown.latents[0])
+
+
+def test_grid_renders_do_not_wait_behind_a_long_job_in_the_main_lane(qtbot, panel, workspace):
+    """While a long job (a diffusion batch) holds the workspace's main worker, a click still re-renders the grid:
+    explorer renders run in the interactive lane."""
+    workspace.register(types.FunctionType, call_payload)
+    release = blocker(workspace.runner)
+    try:
+        shown = panel.shown_grid
+        click_cell(qtbot, panel.grid, 0)
+        qtbot.waitUntil(lambda: panel.shown_grid is not shown, timeout=WAIT_MS)
+        np.testing.assert_array_equal(panel.controller.state.centre, shown.latents[0])
+        np.testing.assert_array_equal(panel.shown_grid.latents[4], shown.latents[0])
+        assert workspace.runner.busy()  # the long job is still holding the main lane
+    finally:
+        release.set()
 
 
 def test_dragging_a_slider_rerenders_and_the_latest_value_wins(qtbot, panel):
@@ -96,8 +123,8 @@ def test_dragging_a_slider_rerenders_and_the_latest_value_wins(qtbot, panel):
     for value in np.linspace(0.05, 0.8, 16):
         panel.set_slider(0, float(value))
     settle(qtbot, panel)
-    assert panel.explorer.sliders[0] == pytest.approx(0.8)
-    np.testing.assert_allclose(panel.shown_grid.latents[4], panel.explorer.current(), atol=1e-6)
+    assert panel.controller.state.sliders[0] == pytest.approx(0.8)
+    np.testing.assert_allclose(panel.shown_grid.latents[4], panel.controller.state.current(), atol=1e-6)
     assert np.abs(panel.current_image().astype(int) - before.astype(int)).mean() > 1.0
     assert "(edited)" in panel.seed_label.text()
     qtbot.mouseClick(panel.directions.reset_button, Qt.MouseButton.LeftButton)
@@ -112,13 +139,13 @@ def test_seed_is_reusable_and_truncation_changes_the_image(qtbot, panel):
     first = panel.current_image().copy()
     qtbot.mouseClick(panel.random_button, Qt.MouseButton.LeftButton)
     settle(qtbot, panel)
-    assert panel.explorer.seed != 1234
+    assert panel.controller.state.seed != 1234
     panel.use_seed(1234)
     settle(qtbot, panel)
     np.testing.assert_array_equal(panel.current_image(), first)
     panel.truncation.slider.setValue(20)
     settle(qtbot, panel)
-    assert panel.explorer.truncation == pytest.approx(0.2)
+    assert panel.controller.state.truncation == pytest.approx(0.2)
     assert not np.array_equal(panel.current_image(), first)
 
 
@@ -128,7 +155,7 @@ def bookmark_seeds(qtbot, panel, seeds):
         settle(qtbot, panel)
         panel.bookmarks.name.setText(f"seed {seed}")
         qtbot.mouseClick(panel.bookmarks.add_button, Qt.MouseButton.LeftButton)
-    return [m.bookmark_id for m in panel.explorer.bookmarks(panel.document())]
+    return [m.bookmark_id for m in panel.controller.bookmarks.all(panel.document())]
 
 
 def test_bookmarks_persist_in_document_and_library(qtbot, panel, doc, tmp_path):
@@ -140,7 +167,7 @@ def test_bookmarks_persist_in_document_and_library(qtbot, panel, doc, tmp_path):
     settle(qtbot, panel)
     panel.bookmarks.recall(ids[0])
     settle(qtbot, panel)
-    assert panel.explorer.seed == 3
+    assert panel.controller.state.seed == 3
 
 
 def test_crossbreed_two_bookmarks_into_children_and_adopt_one(qtbot, panel):
@@ -153,12 +180,12 @@ def test_crossbreed_two_bookmarks_into_children_and_adopt_one(qtbot, panel):
     settle(qtbot, panel)
     children = panel.breeding.shown
     assert children.images.shape == (5, 8, 8, 3) and panel.breeding.grid.image_count() == 5
-    parents = [m.latent for m in panel.explorer.bookmarks(panel.document())]
+    parents = [m.latent for m in panel.controller.bookmarks.all(panel.document())]
     for kid in children.latents:
         assert np.all(np.isclose(kid, parents[0]) | np.isclose(kid, parents[1]))
     click_cell(qtbot, panel.breeding.grid, 2)
     settle(qtbot, panel)
-    np.testing.assert_array_equal(panel.explorer.centre, children.latents[2])
+    np.testing.assert_array_equal(panel.controller.state.centre, children.latents[2])
 
 
 def test_breeding_needs_two_bookmarks(qtbot, panel):
@@ -175,12 +202,12 @@ def test_direction_from_two_bookmarks_and_saved_slider_mix(qtbot, panel):
     panel.directions.pair_b.setCurrentIndex(panel.directions.pair_b.findData(ids[1]))
     panel.directions.pair_name.setText("five to six")
     qtbot.mouseClick(panel.directions.define_button, Qt.MouseButton.LeftButton)
-    names = [d.name for d in panel.explorer.directions]
+    names = [d.name for d in panel.controller.state.directions]
     assert names[-1] == "five to six" and len(panel.directions.sliders.sliders) == len(names)
     panel.set_slider(0, 0.5)
     panel.directions.name.setText("half pc1")
     qtbot.mouseClick(panel.directions.save_button, Qt.MouseButton.LeftButton)
-    assert [d.name for d in panel.explorer.user_directions] == ["five to six", "half pc1"]
+    assert [d.name for d in panel.controller.state.user_directions] == ["five to six", "half pc1"]
     settle(qtbot, panel)
 
 
@@ -218,7 +245,7 @@ def test_scrub_and_export_gif_png_sequence_and_mp4(qtbot, panel, tmp_path, monke
 def test_vae_encode_selection_explore_and_place_back(qtbot, panel, doc):
     choose_model(qtbot, panel, "tiny-vae")
     assert panel.canvas.encode_button.isEnabled() and not panel.truncation.isVisible()
-    space = panel.explorer.space
+    space = panel.controller.state.space
     picture = space.decode(space.sample(21)[0] * 0.7)[0]
     painting = np.dstack([picture, np.full((8, 8), 255, np.uint8)])  # an image the tiny VAE represents exactly
     doc.add_layer("painting", painting, origin=(20, 10))
@@ -261,8 +288,29 @@ def test_gan_cannot_encode_and_errors_show_in_status(qtbot, panel):
 def test_without_models_the_panel_says_so(qtbot, tmp_path, doc):
     empty = tmp_path / "none"
     empty.mkdir()
-    widget = LatentExplorerPanel(ModelRegistry(roots=[(empty, "user")]), lambda: doc)
+    workspace = Workspace(ModelRegistry(roots=[(empty, "user")]), name="test-latent-empty")
+    widget = LatentExplorerPanel(workspace, lambda: doc)
     qtbot.addWidget(widget)
     assert "No GAN or VAE" in widget.model_combo.currentText()
     assert not widget.tabs.isEnabled() and not widget.random_button.isEnabled()
     widget.shutdown()
+    workspace.shutdown()
+
+
+def test_installed_in_the_main_window_on_the_windows_workspace(qtbot, tmp_path, answers):
+    """The dock explores with the window's one workspace; its renders stay out of the Jobs list, as before."""
+    from genart_desktop.ui.ai_panels import install_ai_panels
+    from genart_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(registry=latent_registry(tmp_path), settings={"autosave_minutes": 0})
+    qtbot.addWidget(window)
+    install_ai_panels(window)
+    window.show()
+    panel = window.latent_explorer
+    assert panel.controller.workspace is window.services.workspace
+    qtbot.waitUntil(lambda: panel.shown_grid is not None, timeout=WAIT_MS)
+    settle(qtbot, panel)
+    assert panel.grid.image_count() == 9
+    assert not any(entry.label.startswith(("Rendering", "Loading")) for entry in window.jobs_panel.entries.values())
+    window.document.mark_clean()
+    window.close()

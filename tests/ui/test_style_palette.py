@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import types
 
 import numpy as np
 import pytest
@@ -10,22 +10,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 from genart_desktop.document.geometry import Rect
-from genart_desktop.engine.jobs import JobRequest, JobRunner
+from genart_desktop.engine.jobs import call_payload
 from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.ui.job_bridge import JobBridge
 from genart_desktop.ui.style_palette import StylePalettePanel
-from genart_desktop.workspace.style import PREVIEW_SIDE
+from genart_desktop.workspace.style_jobs import PREVIEW_SIDE
+from genart_desktop.workspace.workspace import Workspace
+from tests.fixtures import blocker, painted_document, style_registry
 from tests.tiny_onnx import image_model, write_model_folder
-from tests.workspace.test_style_controller import painted_document, style_registry
 
 WAIT_MS = 10_000
-
-
-@pytest.fixture
-def runner():
-    runner = JobRunner(1, name="test-style-ui")
-    yield runner
-    runner.shutdown()
 
 
 @pytest.fixture
@@ -33,23 +27,26 @@ def doc():
     return painted_document(200, 150)
 
 
-def make_panel(qtbot, registry, runner, doc):
-    bridge = JobBridge(runner)
-    panel = StylePalettePanel(registry, runner, bridge, lambda: doc)
-    panel._bridge_ref = bridge  # keep the bridge alive as long as the panel
+def make_panel(qtbot, registry, doc):
+    """The panel on its own workspace, whose events reach the GUI thread through a bridge, as in the app."""
+    bridge = JobBridge()
+    workspace = Workspace(registry, post=bridge.post, name="test-style-ui")
+    bridge.event.connect(workspace.deliver)
+    workspace.register(types.FunctionType, call_payload)  # the blocker
+    panel = StylePalettePanel(workspace, lambda: doc)
+    panel.workspace, panel._bridge_ref = workspace, bridge  # keep both alive as long as the panel
     qtbot.addWidget(panel)
     panel.resize(300, 760)
     panel.show()
-    qtbot.waitUntil(lambda: not panel._thumb_jobs, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not panel.controller.thumbnails_pending, timeout=WAIT_MS)
     return panel
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path, runner, doc):
-    widget = make_panel(qtbot, style_registry(tmp_path), runner, doc)
+def panel(qtbot, tmp_path, doc):
+    widget = make_panel(qtbot, style_registry(tmp_path), doc)
     yield widget
-    bridge = widget._bridge_ref
-    bridge.detach()
+    widget.workspace.shutdown()
 
 
 def click_style(qtbot, panel, model_id):
@@ -60,19 +57,6 @@ def click_style(qtbot, panel, model_id):
 
 def settle(qtbot, panel):
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
-
-
-def blocker(runner):
-    release, started = threading.Event(), threading.Event()
-
-    def work(context):
-        started.set()
-        while not release.wait(0.01):
-            context.check_cancelled()
-
-    runner.submit(JobRequest(work, "Blocker"))
-    assert started.wait(10)
-    return release
 
 
 def test_grid_lists_styles_with_rendered_thumbnails(panel, isolated_home):
@@ -164,11 +148,11 @@ def test_strength_zero_gives_the_original(qtbot, panel, doc):
     np.testing.assert_array_equal(doc.composite(), before)
 
 
-def test_cancel_leaves_the_document_untouched(qtbot, panel, doc, runner):
+def test_cancel_leaves_the_document_untouched(qtbot, panel, doc):
     before = doc.composite()
     click_style(qtbot, panel, "tiny-invert")
     settle(qtbot, panel)
-    release = blocker(runner)
+    release = blocker(panel.workspace.runner)
     panel.apply()
     assert panel.cancel_button.isEnabled() and panel.progress.isVisible()
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
@@ -181,11 +165,11 @@ def test_cancel_leaves_the_document_untouched(qtbot, panel, doc, runner):
     assert panel.apply_button.isEnabled() and not panel.cancel_button.isEnabled()
 
 
-def test_a_broken_model_reports_a_readable_error_and_changes_nothing(qtbot, tmp_path, runner, doc):
+def test_a_broken_model_reports_a_readable_error_and_changes_nothing(qtbot, tmp_path, doc):
     root = tmp_path / "models"
     write_model_folder(root, "fixed-size", "style", {"stylizer": image_model(scale=-1.0, dims=("batch", 8, 8))},
                        name="Fixed Size")
-    panel = make_panel(qtbot, ModelRegistry(roots=[(root, "user")]), runner, doc)
+    panel = make_panel(qtbot, ModelRegistry(roots=[(root, "user")]), doc)
     before = doc.composite()
     click_style(qtbot, panel, "fixed-size")
     settle(qtbot, panel)
@@ -195,17 +179,17 @@ def test_a_broken_model_reports_a_readable_error_and_changes_nothing(qtbot, tmp_
     assert "The canvas is unchanged." in panel.status_label.text()
     assert len(doc.layers) == 2 and not doc.can_undo
     np.testing.assert_array_equal(doc.composite(), before)
-    panel._bridge_ref.detach()
+    panel.workspace.shutdown()
 
 
-def test_no_style_models_explains_where_to_get_them(qtbot, tmp_path, runner, doc):
-    panel = make_panel(qtbot, ModelRegistry(roots=[(tmp_path / "none", "user")]), runner, doc)
+def test_no_style_models_explains_where_to_get_them(qtbot, tmp_path, doc):
+    panel = make_panel(qtbot, ModelRegistry(roots=[(tmp_path / "none", "user")]), doc)
     assert panel.grid.count() == 0 and panel.empty_label.isVisible()
     assert "genart-train style" in panel.empty_label.text()
     assert not panel.apply_button.isEnabled()
     panel.apply()  # nothing to apply: a message, no job
     assert "Choose a style" in panel.status_label.text() and not panel.busy
-    panel._bridge_ref.detach()
+    panel.workspace.shutdown()
 
 
 def test_installed_in_the_main_window_with_the_jobs_panel(qtbot, tmp_path, answers):
@@ -221,7 +205,7 @@ def test_installed_in_the_main_window_with_the_jobs_panel(qtbot, tmp_path, answe
     assert window.dockWidgetArea(docks["Jobs"]) == Qt.DockWidgetArea.BottomDockWidgetArea
     assert docks["Style"] in window.tabifiedDockWidgets(window.docks["Tools"])
     panel = window.style_palette
-    qtbot.waitUntil(lambda: not panel._thumb_jobs, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not panel.controller.thumbnails_pending, timeout=WAIT_MS)
     docks["Style"].raise_()
     panel.choose_style("tiny-invert")
     settle(qtbot, panel)

@@ -1,4 +1,8 @@
-"""The latent explorer's Qt-free controller, driven with tiny GAN/VAE models through a real registry."""
+"""The latent explorer's Qt-free controller, driven with tiny GAN/VAE models through a real registry and workspace
+(events reach the controller on the worker threads)."""
+
+import time
+import types
 
 import numpy as np
 import pytest
@@ -7,166 +11,214 @@ from PIL import Image
 from genart_desktop.core.errors import InputError
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
-from genart_desktop.engine.jobs import JobRunner, run_inline
+from genart_desktop.engine.jobs import call_payload
 from genart_desktop.engine.latent.bookmarks import METADATA_KEY, BookmarkLibrary
-from genart_desktop.engine.registry import ModelRegistry
-from genart_desktop.workspace.latent import LatentExplorer
-from tests.engine.latent.tiny_latent import gan_folder, vae_folder
+from genart_desktop.workspace.latent import Encoded, GridResult, LatentController
+from genart_desktop.workspace.workspace import INTERACTIVE_LANE, Workspace
+from tests.fixtures import blocker, latent_registry
+
+TIMEOUT = 10
 
 
 @pytest.fixture
 def registry(tmp_path):
-    root = tmp_path / "models"
-    root.mkdir()
-    gan_folder(root, latent=8, size=8)
-    vae_folder(root, latent=6, size=8)
-    return ModelRegistry(roots=[(root, "user")])
+    return latent_registry(tmp_path)
 
 
 @pytest.fixture
-def explorer(registry, tmp_path):
-    ex = LatentExplorer(registry, BookmarkLibrary(tmp_path / "bookmarks.json"))
-    ex.open_model("tiny-gan", seed=5)
-    return ex
+def workspace(registry):
+    workspace = Workspace(registry, name="test-latent")
+    yield workspace
+    workspace.shutdown()
+
+
+def settle(controller):
+    """Wait until every job the controller started (load, directions, grids) has ended."""
+    deadline = time.monotonic() + TIMEOUT
+    while controller.busy:
+        assert time.monotonic() < deadline, "the explorer's jobs did not finish"
+        time.sleep(0.01)
+
+
+def open_model(controller, model_id, seed=None):
+    assert controller.open_model(model_id, seed).wait(TIMEOUT)
+    settle(controller)
+    assert controller.state.is_model(model_id)
+    return controller.state.space
+
+
+def render(controller, request) -> GridResult:
+    """Run a request inline with the workspace's executor (what the queued job computes)."""
+    return controller.workspace.run(request, "test")
+
+
+@pytest.fixture
+def explorer(workspace, tmp_path):
+    controller = LatentController(workspace, BookmarkLibrary(tmp_path / "bookmarks.json"))
+    open_model(controller, "tiny-gan", seed=5)
+    return controller
 
 
 def test_lists_only_gan_and_vae(explorer):
     assert sorted(e.id for e in explorer.models()) == ["tiny-gan", "tiny-vae"]
 
 
+def test_opening_a_model_renders_the_grid_and_finds_directions(workspace, tmp_path):
+    controller = LatentController(workspace, BookmarkLibrary(tmp_path / "b.json"))
+    grids, spaces = [], []
+    controller.grid_ready.connect(grids.append)
+    controller.model_changed.connect(spaces.append)
+    open_model(controller, "tiny-gan", seed=5)
+    assert [space.model_id for space in spaces] == ["tiny-gan"] and controller.state.seed == 5
+    assert len(controller.state.directions) >= 4 and controller.state.sliders == [0.0] * len(
+        controller.state.directions)
+    assert len(grids) == 1 and grids[0].images.shape == (9, 8, 8, 3)
+    np.testing.assert_array_equal(grids[0].latents[4], controller.state.current())
+
+
 def test_seed_reproduces_the_centre(explorer):
-    first = explorer.centre.copy()
-    explorer.randomise(99)
-    assert explorer.seed == 99
-    explorer.randomise(5)
-    np.testing.assert_array_equal(explorer.centre, first)
+    first = explorer.state.centre.copy()
+    explorer.history.randomise(99)
+    assert explorer.state.seed == 99
+    explorer.history.randomise(5)
+    np.testing.assert_array_equal(explorer.state.centre, first)
 
 
 def test_grid_render_and_recentre_with_history(explorer):
-    explorer.set_grid(size=5, spread=0.8)
-    result = run_inline(explorer.grid_request())
+    history, state = explorer.history, explorer.state
+    history.set_grid(size=5, spread=0.8)
+    result = render(explorer, history.grid_request())
     assert result.images.shape == (25, 8, 8, 3) and result.size == 5
-    np.testing.assert_array_equal(result.latents[12], explorer.current())
-    start = explorer.centre.copy()
-    explorer.recentre(3, result.latents)
-    np.testing.assert_array_equal(explorer.centre, result.latents[3])
-    assert explorer.seed is None and explorer.can_go_back and not explorer.can_go_forward
-    assert explorer.back()
-    np.testing.assert_array_equal(explorer.centre, start)
-    assert explorer.seed == 5
-    assert explorer.forward()
-    np.testing.assert_array_equal(explorer.centre, result.latents[3])
+    np.testing.assert_array_equal(result.latents[12], state.current())
+    start = state.centre.copy()
+    history.recentre(3, result.latents)
+    np.testing.assert_array_equal(state.centre, result.latents[3])
+    assert state.seed is None and history.can_go_back and not history.can_go_forward
+    assert history.back()
+    np.testing.assert_array_equal(state.centre, start)
+    assert state.seed == 5
+    assert history.forward()
+    np.testing.assert_array_equal(state.centre, result.latents[3])
+
+
+def test_a_move_re_renders_the_grid_around_the_new_centre(explorer):
+    shown = []
+    explorer.grid_ready.connect(shown.append)
+    explorer.history.randomise(11)
+    settle(explorer)
+    assert shown and isinstance(shown[-1], GridResult)
+    np.testing.assert_array_equal(shown[-1].latents[4], explorer.state.current())
 
 
 def test_sliders_move_the_image_and_survive_history(explorer):
-    explorer.set_principal(run_inline(explorer.principal_request()), "tiny-gan")
-    assert len(explorer.directions) >= 4 and explorer.sliders == [0.0] * len(explorer.directions)
-    before = run_inline(explorer.grid_request()).images[4]
-    explorer.set_slider(0, 0.9)
-    after = run_inline(explorer.grid_request()).images[4]
+    state, history = explorer.state, explorer.history
+    before = render(explorer, history.grid_request()).images[4]
+    state.set_slider(0, 0.9)
+    after = render(explorer, history.grid_request()).images[4]
     assert np.abs(after.astype(int) - before.astype(int)).mean() > 1.0
-    explorer.randomise(7)
-    assert explorer.sliders[0] == 0.0
-    explorer.back()
-    assert explorer.sliders[0] == pytest.approx(0.9)
+    history.randomise(7)
+    assert state.sliders[0] == 0.0
+    history.back()
+    assert state.sliders[0] == pytest.approx(0.9)
 
 
-def test_coalesced_grid_requests_render_only_the_latest(explorer):
-    runner = JobRunner()
-    try:
-        blocker = runner.submit(type(explorer.grid_request())(lambda ctx: __import__("time").sleep(0.3), "block"))
-        handles = []
-        for value in (0.1, 0.2, 0.3, 0.4):
-            explorer.spread = value
-            handles.append(runner.submit(explorer.grid_request()))
-        last = handles[-1].result(timeout=10)
-        assert [h.state for h in handles[:-1]] == ["cancelled"] * 3
-        np.testing.assert_array_equal(last.latents, explorer.grid_latents())
-        blocker.wait(5)
-    finally:
-        runner.shutdown()
+def test_coalesced_grid_requests_render_only_the_latest(explorer, workspace):
+    workspace.register(types.FunctionType, call_payload)
+    release = blocker(workspace.runner, TIMEOUT, lane=INTERACTIVE_LANE)  # the interactive worker is busy
+    shown = []
+    explorer.grid_ready.connect(shown.append)
+    for value in (0.1, 0.2, 0.3, 0.4):
+        explorer.history.set_grid(spread=value)  # each change asks for a grid
+    release.set()
+    settle(explorer)
+    assert len(shown) == 1  # the three older requests were replaced while waiting
+    np.testing.assert_array_equal(shown[0].latents, explorer.history.grid_latents())
 
 
 def test_truncation_pulls_toward_the_mean(explorer):
-    explorer.set_truncation(0.0)
-    images = run_inline(explorer.grid_request()).images
+    explorer.state.set_truncation(0.0)
+    images = render(explorer, explorer.history.grid_request()).images
     assert np.all(images == images[0])  # every latent collapses to 0
     with pytest.raises(InputError):
-        explorer.set_truncation(2.0)
+        explorer.state.set_truncation(2.0)
 
 
 def test_bookmarks_in_document_and_library(explorer, tmp_path):
     doc = Document(32, 32)
-    mark = explorer.bookmark("first", doc)
+    bookmarks = explorer.bookmarks
+    mark = bookmarks.add("first", doc)
     assert mark.seed == 5 and doc.dirty
     assert [m["name"] for m in doc.metadata[METADATA_KEY]] == ["first"]
     assert [m.name for m in BookmarkLibrary(tmp_path / "bookmarks.json").all()] == ["first"]
-    explorer.randomise(6)
-    explorer.recall(mark.bookmark_id, doc)
-    np.testing.assert_allclose(explorer.centre, mark.latent)
-    explorer.delete_bookmark(mark.bookmark_id, doc)
-    assert explorer.bookmarks(doc) == [] and doc.metadata[METADATA_KEY] == []
+    explorer.history.randomise(6)
+    bookmarks.recall(mark.bookmark_id, doc)
+    np.testing.assert_allclose(explorer.state.centre, mark.latent)
+    assert explorer.history.can_go_back  # going to a bookmark is a move like any other
+    bookmarks.delete(mark.bookmark_id, doc)
+    assert bookmarks.all(doc) == [] and doc.metadata[METADATA_KEY] == []
 
 
 def test_crossbreed_children(explorer):
-    a = explorer.bookmark("a")
-    explorer.randomise(8)
-    b = explorer.bookmark("b")
-    kids = explorer.breed([a.bookmark_id, b.bookmark_id], "crossover", 0.5, 4, seed=1)
+    a = explorer.bookmarks.add("a")
+    explorer.history.randomise(8)
+    b = explorer.bookmarks.add("b")
+    kids = explorer.breeding.breed([a.bookmark_id, b.bookmark_id], "crossover", 0.5, 4, seed=1)
     assert kids.shape == (4, 8)
     for kid in kids:
         from_a = np.isclose(kid, a.latent) | np.isclose(kid, b.latent)
         assert from_a.all()
-    images = run_inline(explorer.children_request()).images
+    images = render(explorer, explorer.breeding.children_request()).images
     assert images.shape == (4, 8, 8, 3)
     with pytest.raises(InputError):
-        explorer.breed([a.bookmark_id], "mix", 0.5, 2)
+        explorer.breeding.breed([a.bookmark_id], "mix", 0.5, 2)
 
 
-def test_direction_from_two_bookmarks_and_saved_slider_mix(explorer, registry, tmp_path):
-    a = explorer.bookmark("a")
-    explorer.randomise(8)
-    b = explorer.bookmark("b")
-    explorer.define_direction(a.latent, b.latent, "a-to-b")
-    assert explorer.directions[-1].name == "a-to-b"
-    explorer.move_to(a.latent)
-    explorer.set_slider(len(explorer.directions) - 1, 1.0 / explorer.directions[-1].span)
-    np.testing.assert_allclose(explorer.current(), b.latent, atol=1e-5)
-    saved = explorer.save_current_direction("my mix")
+def test_direction_from_two_bookmarks_and_saved_slider_mix(explorer, workspace, tmp_path):
+    state = explorer.state
+    a = explorer.bookmarks.add("a")
+    explorer.history.randomise(8)
+    b = explorer.bookmarks.add("b")
+    explorer.directions.define(a.latent, b.latent, "a-to-b")
+    assert state.directions[-1].name == "a-to-b"
+    explorer.history.move_to(a.latent)
+    state.set_slider(len(state.directions) - 1, 1.0 / state.directions[-1].span)
+    np.testing.assert_allclose(state.current(), b.latent, atol=1e-5)
+    saved = explorer.directions.save_current("my mix")
     assert saved.name == "my mix"
-    again = LatentExplorer(registry, BookmarkLibrary(tmp_path / "bookmarks.json"))
-    again.open_model("tiny-gan")
-    assert [d.name for d in again.user_directions] == ["a-to-b", "my mix"]
+    again = LatentController(workspace, BookmarkLibrary(tmp_path / "bookmarks.json"))
+    open_model(again, "tiny-gan")
+    assert [d.name for d in again.state.user_directions] == ["a-to-b", "my mix"]
 
 
 def test_interpolation_export_gif_and_scrub(explorer, tmp_path):
     ids = []
     for seed in (1, 2, 3):
-        explorer.randomise(seed)
-        ids.append(explorer.bookmark(f"k{seed}").bookmark_id)
-    explorer.set_path(ids)
-    scrub = run_inline(explorer.scrub_request(0.5)).images
+        explorer.history.randomise(seed)
+        ids.append(explorer.bookmarks.add(f"k{seed}").bookmark_id)
+    explorer.animation.set_path(ids)
+    scrub = render(explorer, explorer.animation.scrub_request(0.5)).images
     assert scrub.shape == (1, 8, 8, 3)
-    out = run_inline(explorer.export_request(tmp_path / "walk.gif", "gif", frames=9, fps=8, size=32))
-    with Image.open(out[0]) as gif:
+    out = render(explorer, explorer.animation.export_request(tmp_path / "walk.gif", "gif", frames=9, fps=8, size=32))
+    with Image.open(out[0], formats=["GIF"]) as gif:
         assert gif.n_frames == 9 and gif.size == (32, 32)
 
 
-def test_vae_encode_decode_round_trip_through_the_canvas(registry, tmp_path):
-    ex = LatentExplorer(registry, BookmarkLibrary(tmp_path / "b.json"))
-    space = ex.open_model("tiny-vae", seed=3)
+def test_vae_encode_decode_round_trip_through_the_canvas(workspace, tmp_path):
+    ex = LatentController(workspace, BookmarkLibrary(tmp_path / "b.json"))
+    space = open_model(ex, "tiny-vae", seed=3)
     picture = space.decode(space.sample(11)[0] * 0.7)[0]  # an image the tiny VAE can represent exactly
     doc = Document(40, 30)
     doc.add_layer("painting", np.dstack([picture, np.full((8, 8), 255, np.uint8)]), origin=(10, 6))
     doc.select_rect(Rect(10, 6, 8, 8))
-    mean, region, model_id = run_inline(ex.encode_request(doc, "layer"))
-    assert ex.apply_encoded(mean, region, model_id)
-    decoded = run_inline(ex.grid_request()).images[4]
+    encoded = render(ex, ex.encoding.encode_request(doc, "layer"))
+    assert isinstance(encoded, Encoded) and encoded.region == Rect(10, 6, 8, 8)
+    assert ex.encoding.apply_encoded(encoded)
+    decoded = render(ex, ex.history.grid_request()).images[4]
     assert np.abs(decoded.astype(int) - picture.astype(int)).max() <= 3
-    place = ex.default_placement(doc)
+    place = ex.encoding.default_placement(doc)
     assert place == Rect(10, 6, 8, 8)
     layers_before = len(doc.layers)
-    layer = ex.place_on_canvas(doc, decoded, place.width, place.height, (place.x, place.y))
+    layer = ex.encoding.place_on_canvas(doc, decoded, place.width, place.height, (place.x, place.y))
     assert len(doc.layers) == layers_before + 1 and layer.metadata["model_id"] == "tiny-vae"
     assert np.abs(layer.pixels[6:14, 10:18, :3].astype(int) - picture.astype(int)).max() <= 3
     doc.undo()
@@ -175,25 +227,42 @@ def test_vae_encode_decode_round_trip_through_the_canvas(registry, tmp_path):
 
 def test_place_on_canvas_resamples_smoothly(explorer):
     doc = Document(64, 64)
-    image = run_inline(explorer.grid_request()).images[4]
-    layer = explorer.place_on_canvas(doc, image, 48, 48, (8, 8))
+    image = render(explorer, explorer.encoding.current_request()).images[0]
+    layer = explorer.encoding.place_on_canvas(doc, image, 48, 48, (8, 8))
     region = layer.pixels[8:56, 8:56, :3].astype(int)
     # Lanczos, not nearest: far more distinct colours than the 64 source pixels
     assert len(np.unique(region.reshape(-1, 3), axis=0)) > 200
 
 
-def test_encoding_needs_a_vae_and_something_to_encode(explorer, registry, tmp_path):
+def test_encoding_needs_a_vae_and_something_to_encode(explorer, workspace, tmp_path):
     doc = Document(16, 16, background=None)
     with pytest.raises(InputError, match="no encoder"):
-        explorer.encode_request(doc)
-    ex = LatentExplorer(registry, BookmarkLibrary(tmp_path / "b.json"))
-    ex.open_model("tiny-vae")
+        explorer.encoding.encode_request(doc)
+    ex = LatentController(workspace, BookmarkLibrary(tmp_path / "b.json"))
+    open_model(ex, "tiny-vae")
     with pytest.raises(InputError, match="nothing to encode"):
-        ex.encode_request(doc, "layer")
+        ex.encoding.encode_request(doc, "layer")
 
 
 def test_a_queued_render_keeps_its_model_when_the_user_switches(explorer):
-    request = explorer.grid_request()
-    explorer.open_model("tiny-vae")
-    result = run_inline(request)
+    request = explorer.history.grid_request()
+    open_model(explorer, "tiny-vae")
+    result = render(explorer, request)
     assert result.latents.shape[1] == 8 and result.images.shape == (9, 8, 8, 3)
+
+
+def test_renders_stay_out_of_the_jobs_list_and_an_export_shows_in_it(explorer, tmp_path):
+    """As before the explorer shared the app's runner: slider-step renders are not jobs-list rows; an export, which
+    may now wait behind a diffusion batch in the main lane, is."""
+    runner = explorer.workspace.runner
+    grid = explorer.request_grid()
+    assert not runner.is_listed(grid.job_id)
+    ids = []
+    for seed in (1, 2):
+        explorer.history.randomise(seed)
+        ids.append(explorer.bookmarks.add(f"k{seed}").bookmark_id)
+    explorer.animation.set_path(ids)
+    export = explorer.submit(explorer.animation.export_request(tmp_path / "walk.gif", "gif", 3, 8), "export")
+    assert runner.is_listed(export.job_id) and export.request.lane == "main"
+    assert export.wait(TIMEOUT) and (tmp_path / "walk.gif").is_file()
+    settle(explorer)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
+import types
 
 import numpy as np
 import pytest
@@ -13,87 +12,63 @@ from genart_desktop.core.errors import InputError, JobCancelled
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
 from genart_desktop.engine.events import Cancelled, Preview, Progress
-from genart_desktop.engine.jobs import REPLACED, JobRequest, JobRunner
+from genart_desktop.engine.jobs import REPLACED, call_payload
 from genart_desktop.engine.registry import ModelRegistry
-from genart_desktop.workspace.style import (
+from genart_desktop.workspace.style import StyleController
+from genart_desktop.workspace.style_jobs import (
     PREVIEW_SIDE,
-    THUMB_SIDE,
-    StyleController,
     StylePreviewImage,
     StyleRender,
+    StyleRequest,
+    StyleSnapshot,
     cut_to_mask,
-    load_or_render_thumbnail,
-    sample_scene,
     source_region,
     take_snapshot,
 )
+from genart_desktop.workspace.style_thumbnails import THUMB_SIDE, load_or_render_thumbnail, sample_scene
+from genart_desktop.workspace.workspace import Workspace
+from tests.fixtures import blocker, painted_document, style_registry
 from tests.tiny_onnx import image_model, write_model_folder
 
 TIMEOUT = 30
 
 
-def style_models(root: Path, tile: int | None = None) -> Path:
-    """Two tiny style networks: 'tiny-invert' (negative colours) and 'tiny-wash' (a pale wash)."""
-    root.mkdir(parents=True, exist_ok=True)
-    config = {"tile": tile, "overlap": 8, "size_multiple": 4} if tile else {}
-    write_model_folder(root, "tiny-invert", "style", {"stylizer": image_model(scale=-1.0)}, name="Tiny Invert",
-                       config=config, resolution=[64, 64])
-    write_model_folder(root, "tiny-wash", "style", {"stylizer": image_model(scale=0.5, shift=0.4)},
-                       name="Tiny Wash", config=config, resolution=[64, 64])
-    return root
-
-
-def style_registry(tmp_path: Path, tile: int | None = None) -> ModelRegistry:
-    return ModelRegistry(roots=[(style_models(tmp_path / "models", tile), "user")],
-                         settings={"session_cache_size": 4})
-
-
-def painted_document(width: int = 160, height: int = 120) -> Document:
-    """A canvas with a colourful opaque painting on its background layer."""
-    yy, xx = np.mgrid[0:height, 0:width]
-    pixels = np.empty((height, width, 4), np.uint8)
-    pixels[..., 0] = (40 + 150 * xx / width).astype(np.uint8)
-    pixels[..., 1] = (60 + 120 * yy / height).astype(np.uint8)
-    pixels[..., 2] = (90 + 60 * np.sin(xx / 9.0) * np.cos(yy / 7.0)).astype(np.uint8)
-    pixels[..., 3] = 255
-    doc = Document(width, height)
-    doc.add_layer("Painting", pixels=pixels)
-    doc.history.clear()
-    return doc
+def style_workspace(registry, name="test-style") -> Workspace:
+    """A Qt-free workspace (events reach the controller on the worker thread); plain functions run as blockers."""
+    workspace = Workspace(registry, name=name)
+    workspace.register(types.FunctionType, call_payload)
+    return workspace
 
 
 @pytest.fixture
-def runner():
-    runner = JobRunner(1, name="test-style")
-    yield runner
-    runner.shutdown()
+def workspace(tmp_path):
+    workspace = style_workspace(style_registry(tmp_path))
+    yield workspace
+    workspace.shutdown()
 
 
 @pytest.fixture
-def controller(tmp_path, runner):
-    control = StyleController(style_registry(tmp_path), runner)
+def controller(workspace):
+    control = StyleController(workspace)
     control.select("tiny-invert")
     return control
 
 
-def blocker(runner):
-    """Hold the single worker until the returned event is set."""
-    release, started = threading.Event(), threading.Event()
-
-    def work(context):
-        started.set()
-        while not release.wait(0.01):
-            context.check_cancelled()
-
-    runner.submit(JobRequest(work, "Blocker"))
-    assert started.wait(TIMEOUT)
-    return release
+def events_of(workspace):
+    """Every event the workspace delivers, in order (what the jobs panel sees)."""
+    events = []
+    workspace.event.connect(events.append)
+    return events
 
 
-def apply_and_land(controller, doc, listener=None):
-    handle = controller.apply(doc, listener)
-    render = handle.result(TIMEOUT)
-    return controller.land(handle.job_id, render, doc)
+def apply_and_land(controller, doc):
+    """Apply; the controller lands the result itself when its Result event arrives. Returns the new layer."""
+    layers = []
+    controller.applied.connect(layers.append)
+    handle = controller.apply(doc)
+    assert handle.wait(TIMEOUT)
+    controller.applied.disconnect(layers.append)
+    return layers[0] if layers else None
 
 
 def test_lists_only_style_models_and_rejects_other_choices(controller):
@@ -101,7 +76,7 @@ def test_lists_only_style_models_and_rejects_other_choices(controller):
     with pytest.raises(Exception, match="no model 'nope'"):
         controller.select("nope")
     assert controller.model_id == "tiny-invert"
-    empty = StyleController(controller.registry)
+    empty = StyleController(controller.workspace)
     with pytest.raises(InputError, match="Choose a style"):
         empty.recipe()
 
@@ -129,9 +104,11 @@ def test_preview_runs_on_a_downscaled_copy_and_leaves_the_document_alone(control
     assert not doc.can_undo and len(doc.layers) == 2
 
 
-def test_previews_coalesce_so_only_the_latest_click_renders(controller, runner):
+def test_previews_coalesce_so_only_the_latest_click_renders(controller, workspace):
     doc = painted_document()
-    release = blocker(runner)
+    shown = []
+    controller.preview_ready.connect(lambda preview, final: shown.append((preview.recipe.model_id, final)))
+    release = blocker(workspace.runner, TIMEOUT)
     first = controller.preview(doc)
     controller.select("tiny-wash")
     second = controller.preview(doc)
@@ -139,14 +116,17 @@ def test_previews_coalesce_so_only_the_latest_click_renders(controller, runner):
     assert first.wait(TIMEOUT) and isinstance(first.outcome, Cancelled) and first.outcome.reason == REPLACED
     latest = second.result(TIMEOUT)
     assert latest.recipe.model_id == "tiny-wash"
+    assert shown == [("tiny-wash", True)] and not controller.busy
 
 
-def test_apply_adds_exactly_one_layer_and_one_undo_step_with_the_recipe(controller):
+def test_apply_adds_exactly_one_layer_and_one_undo_step_with_the_recipe(controller, workspace):
     doc = painted_document()
     before = doc.composite()
     controller.set_settings(strength=1.0, preserve_colors=False, scale=1.0)
-    events = []
-    layer = apply_and_land(controller, doc, events.append)
+    events = events_of(workspace)
+    statuses = []
+    controller.status.connect(lambda message, error: statuses.append((message, error)))
+    layer = apply_and_land(controller, doc)
     assert len(doc.layers) == 3 and doc.active_layer is layer
     assert layer.name == "Style: Tiny Invert"
     assert layer.metadata == {"source": "style-palette", "model_id": "tiny-invert", "model_name": "Tiny Invert",
@@ -158,6 +138,7 @@ def test_apply_adds_exactly_one_layer_and_one_undo_step_with_the_recipe(controll
     tiles = [e for e in events if isinstance(e, Progress) and e.message.startswith("Tile")]
     assert tiles and tiles[-1].message == "Tile 1 of 1"
     assert any(isinstance(e, Preview) for e in events)  # the live look the jobs panel shows
+    assert statuses[-1] == ("Added the layer \u201cStyle: Tiny Invert\u201d. Undo removes it.", False)
     doc.undo()
     assert len(doc.layers) == 2
     np.testing.assert_array_equal(doc.composite(), before)
@@ -206,23 +187,23 @@ def test_active_layer_source_restyles_only_that_layers_paint(controller):
     np.testing.assert_array_equal(layer.pixels[15, 15, :3], [55, 215, 215])
 
 
-def test_cancel_while_waiting_leaves_the_document_untouched(controller, runner):
+def test_cancel_while_waiting_leaves_the_document_untouched(controller, workspace):
     doc = painted_document()
     before = doc.composite()
-    release = blocker(runner)
+    release = blocker(workspace.runner, TIMEOUT)
     handle = controller.apply(doc)
     assert controller.is_apply(handle.job_id)
     controller.cancel_applies()
     release.set()
     with pytest.raises(JobCancelled):
         handle.result(TIMEOUT)
-    controller.drop(handle.job_id)
     assert controller.applying == [] and len(doc.layers) == 2 and not doc.can_undo
     np.testing.assert_array_equal(doc.composite(), before)
 
 
-def test_cancel_between_tiles_stops_the_render(tmp_path, runner):
-    control = StyleController(style_registry(tmp_path, tile=64), runner)
+def test_cancel_between_tiles_stops_the_render(tmp_path):
+    workspace = style_workspace(style_registry(tmp_path, tile=64))
+    control = StyleController(workspace)
     control.select("tiny-invert")
     doc = painted_document(400, 300)
     before = doc.composite()
@@ -233,23 +214,38 @@ def test_cancel_between_tiles_stops_the_render(tmp_path, runner):
             tiles.append(event.message)
             control.cancel_applies()
 
-    handle = control.apply(doc, listener)
+    workspace.event.connect(listener)
+    handle = control.apply(doc)
     with pytest.raises(JobCancelled):
         handle.result(TIMEOUT)
+    workspace.shutdown()
     assert tiles == [tiles[0]] and tiles[0].startswith("Tile 1 of ") and not tiles[0].endswith(" 1")
-    assert control.land(handle.job_id, None, doc) is None
+    assert control.applying == [] and control.land(handle.job_id, None, doc) is None
     assert len(doc.layers) == 2 and not doc.can_undo
     np.testing.assert_array_equal(doc.composite(), before)
 
 
-def test_a_render_for_a_replaced_document_is_dropped(controller):
-    doc = painted_document()
+def test_a_render_for_a_replaced_document_is_dropped(workspace):
+    doc, other = painted_document(), Document(160, 120)
+    controller = StyleController(workspace, current_document=lambda: other)  # the window now shows ``other``
+    controller.select("tiny-invert")
+    statuses = []
+    controller.status.connect(lambda message, error: statuses.append(message))
     handle = controller.apply(doc)
-    render = handle.result(TIMEOUT)
-    assert isinstance(render, StyleRender)
-    other = Document(160, 120)
-    assert controller.land(handle.job_id, render, other) is None
+    assert handle.wait(TIMEOUT) and isinstance(handle.result(), StyleRender)
     assert len(doc.layers) == 2 and len(other.layers) == 1 and controller.applying == []
+    assert "the result was dropped" in statuses[-1]
+
+
+def test_a_cli_request_and_a_dock_request_render_the_same_pixels(controller, workspace):
+    """``genart style`` builds its request from an image with the dock's controller function: same pixels."""
+    doc = painted_document()
+    controller.set_settings(strength=0.7, preserve_colors=True, scale=1.5)
+    layer = apply_and_land(controller, doc)
+    request = controller.style_request(StyleSnapshot.of_image(doc.layers[1].pixels))
+    assert isinstance(request, StyleRequest) and request.recipe == controller.recipe()
+    render = workspace.run(request, request.label)
+    assert render.pixels.tobytes() == layer.pixels.tobytes()
 
 
 def test_snapshot_is_a_copy_taken_at_request_time():

@@ -18,12 +18,15 @@ from typing import Any
 import numpy as np
 
 from genart_desktop.core.atomic import atomic_write_bytes
+from genart_desktop.core.bounded_json import load_json
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.paths import user_subdir
+from genart_desktop.core.text import shown
 
 FORMAT = "genart-latent-bookmarks/1"
 METADATA_KEY = "latent_bookmarks"
 MAX_LATENT_VALUES = 1 << 20
+MAX_LIBRARY_BYTES = 32 << 20  # a million latent values written as JSON numbers
 
 
 @dataclass(frozen=True)
@@ -124,9 +127,10 @@ class BookmarkLibrary:
             self._items = []
             return self._items
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"The bookmark library {self.path} cannot be read ({exc}); it was left as it is.") from exc
+            data = load_json(self.path, MAX_LIBRARY_BYTES)
+        except InputError as exc:
+            raise InputError(f"The bookmark library {shown(self.path)} cannot be read ({exc}); it was left as it is.") \
+                from exc
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise InputError(f"The bookmark library {self.path} is not a {FORMAT} file; it was left as it is.")
         self._items, self.problems = bookmarks_from_json(data.get("bookmarks"))

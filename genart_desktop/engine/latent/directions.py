@@ -22,14 +22,17 @@ from typing import Any
 import numpy as np
 
 from genart_desktop.core.atomic import atomic_write_bytes, atomic_write_with
+from genart_desktop.core.bounded_json import load_json
 from genart_desktop.core.errors import InputError, JobCancelled
 from genart_desktop.core.paths import cache_dir, user_subdir
+from genart_desktop.core.text import shown
 from genart_desktop.engine.latent.space import LatentSpace
 
 CACHE_VERSION = 1
 PRINCIPAL_SPAN = 3.0  # slider end in latent standard deviations along a unit direction
 PAIR_SPAN = 1.5  # slider end in multiples of the A->B difference
 USER_FORMAT = "genart-latent-directions/1"
+MAX_USER_FILE_BYTES = 32 << 20
 
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
@@ -196,9 +199,10 @@ class UserDirections:
         if not self.path.is_file():
             return []
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"Saved directions in {self.path} cannot be read ({exc}); the file was left as it is.") from exc
+            data = load_json(self.path, MAX_USER_FILE_BYTES)
+        except InputError as exc:
+            raise InputError(f"Saved directions in {shown(self.path)} cannot be read ({exc}); the file was left as "
+                             "it is.") from exc
         if not isinstance(data, dict) or data.get("format") != USER_FORMAT or not isinstance(data.get("directions"), list):
             raise InputError(f"{self.path} is not a saved-directions file; it was left as it is.")
         out = []
