@@ -64,8 +64,8 @@ def latent_registry(tmp_path: Path) -> ModelRegistry:
     return ModelRegistry(roots=[(root, "user")])
 
 
-def blocker(runner: JobRunner, timeout: float = 10) -> threading.Event:
-    """Hold the single worker until the returned event is set (the job stops early if cancelled)."""
+def blocker(runner: JobRunner, timeout: float = 10, lane: str = "main") -> threading.Event:
+    """Hold the worker of ``lane`` until the returned event is set (the job stops early if cancelled)."""
     release, started = threading.Event(), threading.Event()
 
     def work(context):
@@ -73,6 +73,6 @@ def blocker(runner: JobRunner, timeout: float = 10) -> threading.Event:
         while not release.wait(0.01):
             context.check_cancelled()
 
-    runner.submit(JobRequest(work, "Blocker"))
+    runner.submit(JobRequest(work, "Blocker", lane=lane))
     assert started.wait(timeout)
     return release

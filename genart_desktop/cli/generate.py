@@ -1,30 +1,36 @@
-"""``genart generate``: diffusion images without a window, through the same pipelines as the diffusion panel.
+"""``genart generate``: diffusion images without a window, through the diffusion dock's own controller.
 
-Every PNG carries its recipe (model id and hash, seed, steps, sampler, guidance, prompt...) in a text chunk and is
-written atomically. All inputs (model, images, size) are checked before the first file is written.
+The options become the dock's :class:`DiffusionSettings`; the controller turns them into the same requests the dock
+queues (``DiffusionController.jobs``) and the workspace runs them inline with the same executor, so a PNG written
+here and a dock result with the same recipe are the same pixels. Every PNG carries its recipe (model id and hash,
+seed, steps, sampler, guidance, prompt...) in a text chunk and is written atomically. All inputs (model, images,
+size, settings) are checked before the first file is written; Ctrl+C cancels the image in progress.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
-import secrets
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from genart_desktop.core.atomic import atomic_write_bytes
-from genart_desktop.core.errors import InputError, ModelError
-from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize, to_tensor
-from genart_desktop.engine.pipelines.recipe import Recipe, encode_png
+from genart_desktop.core.errors import InputError
+from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize
+from genart_desktop.engine.pipelines.diffusion import MAX_SEED
+from genart_desktop.engine.pipelines.limits import MAX_SIDE
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
+from genart_desktop.workspace.diffusion import DiffusionController, DiffusionJob
+from genart_desktop.workspace.diffusion_models import ModelInfo, diffusion_registry
+from genart_desktop.workspace.diffusion_settings import MAX_BATCH_COUNT, DiffusionSettings
+from genart_desktop.workspace.recipe_png import check_recipe, write_recipe_png
+from genart_desktop.workspace.workspace import Workspace
 
 NAME = "generate"
 HELP = "Generate images with a diffusion model or a Stable Diffusion ONNX folder and write PNGs with their recipe."
 MAX_COUNT = 1000
-MAX_SIDE = 4096
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,32 +64,10 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
     return width, height
 
 
-def load_model(spec: str) -> tuple[Any, str]:
-    """(generator, model id) for a registry id or a Stable Diffusion folder path."""
-    from genart_desktop.engine.sd import StableDiffusionOnnx, is_sd_folder
-
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        if not is_sd_folder(path):
-            raise ModelError(f"{path} is not a Stable Diffusion ONNX folder (model_index.json and unet/model.onnx); "
-                             "put your own models in the models folder and pass their id.")
-        return StableDiffusionOnnx.load(path), path.resolve().name
-    from genart_desktop.engine.registry import ModelRegistry
-
-    registry = ModelRegistry()
-    entry = registry.get(spec)
-    if entry.family == "sd-onnx":
-        return StableDiffusionOnnx.load(entry.folder, registry.settings), entry.id
-    if entry.family != "diffusion":
-        raise ModelError(f"Model '{spec}' is a {entry.family} model; `genart generate` needs a diffusion model.")
-    from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
-
-    return CardDiffusionModel.from_registry(registry, spec), entry.id
-
-
-def _factor(model: Any) -> int:
-    codec = getattr(model, "codec", None)
-    return int(getattr(codec, "factor", 1)) if codec is not None else 1
+def open_model(spec: str) -> tuple[DiffusionController, str]:
+    """The dock's controller on a workspace of its own (no previews: nobody watches them), and the model id."""
+    registry, model_id = diffusion_registry(spec)
+    return DiffusionController(Workspace(registry), preview_every=0), model_id
 
 
 def _load_rgb(path: Path, size: tuple[int, int]) -> np.ndarray:
@@ -108,6 +92,16 @@ def _free_path(outdir: Path, stem: str) -> Path:
     return path
 
 
+def settings_from_args(args: argparse.Namespace, info: ModelInfo, size: tuple[int, int]) -> DiffusionSettings:
+    """The dock's settings for these options (the model's defaults where an option is left out)."""
+    return DiffusionSettings(
+        model_id=info.id, prompt=args.prompt, negative_prompt=args.negative, class_label=args.prompt,
+        steps=args.steps if args.steps is not None else info.default_steps, sampler=args.sampler,
+        guidance=float(args.guidance if args.guidance is not None else info.default_guidance), eta=float(args.eta),
+        seed=args.seed if args.seed is not None else 0, seed_mode="random" if args.seed is None else "fixed",
+        width=size[0], height=size[1], batch_count=min(args.count, MAX_BATCH_COUNT), strength=float(args.strength))
+
+
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.count <= MAX_COUNT:
         raise InputError(f"-n must be between 1 and {MAX_COUNT}, got {args.count}.")
@@ -115,49 +109,56 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--mask needs --init: the image to paint into.")
     if not 0.0 <= args.strength <= 1.0:
         raise InputError(f"--strength must be between 0 and 1, got {args.strength}.")
-    if args.seed is not None and not 0 <= args.seed <= 2**63 - 1 - args.count:
+    if args.seed is not None and not 0 <= args.seed <= MAX_SEED - args.count:
         raise InputError("--seed must be a non-negative whole number.")
     if args.outdir.exists() and not args.outdir.is_dir():
         raise InputError(f"{args.outdir} exists and is not a folder.")
     size = parse_size(args.size)
-    model, model_id = load_model(args.model)
-    factor = _factor(model)
+    controller, model_id = open_model(args.model)
+    try:
+        generate_all(args, controller, model_id, size)
+    finally:
+        controller.workspace.shutdown()
+    return 0
+
+
+def generate_all(args: argparse.Namespace, controller: DiffusionController, model_id: str,
+                 size: tuple[int, int] | None) -> None:
+    """Check the images and the settings, then make ``args.count`` images in batches of the dock's size."""
+    info = controller.info(model_id)
+    factor = info.factor
 
     init = mask = None
     if args.init is not None:
         if size is None:
             w, h = open_image_rgba(args.init).shape[1::-1]
             size = (max(factor, w // factor * factor), max(factor, h // factor * factor))
-        init = to_tensor(_load_rgb(args.init, size))
+        init = _load_rgb(args.init, size)
         if args.mask is not None:
             mask = _load_mask(args.mask, size)
-    if size is None:
-        native = getattr(model, "resolution", None) or (model.native_size, model.native_size)
-        size = (int(native[0]), int(native[1]))
+    size = size or info.native_size
     if size[0] % factor or size[1] % factor:
         raise InputError(f"This model needs a width and height divisible by {factor}, got {size[0]}x{size[1]}.")
-
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
     mode = "inpaint" if mask is not None else "img2img" if init is not None else "txt2img"
+    settings = settings_from_args(args, info, size)
+    jobs, _shown = controller.jobs(settings, mode, size, init, mask)  # checks every setting before any file
+    check_recipe(jobs[0].recipe)  # what the PNG will carry (the others differ only in the seed)
+    controller.generator(model_id)  # a model that cannot load is refused before the folder is made
     args.outdir.mkdir(parents=True, exist_ok=True)
     stem_base = re.sub(r"[^A-Za-z0-9._-]+", "-", model_id)[:40] or "image"
     for index in range(args.count):
-        image_seed = seed + index
-        kwargs: dict[str, Any] = {"steps": args.steps, "sampler": args.sampler, "seed": image_seed,
-                                  "width": size[0], "height": size[1], "eta": args.eta, "init_image": init,
-                                  "strength": args.strength, "mask": mask}
-        if args.guidance is not None:
-            kwargs["guidance"] = args.guidance
-        if kwargs["steps"] is None:
-            kwargs["steps"] = getattr(model, "default_steps", 25)
-        result = model.generate(args.prompt, args.negative, **kwargs)
-        recipe = Recipe(
-            model_id=model_id, model_hash=str(getattr(model, "fingerprint", "")), seed=image_seed,
-            steps=int(kwargs["steps"]), sampler=args.sampler,
-            guidance=float(kwargs.get("guidance", getattr(model, "default_guidance", 7.5))),
-            prompt=args.prompt, negative_prompt=args.negative, width=size[0], height=size[1],
-            strength=float(args.strength) if init is not None else 1.0, mode=mode, eta=float(args.eta))
-        path = _free_path(args.outdir, f"{stem_base}-{image_seed}")
-        atomic_write_bytes(path, encode_png(result.pixels()[0], recipe))
-        print(f"wrote {path} (seed {image_seed})", file=sys.stderr)
-    return 0
+        if index and index % MAX_BATCH_COUNT == 0:  # the next batch of requests, seeds continuing
+            settings = dataclasses.replace(settings, seed=jobs[-1].recipe.seed + 1, seed_mode="fixed",
+                                           batch_count=min(args.count - index, MAX_BATCH_COUNT))
+            jobs, _shown = controller.jobs(settings, mode, size, init, mask)
+        write_image(controller, jobs[index % MAX_BATCH_COUNT], args.outdir, stem_base)
+
+
+def write_image(controller: DiffusionController, job: DiffusionJob, outdir: Path, stem: str) -> Path:
+    """Run one request inline, as the dock's worker would, and write its PNG with the recipe."""
+    seed = job.recipe.seed
+    output = controller.workspace.run(job, f"Diffusion: seed {seed}")  # Ctrl+C cancels it: no file is written
+    path = _free_path(outdir, f"{stem}-{seed}")
+    write_recipe_png(path, output.pixels, output.recipe)
+    print(f"wrote {path} (seed {seed})", file=sys.stderr)
+    return path

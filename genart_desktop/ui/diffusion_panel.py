@@ -1,9 +1,11 @@
 """The diffusion dock: choose a model, describe the image, generate (or start from the canvas, or repaint the
 selection), watch previews arrive in the staging strip, accept one as a layer; recall any past result's settings.
 
-The panel adapts :class:`genart_desktop.workspace.diffusion.DiffusionController`: jobs go to the window's shared
-runner (so they show in the jobs panel and can be cancelled there too) and their events arrive on the GUI thread
-through the shared :class:`JobBridge`. ``install_diffusion_panel(window)`` docks it in the main window.
+The panel is a view of :class:`genart_desktop.workspace.diffusion.DiffusionController`: the controller's settings
+are the single source of truth (the controls are bound to them through one table, :meth:`DiffusionPanel._bindings`),
+and the staging strip and history follow the controller's signals. Jobs go through the window's workspace (so they
+show in the jobs panel and can be cancelled there too) and their events reach the controller on the GUI thread.
+``install_diffusion_panel(window)`` docks it in the main window.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSpinBox,
     QStackedWidget,
@@ -37,13 +38,13 @@ from PySide6.QtWidgets import (
 
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.document.document import Document
-from genart_desktop.engine.jobs import JobRunner
+from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.samplers import sampler_names
 from genart_desktop.ui import dialogs
 from genart_desktop.ui.diffusion_seed import SeedControl
 from genart_desktop.ui.diffusion_strip import HistoryList, StagingStrip
-from genart_desktop.ui.job_bridge import JobBridge
 from genart_desktop.ui.widgets import ValueSlider, compact_combo
+from genart_desktop.ui.widgets import button as _button
 from genart_desktop.workspace.diffusion import (
     FROM_CANVAS,
     GENERATE,
@@ -54,22 +55,15 @@ from genart_desktop.workspace.diffusion import (
     ModelInfo,
     StagedResult,
 )
-from genart_desktop.workspace.recipe_png import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
 
 SAMPLER_LABELS = {"ddim": "DDIM", "ddpm": "DDPM", "dpmpp_2m": "DPM++ 2M", "euler_a": "Euler ancestral"}
 PNG_FILTER = "PNG image (*.png)"
 DOCK_WIDTH = 330
 DocumentProvider = Callable[[], Document | None]
+Binding = tuple[str, Callable[[], Any], Callable[[Any], None], Any]  # field, read, write, the widget's change signal
 MUTED = "color: #9aa4b2;"
 ERROR = "color: #ff8a80;"
 WARNING = "color: #ffcc80;"
-
-
-def _button(text: str, tip: str, slot: Callable[[], Any]) -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.clicked.connect(lambda _=False: slot())
-    return button
 
 
 class DiffusionPanel(QWidget):
@@ -78,22 +72,29 @@ class DiffusionPanel(QWidget):
     status_changed = Signal(str)
     layer_added = Signal(object)
 
-    def __init__(self, registry: Any, runner: JobRunner, bridge: JobBridge, document_provider: DocumentProvider,
-                 parent: QWidget | None = None, controller: DiffusionController | None = None) -> None:
+    def __init__(self, controller: DiffusionController, document_provider: DocumentProvider,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller or DiffusionController(registry, runner)
+        self.controller = controller
         self._document_provider = document_provider
         self._document: Document | None = None
         self._info: ModelInfo | None = None
-        self._bridge = bridge
-        bridge.progress.connect(self._progress)
-        bridge.preview.connect(self._preview)
-        bridge.finished.connect(self._finished)
-        bridge.failed.connect(self._failed)
-        bridge.cancelled.connect(self._cancelled)
+        self._showing = False  # True while controls are being set from the controller's settings
         self._build()
+        for _field, _read, _write, changed in self._bindings():
+            changed.connect(self._controls_edited)
+        controller.settings_changed.connect(self._show_settings)
+        controller.staged_changed.connect(self._staged_changed)
+        controller.history_changed.connect(self._history_changed)
+        self.destroyed.connect(lambda *_: self._unbind(controller))
+        self._show_settings(controller.settings)
         self.refresh_models()
         self.set_document(document_provider())
+
+    def _unbind(self, controller: DiffusionController) -> None:
+        controller.settings_changed.disconnect(self._show_settings)
+        controller.staged_changed.disconnect(self._staged_changed)
+        controller.history_changed.disconnect(self._history_changed)
 
     # ================================================================== building
     def _build(self) -> None:
@@ -290,7 +291,7 @@ class DiffusionPanel(QWidget):
             self._model_chosen()
         else:
             self._info = None
-            self.apply_settings(DiffusionSettings())  # sensible values on show until a model brings its own
+            self.controller.set_settings(DiffusionSettings())  # sensible values until a model brings its own
             self.model_note.setText("No diffusion models found. Put a model folder (model.json + .onnx) or a Stable "
                                     "Diffusion ONNX export in your models folder, then press \u21bb.")
             self._update_buttons()
@@ -299,7 +300,7 @@ class DiffusionPanel(QWidget):
         model_id = self.model_combo.currentData()
         if model_id is None:
             return
-        previous = self.current_settings() if self._info is not None else None
+        previous = self.controller.settings if self._info is not None else None
         try:
             settings = self.controller.default_settings(model_id, previous)
         except GenArtError as exc:
@@ -307,7 +308,7 @@ class DiffusionPanel(QWidget):
             self.model_note.setText(str(exc))
             self._update_buttons()
             return
-        self.apply_settings(settings)
+        self.controller.set_settings(settings)
 
     def _show_model(self, info: ModelInfo) -> None:
         """Fit the controls to a model: which conditioning page, size steps, what it can do."""
@@ -347,46 +348,72 @@ class DiffusionPanel(QWidget):
     def _set_native_size(self) -> None:
         if self._info is not None:
             width, height = self._info.snap_size(*self._info.native_size)
-            self.width_spin.setValue(width)
-            self.height_spin.setValue(height)
+            self.controller.set_settings(dataclasses.replace(self.controller.settings, width=width, height=height))
 
     def _sampler_chosen(self, *_args) -> None:
         self.eta_spin.setEnabled(self.sampler_combo.currentData() == "ddim")
 
     # ================================================================== settings <-> controls
-    def current_settings(self) -> DiffusionSettings:
-        return DiffusionSettings(
-            model_id=str(self.model_combo.currentData() or ""), prompt=self.prompt_edit.toPlainText().strip(),
-            negative_prompt=self.negative_edit.text().strip(), class_label=self.class_combo.currentText(),
-            steps=self.steps_spin.value(), sampler=str(self.sampler_combo.currentData()),
-            guidance=round(self.guidance_spin.value(), 4), eta=round(self.eta_spin.value(), 4),
-            seed=self.seed_control.value(), seed_mode=self.seed_control.mode(), width=self.width_spin.value(),
-            height=self.height_spin.value(), batch_count=self.batch_spin.value(),
-            strength=round(self.strength.value(), 4))
+    def _bindings(self) -> tuple[Binding, ...]:
+        """Each setting's control: how to read it, how to set it, and the signal that says the user changed it."""
+        return (
+            ("prompt", lambda: self.prompt_edit.toPlainText().strip(), self.prompt_edit.setPlainText,
+             self.prompt_edit.textChanged),
+            ("negative_prompt", lambda: self.negative_edit.text().strip(), self.negative_edit.setText,
+             self.negative_edit.textChanged),
+            ("class_label", self.class_combo.currentText, self._set_class, self.class_combo.currentTextChanged),
+            ("steps", self.steps_spin.value, self.steps_spin.setValue, self.steps_spin.valueChanged),
+            ("sampler", lambda: str(self.sampler_combo.currentData()), self._set_sampler,
+             self.sampler_combo.currentIndexChanged),
+            ("guidance", lambda: round(self.guidance_spin.value(), 4), self.guidance_spin.setValue,
+             self.guidance_spin.valueChanged),
+            ("eta", lambda: round(self.eta_spin.value(), 4), self.eta_spin.setValue, self.eta_spin.valueChanged),
+            ("seed", self.seed_control.value, self.seed_control.set_value, self.seed_control.changed),
+            ("seed_mode", self.seed_control.mode, self.seed_control.set_mode, self.seed_control.changed),
+            ("width", self.width_spin.value, self.width_spin.setValue, self.width_spin.valueChanged),
+            ("height", self.height_spin.value, self.height_spin.setValue, self.height_spin.valueChanged),
+            ("batch_count", self.batch_spin.value, self.batch_spin.setValue, self.batch_spin.valueChanged),
+            ("strength", lambda: round(self.strength.value(), 4), self.strength.set_value,
+             self.strength.value_changed),
+        )
 
-    def apply_settings(self, settings: DiffusionSettings) -> None:
-        """Set every control (the model too, without resetting the others to its defaults)."""
-        index = self.model_combo.findData(settings.model_id)
-        if index >= 0:
-            self.model_combo.blockSignals(True)
-            self.model_combo.setCurrentIndex(index)
-            self.model_combo.blockSignals(False)
-            self._show_model(self.controller.info(settings.model_id))
-        self.prompt_edit.setPlainText(settings.prompt)
-        self.negative_edit.setText(settings.negative_prompt)
-        if settings.class_label:
-            self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(settings.class_label)))
-        self.steps_spin.setValue(settings.steps)
-        self.sampler_combo.setCurrentIndex(max(0, self.sampler_combo.findData(settings.sampler)))
-        self._sampler_chosen()
-        self.guidance_spin.setValue(settings.guidance)
-        self.eta_spin.setValue(settings.eta)
-        self.seed_control.set_value(settings.seed)
-        self.seed_control.set_mode(settings.seed_mode)
-        self.width_spin.setValue(settings.width)
-        self.height_spin.setValue(settings.height)
-        self.batch_spin.setValue(settings.batch_count)
-        self.strength.set_value(settings.strength)
+    def _set_class(self, label: str) -> None:
+        if label:
+            self.class_combo.setCurrentIndex(max(0, self.class_combo.findText(label)))
+
+    def _set_sampler(self, name: str) -> None:
+        self.sampler_combo.setCurrentIndex(max(0, self.sampler_combo.findData(name)))
+
+    def current_settings(self) -> DiffusionSettings:
+        """The settings the controls show (the model is the chosen one in the list)."""
+        values = {name: read() for name, read, _write, _changed in self._bindings()}
+        return DiffusionSettings(model_id=str(self.model_combo.currentData() or ""), **values)
+
+    def _controls_edited(self, *_args) -> None:
+        if not self._showing:
+            self.controller.set_settings(self.current_settings())
+
+    def _show_settings(self, settings: DiffusionSettings) -> None:
+        """Set every control to ``settings`` (the model too, without resetting the others to its defaults); a
+        control that cannot hold a value (a clamped spin box) reports what it shows back to the controller."""
+        self._showing = True
+        try:
+            index = self.model_combo.findData(settings.model_id)
+            if index >= 0 and (self._info is None or self._info.id != settings.model_id
+                               or self.model_combo.currentIndex() != index):
+                self.model_combo.blockSignals(True)
+                self.model_combo.setCurrentIndex(index)
+                self.model_combo.blockSignals(False)
+                self._show_model(self.controller.info(settings.model_id))
+            for name, read, write, _changed in self._bindings():
+                value = getattr(settings, name)
+                if read() != value:
+                    write(value)
+            self._sampler_chosen()
+        finally:
+            self._showing = False
+        if self._info is not None:
+            self._controls_edited()
 
     # ================================================================== document
     def set_document(self, document: Document | None) -> None:
@@ -443,12 +470,10 @@ class DiffusionPanel(QWidget):
 
     def _submit(self, action: str) -> bool:
         try:
-            entries, shown = self.controller.submit(action, self.current_settings(), self._document_provider())
+            entries, _shown = self.controller.submit(action, doc=self._document_provider())
         except GenArtError as exc:
             self._say(str(exc), error=True)
             return False
-        self.seed_control.set_value(shown)
-        self.strip.sync(self.controller.staged)
         self.strip.select(entries[-1].id)
         count = len(entries)
         self._say(f"Queued {count} image{'s' if count > 1 else ''} (seed {entries[0].recipe.seed}"
@@ -465,7 +490,6 @@ class DiffusionPanel(QWidget):
         except GenArtError as exc:
             self._say(str(exc), error=True)
             return False
-        self.strip.sync(self.controller.staged)
         self._say(f"Added layer \u201c{layer.name}\u201d")
         self.layer_added.emit(layer)
         self._update_buttons()
@@ -475,8 +499,6 @@ class DiffusionPanel(QWidget):
         chosen = self._chosen()
         if chosen is not None:
             self.controller.discard(chosen.id)
-            self.strip.sync(self.controller.staged)
-            self._update_buttons()
 
     def cancel_all(self) -> None:
         self.controller.cancel_all()
@@ -508,7 +530,7 @@ class DiffusionPanel(QWidget):
             return False
         try:
             recipe = self.controller.history_item(item_id).recipe
-            return self._restore(self.controller.restore(item_id, self.current_settings()), recipe.model_id)
+            return self._restore(self.controller.restore(item_id), recipe.model_id)
         except GenArtError as exc:
             self._say(str(exc), error=True)
             return False
@@ -519,58 +541,41 @@ class DiffusionPanel(QWidget):
             if not path:
                 return False
         try:
-            settings, item = self.controller.open_png(path, self.current_settings())
+            settings, item = self.controller.open_png(path)
         except GenArtError as exc:
             dialogs.show_error(self, "Open PNG recipe", str(exc))
             return False
-        self.history_list.sync(self.controller.history)
         return self._restore(settings, item.recipe.model_id)
 
     def _restore(self, settings: DiffusionSettings, model_id: str) -> bool:
         if self.model_combo.findData(model_id) < 0:
-            current = self.current_settings()
-            self.apply_settings(dataclasses.replace(settings, model_id=current.model_id,
-                                                    class_label=current.class_label))
+            current = self.controller.settings
+            self.controller.set_settings(dataclasses.replace(settings, model_id=current.model_id,
+                                                             class_label=current.class_label))
             self._say(f"The model \u201c{model_id}\u201d is not installed; the other settings were restored.",
                       error=True)
             return False
-        self.apply_settings(settings)
+        self.controller.set_settings(settings)
         self._say(f"Restored the settings of seed {settings.seed}")
         return True
 
-    # ================================================================== job events (GUI thread)
-    def _progress(self, job_id: int, fraction: float, message: str) -> None:
-        entry = self.controller.on_progress(job_id, fraction, message)
-        if entry is not None:
-            self.strip.update_entry(entry)
-            self._show_activity()
-
-    def _preview(self, job_id: int, image: Any) -> None:
-        entry = self.controller.on_preview(job_id, image)
-        if entry is not None:
-            self.strip.update_entry(entry)
-
-    def _finished(self, job_id: int, value: Any) -> None:
-        entry = self.controller.on_result(job_id, value)
-        if entry is not None:
-            self.strip.update_entry(entry)
-            self.history_list.sync(self.controller.history)
-            self._show_activity()
-            self._update_buttons()
-
-    def _failed(self, job_id: int, message: str) -> None:
-        entry = self.controller.on_error(job_id, message)
-        if entry is not None:
-            self.strip.update_entry(entry)
-            self._say(message, error=True)
-            self._update_buttons()
-
-    def _cancelled(self, job_id: int) -> None:
-        entry = self.controller.on_cancelled(job_id)
-        if entry is not None:
+    # ================================================================== controller signals (GUI thread)
+    def _staged_changed(self, entry: StagedResult | None) -> None:
+        """A job's result changed (``entry``), or results were added or removed (None)."""
+        if entry is None or entry not in self.controller.staged:
             self.strip.sync(self.controller.staged)
-            self._show_activity()
-            self._update_buttons()
+        else:
+            self.strip.update_entry(entry)
+        if entry is not None:
+            if entry.state == "failed":
+                self._say(entry.message, error=True)
+            else:
+                self._show_activity()
+        self._update_buttons()
+
+    def _history_changed(self) -> None:
+        self.history_list.sync(self.controller.history)
+        self._update_buttons()
 
     def _show_activity(self) -> None:
         waiting = [e for e in self.controller.staged if not e.finished]
@@ -595,12 +600,12 @@ class DiffusionPanel(QWidget):
 
 
 def install_diffusion_panel(window: Any) -> QDockWidget:
-    """Dock the diffusion panel in the main window (tabbed with the other AI panels on the left), on the shared
-    registry, job runner and bridge; the panel is ``window.diffusion_panel``."""
+    """Dock the diffusion panel in the main window (tabbed with the other AI panels on the left), its controller on
+    the window's workspace; the panel is ``window.diffusion_panel``."""
     from genart_desktop.ui.services import services_for
 
-    services = services_for(window)
-    panel = DiffusionPanel(services.registry, services.runner, services.bridge, lambda: window.document)
+    controller = DiffusionController(services_for(window).workspace)
+    panel = DiffusionPanel(controller, lambda: window.document)
     window.diffusion_panel = panel
     window.document_replaced.connect(panel.set_document)
     panel.status_changed.connect(lambda message: window.statusBar().showMessage(message, 6000))

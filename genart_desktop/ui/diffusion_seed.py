@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import secrets
 
-from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from genart_desktop.engine.pipelines.diffusion import MAX_SEED
-from genart_desktop.workspace.diffusion import MAX_BATCH_COUNT, SEED_MODES
+from genart_desktop.workspace.diffusion_settings import MAX_BATCH_COUNT, SEED_MODES
 
 MODE_LABELS = {"random": "Random", "fixed": "Fixed", "increment": "Increment"}
 MODE_TIPS = {
@@ -25,6 +25,8 @@ LARGEST = MAX_SEED - MAX_BATCH_COUNT
 
 
 class SeedControl(QWidget):
+    changed = Signal()  # the seed or the mode changed (by the user or by code)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.mode_combo = QComboBox()
@@ -42,6 +44,8 @@ class SeedControl(QWidget):
         self.dice.setText("New")
         self.dice.setToolTip("Pick a random seed now")
         self.dice.clicked.connect(lambda _=False: self.set_value(secrets.randbelow(2**32)))
+        self.edit.textChanged.connect(lambda _text: self.changed.emit())
+        self.mode_combo.currentIndexChanged.connect(lambda _index: self.changed.emit())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.mode_combo)

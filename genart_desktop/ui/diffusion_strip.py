@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
 
-from genart_desktop.ui.latent_grid import rgb_to_qimage
+from genart_desktop.ui.qimage import rgb_to_qimage
 from genart_desktop.workspace.diffusion import HistoryItem, StagedResult
 
 ID_ROLE = Qt.ItemDataRole.UserRole

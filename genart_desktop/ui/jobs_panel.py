@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from genart_desktop.engine.events import Cancelled, Error, JobEvent, Preview, Progress, Result, dispatch
 from genart_desktop.engine.jobs import REPLACED, JobHandle, JobRunner
+from genart_desktop.ui.binding import bind
 from genart_desktop.workspace.workspace import Workspace
 from genart_desktop.ui.qimage import rgba_to_qimage
 
@@ -186,9 +187,7 @@ class JobsPanel(QWidget):
         self.entries: dict[int, JobEntry] = {}
         self.rows: dict[int, JobRow] = {}
         self._build()
-        self._workspace = workspace
-        workspace.event.connect(self._on_event)
-        self.destroyed.connect(lambda *_: workspace.event.disconnect(self._on_event))
+        bind(self, [(workspace.event, self._on_event)])
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.sync_queue)

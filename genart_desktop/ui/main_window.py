@@ -475,7 +475,7 @@ class MainWindow(QMainWindow):
         self.files.close()
         explorer = getattr(self, "latent_explorer", None)
         if explorer is not None:
-            explorer.shutdown()  # its own render runner
+            explorer.shutdown()  # cancels the explorer's queued renders
         services = getattr(self, "services", None)
         if services is not None:
             services.shutdown()  # cancel running AI jobs so the process can exit promptly

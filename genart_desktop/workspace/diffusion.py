@@ -1,28 +1,25 @@
-"""The diffusion dock as a Qt-free controller: settings in, background jobs out, results staged, then one layer.
+"""The diffusion dock as a Qt-free controller: settings in, jobs through the workspace, results staged, then a layer.
 
-The panel turns clicks into calls here and shows what the controller holds:
-
-- :class:`DiffusionSettings` is everything a control shows (model, prompt or class, steps, sampler, guidance, seed
-  and seed mode, size, batch count, strength); :meth:`DiffusionController.settings_from_recipe` rebuilds it from a
-  past result or a PNG, so the history can restore every control.
+- :attr:`DiffusionController.settings` (a :class:`DiffusionSettings`) is the single source of truth for every
+  control; the panel binds to :attr:`~DiffusionController.settings_changed` and writes edits back with
+  :meth:`~DiffusionController.set_settings`.
 - :meth:`DiffusionController.submit` reads the document on the caller's thread (the canvas or selection for
-  *From canvas*, the selection mask for *Inpaint selection*), then queues one job per image on the shared runner.
-  Jobs report progress, a preview every few steps, and return the pixels with their full recipe. The document is
-  never touched by a job, so cancelling or failing leaves it exactly as it was.
-- Results wait in a staging strip (:class:`StagedResult`) until the user accepts one, which lands as one undoable
-  layer through ``Document.add_result_layer``, cut to the selection it was made for, with the recipe in the layer's
-  metadata; every finished result is also kept in a bounded history of recipes and thumbnails.
-
-Events from the runner are fed in with :meth:`DiffusionController.apply_event` (or the ``on_*`` methods the Qt
-bridge's signals map onto) on one thread, the GUI thread in the app.
+  *From canvas*, the selection mask for *Inpaint selection*), turns the settings into one :class:`DiffusionJob`
+  (a frozen request holding the :class:`Recipe`) per image with :meth:`~DiffusionController.jobs`, and submits
+  each through the workspace. ``genart generate`` calls the same :meth:`~DiffusionController.jobs` and runs them
+  inline with ``workspace.run``, through the same executor, so a CLI image and a dock image with the same recipe
+  are the same pixels.
+- The workspace dispatches each job's events to the ``on_*`` methods here (on the GUI thread in the app); results
+  wait in a staging strip (:class:`StagedResult`, announced by :attr:`~DiffusionController.staged_changed`) until
+  the user accepts one, which lands as one undoable layer cut to the selection it was made for, with the recipe in
+  the layer's metadata. Every finished result also goes to a bounded history (:attr:`history_changed`). The
+  document is never touched by a job, so cancelling or failing leaves it exactly as it was.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,198 +27,52 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from genart_desktop.core.errors import InputError, ModelError
-from genart_desktop.core.images import flatten_alpha, from_tensor, resize, to_tensor
+from genart_desktop.core.images import flatten_alpha, from_tensor, resize
+from genart_desktop.core.observable import Signal
 from genart_desktop.document.document import Document
-from genart_desktop.document.geometry import Rect
-from genart_desktop.engine.events import Cancelled, Error, JobEvent, Preview, Progress, Result
-from genart_desktop.engine.jobs import JobContext, JobHandle, JobRequest, JobRunner
-from genart_desktop.engine.pipelines.diffusion import MAX_SEED, takes_run_options
+from genart_desktop.engine.events import Cancelled, Error, Preview, Progress, Result
+from genart_desktop.engine.jobs import JobContext, JobHandle
+from genart_desktop.engine.pipelines.generator import GenerationOutput, StepControl
 from genart_desktop.engine.pipelines.recipe import Recipe
-from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
-from genart_desktop.workspace.recipe_png import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS, check_recipe, read_recipe_png, \
-    write_recipe_png
+from genart_desktop.workspace.diffusion_models import FAMILIES, ModelInfo, load_generator, model_info
+from genart_desktop.workspace.diffusion_placement import Placement, canvas_source, placed_pixels, text_placement
+from genart_desktop.workspace.diffusion_settings import (
+    MAX_BATCH_COUNT,
+    SEED_MODES,
+    DiffusionSettings,
+    plan_seeds,
+    recipe_for,
+    settings_from_recipe,
+)
+from genart_desktop.workspace.recipe_png import read_recipe_png, write_recipe_png
 
-FAMILIES = ("diffusion", "sd-onnx")
-SEED_MODES = ("random", "fixed", "increment")
+__all__ = ["ACTION_MODES", "FROM_CANVAS", "GENERATE", "INPAINT", "LAYER_METADATA_KEY", "MAX_BATCH_COUNT",
+           "SEED_MODES", "DiffusionController", "DiffusionJob", "DiffusionSettings", "GenerationOutput",
+           "HistoryItem", "ModelInfo", "Placement", "StagedResult", "model_info"]
+
 GENERATE, FROM_CANVAS, INPAINT = "generate", "from_canvas", "inpaint"
 ACTION_MODES = {GENERATE: "txt2img", FROM_CANVAS: "img2img", INPAINT: "inpaint"}
-MAX_BATCH_COUNT = 64
 MAX_HISTORY = 100
 THUMBNAIL_SIDE = 96
-INPAINT_CONTEXT = 0.25  # an inpaint region is the selection's bounds grown by this fraction, so the model sees context
 LAYER_METADATA_KEY = "diffusion_recipe"
 
 
-# ==================================================================================================== model facts
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the panel needs to know about a model before loading it (read from the card or the Optimum folder)."""
+@dataclass(frozen=True, eq=False)
+class DiffusionJob:
+    """One image to make: the only request from the dock or the CLI down to the pipeline. ``init`` is (h, w, 3)
+    uint8 at the recipe's size, ``mask`` (h, w) float32 in [0, 1] (1 = repaint)."""
 
-    id: str
-    name: str
-    family: str
-    conditioning: str  # "none" | "class" | "text"
-    classes: tuple[str, ...] = ()
-    native_size: tuple[int, int] = (512, 512)
-    size_step: int = 8  # width and height must be multiples of this
-    fixed_size: tuple[int, int] | None = None  # the graph only accepts this size
-    default_steps: int = 25
-    default_guidance: float = 7.5
-    can_start_from_image: bool = True
-    fingerprint: str = ""
-    description: str = ""
-    max_steps: int = MAX_STEPS  # a sampler visits distinct training timesteps, so at most this many
-    vocabulary: tuple[str, ...] = ()  # our text models read a fixed word list (Stable Diffusion: none, any text)
-    max_tokens: int = 16
-    examples: tuple[str, ...] = ()  # prompts the card suggests (config.conditioning.examples)
-
-    def prompt_problems(self, prompt: str) -> str:
-        """A short warning when a prompt uses words this model never learned (empty when all is well)."""
-        if not self.vocabulary:
-            return ""
-        from genart_desktop.engine.pipelines.diffusion_model import Conditioning
-
-        unknown = Conditioning("text", (), self.vocabulary, self.max_tokens).unknown_words(prompt)
-        if not unknown:
-            return ""
-        shown = ", ".join(unknown[:8]) + (", \u2026" if len(unknown) > 8 else "")
-        return (f"Words this model will not understand (not in its {len(self.vocabulary)}-word vocabulary, or past "
-                f"its {self.max_tokens}-word limit): {shown}")
-
-    def snap_size(self, width: float, height: float) -> tuple[int, int]:
-        """The nearest size this model can generate (multiples of ``size_step``, at least one step)."""
-        if self.fixed_size is not None:
-            return self.fixed_size
-        step = self.size_step
-        w = int(min(MAX_SIDE // step * step, max(step, round(float(width) / step) * step)))
-        h = int(min(MAX_SIDE // step * step, max(step, round(float(height) / step) * step)))
-        return w, h
-
-
-def model_info(entry: Any) -> ModelInfo:
-    """:class:`ModelInfo` for a registry entry of family ``diffusion`` or ``sd-onnx``; ModelError otherwise."""
-    if entry.family == "sd-onnx":
-        from genart_desktop.engine.sd.folder import SDFolder
-        from genart_desktop.engine.sd.pipeline import DEFAULT_GUIDANCE, DEFAULT_STEPS
-
-        folder = SDFolder.open(entry.folder)
-        native = folder.native_size
-        return ModelInfo(entry.id, entry.name, "sd-onnx", "text", (), (native, native), folder.vae_factor * 8, None,
-                         DEFAULT_STEPS, DEFAULT_GUIDANCE, folder.has("vae_encoder"), "",
-                         "Stable Diffusion (ONNX export)", min(MAX_STEPS, folder.schedule.num_train_timesteps))
-    if entry.family != "diffusion" or entry.card is None:
-        raise ModelError(f"Model '{entry.id}' is a {entry.family} model, not a diffusion model.")
-    from genart_desktop.engine.pipelines.diffusion_model import Conditioning
-    from genart_desktop.engine.schedules import ScheduleConfig
-
-    card = entry.card
-    config = card.config if isinstance(card.config, dict) else {}
-    conditioning = Conditioning.from_config(config.get("conditioning"))
-    try:
-        schedule = ScheduleConfig.from_dict(config.get("schedule", {}))
-    except ValueError as exc:
-        raise ModelError(f"{entry.id}: config.schedule: {exc}") from exc
-    resolution = tuple(card.resolution or (64, 64))
-    latent = "vae_decoder" in card.files
-    factor = 1
-    sample = card.io.get("unet").inputs.get("sample") if "unet" in card.io else None
-    dims = tuple(sample.shape[2:4]) if sample is not None and len(sample.shape) == 4 else ()
-    if latent:
-        lat_cfg = config.get("latent") if isinstance(config.get("latent"), dict) else {}
-        if dims and isinstance(dims[0], int) and dims[0] > 0:
-            factor = max(1, resolution[1] // dims[0])
-        else:
-            factor = max(1, int(lat_cfg.get("factor", 1)))
-    fixed = None
-    if len(dims) == 2 and all(isinstance(d, int) for d in dims):
-        fixed = (int(dims[1]) * factor, int(dims[0]) * factor)
-    can_start = not latent or bool((config.get("latent") or {}).get("vae"))
-    default_guidance = float(config.get("default_guidance", 3.0 if conditioning.kind != "none" else 1.0))
-    fingerprint = card.files["unet"].sha256[:16] if "unet" in card.files else ""
-    max_steps = min(MAX_STEPS, schedule.num_train_timesteps)
-    return ModelInfo(entry.id, entry.name, "diffusion", conditioning.kind, conditioning.classes,
-                     (int(resolution[0]), int(resolution[1])), 8 * factor, fixed,
-                     min(max_steps, int(config.get("default_steps", 50))), default_guidance, can_start, fingerprint,
-                     card.description, max_steps, conditioning.vocabulary, conditioning.max_tokens,
-                     _examples(config.get("conditioning")))
-
-
-def _examples(conditioning: Any, count: int = 4) -> tuple[str, ...]:
-    examples = conditioning.get("examples") if isinstance(conditioning, dict) else None
-    if not isinstance(examples, list):
-        return ()
-    return tuple(str(e) for e in examples if isinstance(e, str) and e.strip())[:count]
-
-
-# ==================================================================================================== settings
-@dataclass(frozen=True)
-class DiffusionSettings:
-    """Every control of the diffusion dock."""
-
-    model_id: str = ""
-    prompt: str = ""
-    negative_prompt: str = ""
-    class_label: str = ""
-    steps: int = 25
-    sampler: str = DEFAULT_SAMPLER
-    guidance: float = 7.5
-    eta: float = 0.0
-    seed: int = 0
-    seed_mode: str = "random"
-    width: int = 512
-    height: int = 512
-    batch_count: int = 1
-    strength: float = 0.6
-
-    def check(self) -> None:
-        """InputError naming the first control whose value cannot be used."""
-        if not self.model_id:
-            raise InputError("Choose a diffusion model first.")
-        if self.seed_mode not in SEED_MODES:
-            raise InputError(f"The seed mode must be one of {', '.join(SEED_MODES)}, got {self.seed_mode!r}.")
-        if not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
-            raise InputError(f"Steps must be between 1 and {MAX_STEPS}, got {self.steps}.")
-        if self.sampler not in sampler_names():
-            raise InputError(f"Unknown sampler {self.sampler!r}; choose one of {', '.join(sampler_names())}.")
-        if not math.isfinite(self.guidance) or not 0.0 <= self.guidance <= MAX_GUIDANCE:
-            raise InputError(f"Guidance must be between 0 and {MAX_GUIDANCE:g}, got {self.guidance}.")
-        if not math.isfinite(self.eta) or not 0.0 <= self.eta <= 1.0:
-            raise InputError(f"Eta must be between 0 and 1, got {self.eta}.")
-        if not isinstance(self.batch_count, int) or not 1 <= self.batch_count <= MAX_BATCH_COUNT:
-            raise InputError(f"The batch count must be between 1 and {MAX_BATCH_COUNT}, got {self.batch_count}.")
-        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED - MAX_BATCH_COUNT:
-            raise InputError(f"The seed must be a whole number between 0 and {MAX_SEED - MAX_BATCH_COUNT}.")
-        if not (1 <= self.width <= MAX_SIDE and 1 <= self.height <= MAX_SIDE):
-            raise InputError(f"The size must be between 1 and {MAX_SIDE} pixels a side, got {self.width}x{self.height}.")
-        if not math.isfinite(self.strength) or not 0.0 <= self.strength <= 1.0:
-            raise InputError(f"Strength must be between 0 and 1, got {self.strength}.")
-
-
-# ==================================================================================================== results
-@dataclass(frozen=True)
-class Placement:
-    """Where a result lands on the canvas: resized to ``rect`` (``cover`` crops the overflow), then cut to ``mask``
-    (the selection it was made for, ``rect``-sized uint8) or, when None, to the selection at accept time."""
-
-    rect: Rect
-    mask: np.ndarray | None = field(default=None, repr=False)
-    fit: str = "stretch"  # "stretch" | "cover"
-
-
-@dataclass(frozen=True)
-class GenerationOutput:
-    """What a generation job returns."""
-
-    pixels: np.ndarray  # (h, w, 3) uint8 at the working size
     recipe: Recipe
+    init: np.ndarray | None = field(default=None, repr=False)
+    mask: np.ndarray | None = field(default=None, repr=False)
+    preview_every: int = 0
 
 
 @dataclass
 class StagedResult:
-    """One image of a submission, from queued to finished; only the GUI thread changes it."""
+    """One image of a submission, from queued to finished; only the thread that delivers events changes it."""
 
     id: int
     recipe: Recipe
@@ -272,67 +123,40 @@ def thumbnail_of(pixels: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     return resize(rgb, max(1, round(w * scale)), max(1, round(h * scale))) if scale < 1 else rgb.copy()
 
 
-def _resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
-    if mask.shape == (height, width):
-        return mask.copy()
-    image = Image.fromarray(np.ascontiguousarray(mask), "L").resize((width, height), Image.Resampling.BILINEAR)
-    return np.asarray(image, np.uint8)
-
-
-def working_size(info: ModelInfo, region: tuple[int, int], long_side: int) -> tuple[int, int]:
-    """The size to diffuse a canvas region at: the region's shape with its longer side at ``long_side``, snapped
-    for the model (the U-Net's resolution, not the canvas's, sets what is sensible). A recipe's own size maps to
-    itself for the same region, so restoring it repeats the image."""
-    rw, rh = region
-    scale = long_side / float(max(rw, rh))
-    return info.snap_size(rw * scale, rh * scale)
-
-
-def fit_inside(width: int, height: int, bounds: Rect) -> Rect:
-    """The largest ``width:height`` rectangle centred in ``bounds``."""
-    scale = min(bounds.width / width, bounds.height / height)
-    w, h = max(1, round(width * scale)), max(1, round(height * scale))
-    return Rect(bounds.x + (bounds.width - w) // 2, bounds.y + (bounds.height - h) // 2, w, h)
-
-
-def placed_pixels(pixels: np.ndarray, placement: Placement) -> np.ndarray:
-    """The result as (rect.height, rect.width, 4) uint8, resampled to the rect and cut to the placement mask."""
-    rect = placement.rect
-    rgb = flatten_alpha(np.asarray(pixels, np.uint8))
-    h, w = rgb.shape[:2]
-    if placement.fit == "cover":
-        scale = max(rect.width / w, rect.height / h)
-        cw, ch = max(rect.width, round(w * scale)), max(rect.height, round(h * scale))
-        big = resize(rgb, cw, ch)
-        x0, y0 = (cw - rect.width) // 2, (ch - rect.height) // 2
-        rgb = big[y0:y0 + rect.height, x0:x0 + rect.width]
-    else:
-        rgb = resize(rgb, rect.width, rect.height)
-    out = np.empty((rect.height, rect.width, 4), np.uint8)
-    out[..., :3] = rgb
-    out[..., 3] = 255 if placement.mask is None else placement.mask
-    return out
-
-
-# ==================================================================================================== controller
 class DiffusionController:
-    """State of one diffusion dock: models, staged results, history; submits jobs to a shared runner."""
+    """State of one diffusion dock (settings, staged results, history) on a workspace; one per workspace.
 
-    def __init__(self, registry: Any, runner: JobRunner, *, preview_every: int | None = None,
-                 max_history: int = MAX_HISTORY,
+    Signals: ``settings_changed(settings)``; ``staged_changed(entry)`` with the staged result whose state,
+    progress or preview changed, or None when results were added or removed; ``history_changed()``.
+    """
+
+    def __init__(self, workspace: Any, *, preview_every: int | None = None, max_history: int = MAX_HISTORY,
                  loader: Callable[[Any, str], Any] | None = None) -> None:
-        self.registry = registry
-        self.runner = runner
-        self.preview_every = preview_every  # None: about six previews per image
+        self.workspace = workspace
+        self.preview_every = preview_every  # steps between previews; None: about six per image, 0: none
         self.max_history = max_history
         self._loader = loader or load_generator
         self._infos: dict[str, ModelInfo] = {}
         self._models: dict[str, Any] = {}
         self._model_lock = threading.Lock()
+        self._jobs_lock = threading.RLock()  # events may be delivered on a worker thread (Qt-free use)
         self._ids = itertools.count(1)
+        self.settings = DiffusionSettings()
         self.staged: list[StagedResult] = []
         self.history: list[HistoryItem] = []  # newest first
         self._by_job: dict[int, StagedResult] = {}
+        self.settings_changed = Signal()
+        self.staged_changed = Signal()
+        self.history_changed = Signal()
+        workspace.register(DiffusionJob, self._execute)
+
+    @property
+    def registry(self) -> Any:
+        return self.workspace.registry
+
+    @property
+    def runner(self) -> Any:
+        return self.workspace.runner
 
     # -- models -----------------------------------------------------------------------------------------------
     def models(self) -> list[Any]:
@@ -365,8 +189,9 @@ class DiffusionController:
                                    guidance=info.default_guidance if info.conditioning != "none" else 1.0,
                                    width=width, height=height, class_label=label)
 
-    def _generator(self, model_id: str) -> Any:
-        """The loaded pipeline (called on the worker thread); one model is kept loaded at a time."""
+    def generator(self, model_id: str) -> Any:
+        """The loaded pipeline (jobs call this on their thread; the CLI first, to refuse a broken model before it
+        writes anything); one model is kept loaded at a time."""
         with self._model_lock:
             model = self._models.get(model_id)
             if model is None:
@@ -375,66 +200,43 @@ class DiffusionController:
                 self._models[model_id] = model
             return model
 
-    # -- seeds -------------------------------------------------------------------------------------------------
-    @staticmethod
-    def plan_seeds(settings: DiffusionSettings) -> tuple[list[int], int]:
-        """(the seed of each image, the seed the panel shows afterwards). Images of one click use consecutive
-        seeds, so *fixed* with the shown seed repeats the whole batch; *increment* moves on past it."""
-        count = settings.batch_count
-        if settings.seed_mode == "random":
-            base = secrets.randbelow(2**32)
-            return [base + i for i in range(count)], base
-        seeds = [settings.seed + i for i in range(count)]
-        return seeds, settings.seed + count if settings.seed_mode == "increment" else settings.seed
+    # -- settings ------------------------------------------------------------------------------------------------
+    def set_settings(self, settings: DiffusionSettings) -> None:
+        """Make ``settings`` the dock's settings; ``settings_changed`` tells the controls when they differ."""
+        if settings != self.settings:
+            self.settings = settings
+            self.settings_changed.emit(settings)
 
-    # -- recipes and settings ------------------------------------------------------------------------------------
-    def recipe_for(self, settings: DiffusionSettings, info: ModelInfo, seed: int, mode: str,
-                   size: tuple[int, int]) -> Recipe:
-        if info.conditioning == "class":
-            prompt, negative, label = settings.class_label, "", settings.class_label
-        elif info.conditioning == "text":
-            prompt, negative, label = settings.prompt, settings.negative_prompt, None
-        else:
-            prompt, negative, label = "", "", None
-        guidance = float(settings.guidance) if info.conditioning != "none" else 1.0
-        return Recipe(model_id=info.id, model_hash=info.fingerprint, seed=int(seed), steps=int(settings.steps),
-                      sampler=settings.sampler, guidance=guidance, prompt=prompt, negative_prompt=negative,
-                      width=int(size[0]), height=int(size[1]),
-                      strength=float(settings.strength) if mode != "txt2img" else 1.0, mode=mode,
-                      eta=float(settings.eta), class_label=label)
+    # -- requests ------------------------------------------------------------------------------------------------
+    def jobs(self, settings: DiffusionSettings, mode: str, size: tuple[int, int], init: np.ndarray | None = None,
+             mask: np.ndarray | None = None) -> tuple[list[DiffusionJob], int]:
+        """One request per image of ``settings`` (checked first: InputError before anything runs) at ``size``,
+        and the seed to show afterwards. The dock and ``genart generate`` both build their requests here."""
+        info = self.info(settings.model_id)
+        settings.check_for(info)
+        seeds, shown = plan_seeds(settings)
+        every = self.preview_every
+        if every is None:  # about six previews over the steps that run
+            every = max(1, round(settings.steps / 6))
+            every = max(1, round(every * settings.strength)) if mode != "txt2img" else every
+        return [DiffusionJob(recipe_for(settings, info, seed, mode, size), init, mask, every) for seed in seeds], shown
 
-    def settings_from_recipe(self, recipe: Recipe, current: DiffusionSettings | None = None) -> DiffusionSettings:
-        """The controls that reproduce ``recipe`` (seed mode fixed). Raises InputError for values no control can
-        hold, before anything changes."""
-        recipe = check_recipe(recipe)
-        base = current or DiffusionSettings()
-        return dataclasses.replace(
-            base, model_id=recipe.model_id, prompt=recipe.prompt if recipe.class_label is None else base.prompt,
-            negative_prompt=recipe.negative_prompt, class_label=recipe.class_label or base.class_label,
-            steps=recipe.steps, sampler=recipe.sampler, guidance=recipe.guidance, eta=recipe.eta,
-            seed=min(recipe.seed, MAX_SEED - MAX_BATCH_COUNT), seed_mode="fixed", width=recipe.width,
-            height=recipe.height, strength=recipe.strength if recipe.mode != "txt2img" else base.strength)
-
-    # -- submitting ---------------------------------------------------------------------------------------------
-    def submit(self, action: str, settings: DiffusionSettings, doc: Document | None = None) -> tuple[
+    def submit(self, action: str, settings: DiffusionSettings | None = None, doc: Document | None = None) -> tuple[
             list[StagedResult], int]:
-        """Queue ``settings.batch_count`` images for ``action`` (generate, from_canvas, inpaint); returns the new
-        staged results and the seed to show. Bad settings or a missing selection raise InputError before anything
-        is queued; the document is only read."""
+        """Queue ``settings.batch_count`` images (the current settings when None) for ``action`` (generate,
+        from_canvas, inpaint); returns the new staged results and the seed to show, which the settings take on.
+        Bad settings or a missing selection raise InputError before anything is queued; the document is only
+        read."""
         if action not in ACTION_MODES:
             raise InputError(f"Unknown action {action!r}.")
+        settings = settings or self.settings
         settings.check()
         info = self.info(settings.model_id)
-        if settings.steps > info.max_steps:
-            raise InputError(f"{info.name} was trained with {info.max_steps} timesteps, so it can take at most "
-                             f"{info.max_steps} steps; got {settings.steps}.")
-        if info.conditioning == "class" and settings.class_label not in info.classes:
-            raise InputError(f"Choose one of the classes {', '.join(info.classes)} for {info.name}.")
-        mode = ACTION_MODES[action]
-        size = info.snap_size(settings.width, settings.height)
+        settings.check_for(info)
         init = mask = None
         if action == GENERATE:
-            placement = self._text_placement(doc, size)
+            size = info.snap_size(settings.width, settings.height)
+            placement = text_placement(doc, size)
         else:
             if doc is None:
                 raise InputError("Open a document first.")
@@ -442,130 +244,83 @@ class DiffusionController:
                 raise InputError(f"{info.name} cannot start from an image (it has no image encoder).")
             if action == INPAINT and doc.selection.is_empty:
                 raise InputError("Select the area to repaint first.")
-            init, mask, placement = self._source(doc, action, info, settings)
+            init, mask, placement = canvas_source(doc, action == INPAINT, info, max(settings.width, settings.height))
             size = (init.shape[1], init.shape[0])
-        seeds, shown = self.plan_seeds(settings)
-        entries = []
-        for seed in seeds:
-            recipe = self.recipe_for(settings, info, seed, mode, size)
-            entry = StagedResult(next(self._ids), recipe, placement, f"{info.name} \u00b7 seed {seed}")
-            request = JobRequest(self._work(recipe, init, mask), f"Diffusion: {entry.label}")
-            self.staged.append(entry)
-            entry.handle = self.runner.submit(request)
-            entry.job_id = entry.handle.job_id
-            self._by_job[entry.job_id] = entry
-            entries.append(entry)
+        jobs, shown = self.jobs(settings, ACTION_MODES[action], size, init, mask)
+        entries = [self._queue(job, placement, f"{info.name} \u00b7 seed {job.recipe.seed}") for job in jobs]
+        self.set_settings(dataclasses.replace(settings, seed=shown))
+        self.staged_changed.emit(None)
         return entries, shown
 
-    def _text_placement(self, doc: Document | None, size: tuple[int, int]) -> Placement:
-        if doc is None:
-            return Placement(Rect(0, 0, *size))
-        if not doc.selection.is_empty:
-            bounds = doc.selection.bounds()
-            mask = np.array(doc.selection.mask[bounds.slices()], np.uint8)
-            return Placement(bounds, mask, "cover")
-        return Placement(fit_inside(size[0], size[1], doc.rect))
+    def _queue(self, job: DiffusionJob, placement: Placement, label: str) -> StagedResult:
+        entry = StagedResult(next(self._ids), job.recipe, placement, label)
+        with self._jobs_lock:  # the entry is findable before its first event can arrive
+            self.staged.append(entry)
+            entry.handle = self.workspace.submit(job, f"Diffusion: {label}", owner=self)
+            entry.job_id = entry.handle.job_id
+            self._by_job[entry.job_id] = entry
+        return entry
 
-    def _source(self, doc: Document, action: str, info: ModelInfo,
-                settings: DiffusionSettings) -> tuple[np.ndarray, np.ndarray | None, Placement]:
-        """(init pixels at the working size, pipeline mask or None, placement) read from the document now."""
-        selected = not doc.selection.is_empty
-        region = doc.selection.bounds() if selected else doc.rect
-        if action == INPAINT:
-            pad_x = max(8, round(region.width * INPAINT_CONTEXT))
-            pad_y = max(8, round(region.height * INPAINT_CONTEXT))
-            region = Rect(region.x - pad_x, region.y - pad_y, region.width + 2 * pad_x,
-                          region.height + 2 * pad_y).intersect(doc.rect)
-        region_pixels = flatten_alpha(np.array(doc.composite(region), copy=True))
-        selection = np.array(doc.selection.mask[region.slices()], np.uint8) if selected else None
-        size = working_size(info, (region.width, region.height), max(settings.width, settings.height))
-        init = resize(region_pixels, *size)
-        mask = None
-        if action == INPAINT:
-            mask = _resize_mask(selection, *size).astype(np.float32) / 255.0
-        return init, mask, Placement(region, selection, "stretch")
+    def _execute(self, job: DiffusionJob, context: JobContext) -> GenerationOutput:
+        """The workspace's executor for :class:`DiffusionJob` (a worker thread, or the CLI's thread, where Ctrl+C
+        cancels through the context like the Cancel button)."""
+        context.progress(0.0, "Loading the model")
+        model = self.generator(job.recipe.model_id)
+        context.check_cancelled()
 
-    def _work(self, recipe: Recipe, init: np.ndarray | None, mask: np.ndarray | None) -> Callable[[JobContext], Any]:
-        preview_every = self.preview_every or max(1, round(recipe.steps / 6))
-        if recipe.mode != "txt2img":
-            preview_every = max(1, round(preview_every * recipe.strength)) if self.preview_every is None \
-                else preview_every
+        def on_step(event: Any) -> None:
+            context.progress(event.step / max(1, event.total), f"Step {event.step} of {event.total}")
+            if event.preview is not None:
+                context.preview(from_tensor(event.preview[:1]))
 
-        def work(context: JobContext) -> GenerationOutput:
-            context.progress(0.0, "Loading the model")
-            model = self._generator(recipe.model_id)
-            context.check_cancelled()
+        control = StepControl(on_step, lambda: context.cancelled, job.preview_every, context.run_options)
+        return model.render(job.recipe, job.init, job.mask, control)
 
-            def on_step(event: Any) -> None:
-                context.progress(event.step / max(1, event.total), f"Step {event.step} of {event.total}")
-                if event.preview is not None:
-                    context.preview(from_tensor(event.preview[:1]))
-
-            result = model.generate(
-                recipe.class_label if recipe.class_label is not None else recipe.prompt, recipe.negative_prompt,
-                steps=recipe.steps, sampler=recipe.sampler, guidance=recipe.guidance, seed=recipe.seed,
-                width=recipe.width, height=recipe.height, batch=1, eta=recipe.eta,
-                init_image=None if init is None else to_tensor(init), strength=recipe.strength, mask=mask,
-                on_step=on_step, cancel=lambda: context.cancelled, preview_every=preview_every,
-                **run_options_for(model.generate, context))
-            fingerprint = str(getattr(model, "fingerprint", "") or recipe.model_hash)
-            return GenerationOutput(result.pixels()[0], dataclasses.replace(recipe, model_hash=fingerprint))
-
-        return work
-
-    # -- events (one thread: the GUI thread in the app) ---------------------------------------------------------
-    def apply_event(self, event: JobEvent) -> StagedResult | None:
-        """Feed one runner event; returns the staged result it changed, or None when it is not one of ours."""
-        if isinstance(event, Progress):
-            return self.on_progress(event.job_id, event.fraction, event.message)
-        if isinstance(event, Preview):
-            return self.on_preview(event.job_id, event.image)
-        if isinstance(event, Result):
-            return self.on_result(event.job_id, event.value)
-        if isinstance(event, Error):
-            return self.on_error(event.job_id, event.message)
-        if isinstance(event, Cancelled):
-            return self.on_cancelled(event.job_id)
-        return None
-
+    # -- events (dispatched by the workspace; the GUI thread in the app) ------------------------------------------
     def _live(self, job_id: int) -> StagedResult | None:
-        entry = self._by_job.get(job_id)
+        with self._jobs_lock:
+            entry = self._by_job.get(job_id)
         return entry if entry is not None and not entry.finished else None
 
-    def on_progress(self, job_id: int, fraction: float, message: str = "") -> StagedResult | None:
-        entry = self._live(job_id)
-        if entry is not None:
-            entry.state, entry.progress, entry.message = "running", float(fraction), message
-        return entry
+    def _finished(self, job_id: int) -> StagedResult | None:
+        with self._jobs_lock:
+            return self._by_job.pop(job_id, None)
 
-    def on_preview(self, job_id: int, image: np.ndarray) -> StagedResult | None:
-        entry = self._live(job_id)
+    def on_progress(self, event: Progress) -> None:
+        entry = self._live(event.job_id)
         if entry is not None:
-            entry.preview = np.asarray(image)
-        return entry
+            entry.state, entry.progress, entry.message = "running", float(event.fraction), event.message
+            self.staged_changed.emit(entry)
 
-    def on_result(self, job_id: int, value: Any) -> StagedResult | None:
-        entry = self._by_job.pop(job_id, None)
-        if entry is None or not isinstance(value, GenerationOutput):
-            return None
+    def on_preview(self, event: Preview) -> None:
+        entry = self._live(event.job_id)
+        if entry is not None:
+            entry.preview = np.asarray(event.image)
+            self.staged_changed.emit(entry)
+
+    def on_result(self, event: Result) -> None:
+        entry = self._finished(event.job_id)
+        output = event.value
+        if entry is None or not isinstance(output, GenerationOutput):
+            return
         entry.state, entry.progress, entry.message = "done", 1.0, ""
-        entry.pixels, entry.recipe, entry.preview = value.pixels, value.recipe, None
-        self.remember(value.recipe, value.pixels)
-        return entry
+        entry.pixels, entry.recipe, entry.preview = output.pixels, output.recipe, None
+        self.remember(output.recipe, output.pixels)
+        self.staged_changed.emit(entry)
 
-    def on_error(self, job_id: int, message: str) -> StagedResult | None:
-        entry = self._by_job.pop(job_id, None)
+    def on_error(self, event: Error) -> None:
+        entry = self._finished(event.job_id)
         if entry is not None:
-            entry.state, entry.message, entry.preview = "failed", message, None
-        return entry
+            entry.state, entry.message, entry.preview = "failed", event.message, None
+            self.staged_changed.emit(entry)
 
-    def on_cancelled(self, job_id: int) -> StagedResult | None:
-        entry = self._by_job.pop(job_id, None)
+    def on_cancelled(self, event: Cancelled) -> None:
+        entry = self._finished(event.job_id)
         if entry is not None:
             entry.state, entry.message = "cancelled", "Cancelled"
             if entry in self.staged:
                 self.staged.remove(entry)
-        return entry
+            self.staged_changed.emit(None)
 
     # -- staging ------------------------------------------------------------------------------------------------
     def staged_result(self, result_id: int) -> StagedResult:
@@ -580,23 +335,25 @@ class DiffusionController:
 
     def cancel(self, result_id: int) -> bool:
         entry = self.staged_result(result_id)
-        return entry.job_id is not None and not entry.finished and self.runner.cancel(entry.job_id)
+        return entry.job_id is not None and not entry.finished and self.workspace.cancel(entry.job_id)
 
     def cancel_all(self) -> None:
         for entry in list(self.staged):
             if not entry.finished and entry.job_id is not None:
-                self.runner.cancel(entry.job_id)
+                self.workspace.cancel(entry.job_id)
 
     def discard(self, result_id: int) -> None:
         """Remove a result from the strip (cancelling it if it is still queued or running)."""
         entry = self.staged_result(result_id)
         if not entry.finished and entry.job_id is not None:
-            self.runner.cancel(entry.job_id)
-            self._by_job.pop(entry.job_id, None)
+            self.workspace.cancel(entry.job_id)
+            self._finished(entry.job_id)
         self.staged.remove(entry)
+        self.staged_changed.emit(None)
 
     def discard_finished(self) -> None:
         self.staged = [entry for entry in self.staged if not entry.finished]
+        self.staged_changed.emit(None)
 
     def accept(self, result_id: int, doc: Document) -> Any:
         """Land a finished result as one new undoable layer (cut to the selection it was made for, else to the
@@ -616,6 +373,7 @@ class DiffusionController:
                                      use_selection=placement.mask is None,
                                      origin=(placement.rect.x, placement.rect.y))
         self.staged.remove(entry)
+        self.staged_changed.emit(None)
         return layer
 
     # -- history and PNG files ----------------------------------------------------------------------------------
@@ -623,6 +381,7 @@ class DiffusionController:
         item = HistoryItem(next(self._ids), recipe, thumbnail_of(pixels))
         self.history.insert(0, item)
         del self.history[self.max_history:]
+        self.history_changed.emit()
         return item
 
     def history_item(self, item_id: int) -> HistoryItem:
@@ -632,7 +391,8 @@ class DiffusionController:
         raise InputError("That history entry is gone.")
 
     def restore(self, item_id: int, current: DiffusionSettings | None = None) -> DiffusionSettings:
-        return self.settings_from_recipe(self.history_item(item_id).recipe, current)
+        """The settings that repeat a history entry (``current`` supplies what the recipe does not say)."""
+        return settings_from_recipe(self.history_item(item_id).recipe, current or self.settings)
 
     def export_png(self, result_id: int, path: str | Path) -> Path:
         entry = self.staged_result(result_id)
@@ -645,23 +405,5 @@ class DiffusionController:
         """Read a PNG's recipe (checked in full first: a bad file changes nothing), add it to the history and
         return the settings that repeat it."""
         pixels, recipe = read_recipe_png(path)
-        settings = self.settings_from_recipe(recipe, current)
+        settings = settings_from_recipe(recipe, current or self.settings)
         return settings, self.remember(recipe, pixels)
-
-
-def run_options_for(generate: Any, context: JobContext) -> dict[str, Any]:
-    """``{"run_options": context.run_options}`` when the generator takes them (both built-in families do), so a
-    cancel terminates the U-Net or VAE run in progress instead of waiting for the step to end."""
-    return {"run_options": context.run_options} if takes_run_options(generate) else {}
-
-
-def load_generator(registry: Any, model_id: str) -> Any:
-    """A ready pipeline (``generate(prompt, negative, ...)``) for a registry model of either family."""
-    entry = registry.get(model_id)
-    if entry.family == "sd-onnx":
-        from genart_desktop.engine.sd import StableDiffusionOnnx
-
-        return StableDiffusionOnnx.load(entry.folder, registry.settings)
-    from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
-
-    return CardDiffusionModel.from_registry(registry, model_id)

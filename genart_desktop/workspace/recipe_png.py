@@ -17,13 +17,12 @@ import numpy as np
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import check_pixel_image, open_image_rgba
+from genart_desktop.core.text import shown
 from genart_desktop.engine.pipelines.diffusion import MAX_SEED
+from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.pipelines.recipe import Recipe, encode_png, read_png_recipe
 from genart_desktop.engine.samplers import SAMPLERS, make_sampler, sampler_names
 
-MAX_STEPS = 1000
-MAX_GUIDANCE = 50.0
-MAX_SIDE = 4096
 MAX_TEXT = 4000
 
 
@@ -74,9 +73,7 @@ def write_recipe_png(path: str | os.PathLike[str], pixels: np.ndarray, recipe: R
 
 def read_recipe(path: str | os.PathLike[str] | bytes) -> Recipe:
     """The checked recipe of a PNG; :class:`InputError` when the file has none or a damaged one."""
-    name = "image data" if isinstance(path, bytes) else Path(path).name
-    if not isinstance(path, bytes) and not Path(path).is_file():
-        raise InputError(f"Cannot open {name}: the file does not exist.")
+    name = "image data" if isinstance(path, bytes) else shown(Path(path).name)
     try:
         recipe = read_png_recipe(path)
     except InputError as exc:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
+import signal
+import threading
+import time
 import warnings
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper
 from PIL import Image
 
 from genart_desktop import cli
+from genart_desktop.cli import generate
 from genart_desktop.engine.pipelines.recipe import read_png_recipe
-from tests.tiny_onnx import tiny_unet, write_model_folder
+from genart_desktop.engine.registry import ModelRegistry
+from genart_desktop.workspace.diffusion import GENERATE, DiffusionController
+from genart_desktop.workspace.workspace import Workspace
+from tests.tiny_onnx import _finish, tiny_unet, write_model_folder
 
 
 @pytest.fixture
@@ -47,6 +59,14 @@ def test_registry_model_writes_pngs_with_recipes(tmp_path, card_model):
     assert len(pngs(out)) == 3
 
 
+def test_more_images_than_one_dock_batch_continue_the_seeds(tmp_path, card_model, monkeypatch):
+    monkeypatch.setattr(generate, "MAX_BATCH_COUNT", 2)  # the dock queues at most this many per click
+    out = tmp_path / "out"
+    assert cli.run(["generate", "--model", card_model, "--seed", "7", "-n", "5", str(out)]) == 0
+    assert sorted(read_png_recipe(f).seed for f in pngs(out)) == [7, 8, 9, 10, 11]
+    assert not [t for t in threading.enumerate() if t.name.startswith("genart-jobs")]  # the workspace is shut down
+
+
 def test_init_and_mask_keep_unmasked_pixels(tmp_path, card_model):
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
@@ -66,6 +86,66 @@ def test_init_and_mask_keep_unmasked_pixels(tmp_path, card_model):
     assert cli.run(["generate", "--model", card_model, "--init", str(tmp_path / "init.png"), "--strength", "0",
                     str(zero)]) == 0
     assert np.array_equal(np.asarray(Image.open(pngs(zero)[0]).convert("RGB")), pixels)
+
+
+def identity_unet() -> onnx.ModelProto:
+    """``prediction = sample``: an epsilon model that leaves the seed's noise, shrunk, in the image (a textured
+    picture that differs with every seed, unlike the saturating ``tiny_unet``)."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["sample"], ["prediction"])], "identity_unet",
+        [helper.make_tensor_value_info("sample", TensorProto.FLOAT, ["batch", 3, "height", "width"]),
+         helper.make_tensor_value_info("timestep", TensorProto.FLOAT, ["batch"])],
+        [helper.make_tensor_value_info("prediction", TensorProto.FLOAT, ["batch", 3, "height", "width"])])
+    return _finish(graph)
+
+
+def test_a_cli_image_and_a_dock_image_with_the_same_recipe_are_the_same_bytes(tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    config = {"schedule": {"beta_schedule": "cosine", "timestep_spacing": "trailing"}, "conditioning": {"type": "none"}}
+    write_model_folder(models, "noise-model", "diffusion", {"unet": identity_unet()}, resolution=[16, 16],
+                       config=config)
+    monkeypatch.setenv("GENART_MODELS_DIR", str(models))
+    monkeypatch.setenv("GENART_PROVIDER", "cpu")
+    out = tmp_path / "out"
+    options = ["--seed", "21", "--steps", "3", "--sampler", "euler_a"]  # an ancestral sampler: noise every step
+    assert cli.run(["generate", "--model", "noise-model", *options, str(out)]) == 0
+    (written,) = pngs(out)
+    events = []
+    workspace = Workspace(ModelRegistry(), post=events.append)  # the dock's wiring: events delivered later
+    try:
+        controller = DiffusionController(workspace)
+        settings = dataclasses.replace(controller.default_settings("noise-model"), seed=21, seed_mode="fixed", steps=3,
+                                       sampler="euler_a")
+        (entry,), _ = controller.submit(GENERATE, settings)  # the dock's Generate button, previews and all
+        assert entry.handle.wait(20)
+        for event in list(events):
+            workspace.deliver(event)
+    finally:
+        workspace.shutdown()
+    assert entry.state == "done" and entry.recipe == read_png_recipe(written)
+    with Image.open(written) as image:
+        cli_pixels = np.asarray(image.convert("RGB"))
+    assert len(np.unique(cli_pixels)) > 16  # a real picture, not a flat colour
+    assert cli_pixels.tobytes() == entry.pixels.tobytes()
+
+
+def test_ctrl_c_cancels_the_image_in_progress_and_writes_nothing(tmp_path, card_model, capsys, caplog, monkeypatch):
+    from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, check_cancel
+
+    def interrupted(self, request, *, cancel=None, run_options=None, **_control):
+        os.kill(os.getpid(), signal.SIGINT)  # the person presses Ctrl+C half way through the image
+        for _ in range(500):
+            check_cancel(cancel, run_options)  # raises JobCancelled once the press has cancelled the job
+            time.sleep(0.01)
+        raise AssertionError("Ctrl+C did not cancel the job")
+
+    monkeypatch.setattr(DiffusionPipeline, "run", interrupted)
+    out = tmp_path / "out"
+    assert cli.run(["generate", "--model", card_model, "--seed", "1", "-n", "3", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # a cancel, not a failed job's report
+    assert pngs(out) == []
 
 
 @pytest.mark.parametrize(

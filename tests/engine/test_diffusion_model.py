@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import onnx
 import pytest
@@ -9,6 +11,7 @@ from onnx import TensorProto, helper
 
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel, Conditioning
+from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.registry import ModelRegistry
 from tests.tiny_onnx import tiny_unet, write_model_folder
 
@@ -79,6 +82,22 @@ def test_class_conditioned_model_uses_guidance(tmp_path):
     assert not np.allclose(cat, dog) and not np.allclose(dog, unguided)
     with pytest.raises(InputError, match="Unknown class"):
         model.generate("horse", steps=2)
+
+
+def test_render_reads_everything_from_the_recipe_and_fills_in_the_model_hash(tmp_path):
+    config = {"conditioning": {"type": "class", "classes": ["cat", "dog"]}, "default_guidance": 2.0}
+    model = CardDiffusionModel.from_registry(registry_with(tmp_path, "classy", conditioned_unet(), config), "classy")
+    recipe = Recipe("classy", seed=4, steps=3, sampler="ddim", guidance=3.0, prompt="dog", class_label="dog",
+                    width=8, height=8)
+    output = model.render(recipe)
+    assert output.recipe == dataclasses.replace(recipe, model_hash=model.fingerprint)
+    keywords = model.generate("dog", steps=3, seed=4, sampler="ddim", guidance=3.0).pixels()[0]
+    assert output.pixels.dtype == np.uint8 and np.array_equal(output.pixels, keywords)
+    cat = model.render(dataclasses.replace(recipe, class_label="cat")).pixels  # the label wins over the prompt
+    assert not np.array_equal(cat, output.pixels)
+    init = np.full((8, 8, 3), 200, np.uint8)
+    kept = model.render(dataclasses.replace(recipe, mode="img2img", strength=0.0), init=init).pixels
+    assert np.array_equal(kept, init)  # strength 0 returns the init image unchanged
 
 
 def test_card_claiming_conditioning_without_cond_input(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -13,13 +14,16 @@ from PySide6.QtCore import Qt
 
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
-from genart_desktop.engine.jobs import JobRequest, JobRunner
+from genart_desktop.engine.events import Preview
+from genart_desktop.engine.jobs import JobRequest, call_payload
 from genart_desktop.engine.pipelines.recipe import RECIPE_KEY
 from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.ui.diffusion_panel import DiffusionPanel, install_diffusion_panel
 from genart_desktop.ui.job_bridge import JobBridge
-from genart_desktop.workspace.diffusion import LAYER_METADATA_KEY
+from genart_desktop.workspace.diffusion import LAYER_METADATA_KEY, DiffusionController
 from genart_desktop.workspace.recipe_png import read_recipe
+from genart_desktop.workspace.workspace import Workspace
+from tests.fixtures import noise_document
 from tests.workspace.tiny_diffusion import CLASS_COLOURS, UNCONDITIONAL_COLOUR, colour_pixels, diffusion_folder
 
 WAIT_MS = 15_000
@@ -34,37 +38,37 @@ def model_root(tmp_path):
     return root
 
 
-def painted_document():
-    doc = Document(64, 48)
-    noise = np.random.default_rng(5).integers(0, 256, (48, 64, 4), dtype=np.uint8)
-    noise[..., 3] = 255
-    doc.add_layer("Paint", pixels=noise)
-    doc.history.clear()
-    return doc
-
-
 @pytest.fixture
 def doc():
-    return painted_document()
+    return noise_document(5)
 
 
 @pytest.fixture
-def runner():
-    runner = JobRunner(1, name="test-diffusion-panel")
-    yield runner
-    runner.shutdown()
+def workspace(qtbot, tmp_path):
+    """The app's wiring: a workspace whose events reach the GUI thread through a bridge; plain functions (the
+    blockers) run as jobs too."""
+    bridge = JobBridge()
+    workspace = Workspace(ModelRegistry(roots=[(model_root(tmp_path), "user")]), post=bridge.post,
+                          name="test-diffusion-panel")
+    bridge.event.connect(workspace.deliver)
+    workspace.register(types.FunctionType, call_payload)
+    workspace.bridge = bridge
+    yield workspace
+    workspace.shutdown()
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path, runner, doc):
-    registry = ModelRegistry(roots=[(model_root(tmp_path), "user")])
-    bridge = JobBridge(runner)
-    widget = DiffusionPanel(registry, runner, bridge, lambda: doc)
+def runner(workspace):
+    return workspace.runner
+
+
+@pytest.fixture
+def panel(qtbot, workspace, doc):
+    widget = DiffusionPanel(DiffusionController(workspace), lambda: doc)
     qtbot.addWidget(widget)
     widget.resize(420, 1000)
     widget.show()
-    yield widget
-    bridge.detach()
+    return widget
 
 
 def rewrite_recipe(source, target, **changes):
@@ -135,7 +139,8 @@ def test_generate_stages_live_previews_then_accept_adds_one_undoable_layer(qtbot
     panel.steps_spin.setValue(12)
     panel.batch_spin.setValue(2)
     previews = []
-    panel._bridge.preview.connect(lambda job_id, image: previews.append(image.shape))
+    panel.controller.workspace.event.connect(
+        lambda event: previews.append(event.image.shape) if isinstance(event, Preview) else None)
     click(qtbot, panel.generate_button)
     assert panel.strip.count() == 2
     settle(qtbot, panel)

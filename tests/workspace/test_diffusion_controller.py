@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
 from genart_desktop.engine.events import Preview, Progress
-from genart_desktop.engine.jobs import JobRequest, JobRunner
+from genart_desktop.engine.jobs import JobRequest, call_payload
 from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.engine.pipelines.recipe import RECIPE_KEY, Recipe
 from genart_desktop.workspace.diffusion import (
@@ -26,6 +27,8 @@ from genart_desktop.workspace.diffusion import (
     DiffusionController,
     DiffusionSettings,
 )
+from genart_desktop.workspace.workspace import Workspace
+from tests.fixtures import noise_document
 from tests.tiny_onnx import sha256_of
 from tests.workspace.tiny_diffusion import CLASS_COLOURS, UNCONDITIONAL_COLOUR, colour_pixels, diffusion_folder
 
@@ -34,14 +37,16 @@ PLAIN = colour_pixels(UNCONDITIONAL_COLOUR)
 
 
 class Harness:
-    """A controller on a real runner; events are collected on the worker and applied on the test thread."""
+    """A controller on a real workspace; as in the app, events are posted by the worker and delivered on the test
+    thread (the app's GUI thread) with ``workspace.deliver``."""
 
     def __init__(self, registry, **kw):
-        self.runner = JobRunner(1, name="test-diffusion")
         self.events = []
         self.lock = threading.Lock()
-        self.runner.add_listener(self._collect)
-        self.controller = DiffusionController(registry, self.runner, **kw)
+        self.workspace = Workspace(registry, post=self._collect, name="test-diffusion")
+        self.workspace.register(types.FunctionType, call_payload)  # plain functions (the blocker) run as before
+        self.runner = self.workspace.runner
+        self.controller = DiffusionController(self.workspace, **kw)
         self.on_event = None
 
     def _collect(self, event):
@@ -61,8 +66,11 @@ class Harness:
         with self.lock:
             events, self.events = self.events, []
         for event in events:
-            self.controller.apply_event(event)
+            self.workspace.deliver(event)
         return events
+
+    def shutdown(self):
+        self.workspace.shutdown()
 
 
 @pytest.fixture
@@ -77,22 +85,12 @@ def registry(tmp_path):
 def harness(registry):
     h = Harness(registry, preview_every=2)
     yield h
-    h.runner.shutdown()
+    h.shutdown()
 
 
 def settings(harness, model_id="tiny-diffusion", **changes):
     base = harness.controller.default_settings(model_id)
     return dataclasses.replace(base, **{"seed_mode": "fixed", "seed": 7, **changes})
-
-
-def painted_document():
-    doc = Document(64, 48)
-    rng = np.random.default_rng(3)
-    noise = rng.integers(0, 256, (48, 64, 4), dtype=np.uint8)
-    noise[..., 3] = 255
-    doc.add_layer("Paint", pixels=noise)
-    doc.history.clear()
-    return doc
 
 
 def test_models_and_their_facts_come_from_the_cards(harness, registry):
@@ -107,7 +105,7 @@ def test_models_and_their_facts_come_from_the_cards(harness, registry):
 
 
 def test_generate_stages_a_result_with_previews_and_its_full_recipe(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     before = doc.composite().copy()
     entries, shown = harness.controller.submit(GENERATE, settings(harness), doc)
     assert shown == 7 and [e.state for e in entries] == ["queued"]
@@ -142,7 +140,7 @@ def test_seed_modes_and_batch_count(harness):
 
 
 def test_accept_adds_exactly_one_undoable_layer_with_the_recipe(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     layers_before, before = len(doc.layers), doc.composite().copy()
     (entry,), _ = harness.run(GENERATE, settings(harness), doc)
     layer = harness.controller.accept(entry.id, doc)
@@ -161,7 +159,7 @@ def test_accept_adds_exactly_one_undoable_layer_with_the_recipe(harness):
 
 
 def test_class_model_generates_into_the_selection_only(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     doc.select_ellipse(Rect(10, 8, 30, 20))
     before = doc.composite().copy()
     (entry,), _ = harness.run(GENERATE, settings(harness, "tiny-class", class_label="red", guidance=1.0), doc)
@@ -175,7 +173,7 @@ def test_class_model_generates_into_the_selection_only(harness):
 
 
 def test_inpaint_repaints_the_selection_and_keeps_every_unselected_pixel(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     doc.select_rect(Rect(20, 12, 16, 16))
     before = doc.composite().copy()
     s = settings(harness, "tiny-class", class_label="red", guidance=1.0, strength=1.0, width=32, height=32)
@@ -192,7 +190,7 @@ def test_inpaint_repaints_the_selection_and_keeps_every_unselected_pixel(harness
 
 
 def test_from_canvas_strength_zero_returns_the_canvas_and_strength_one_repaints(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     before = doc.composite().copy()
     s = settings(harness, width=64, height=48, strength=0.0)
     (entry,), _ = harness.run(FROM_CANVAS, s, doc)
@@ -205,7 +203,7 @@ def test_from_canvas_strength_zero_returns_the_canvas_and_strength_one_repaints(
 
 
 def test_cancel_queued_and_running_jobs_leaves_the_document_untouched(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     doc.select_rect(Rect(4, 4, 20, 20))
     before, layers, undo = doc.composite().copy(), len(doc.layers), doc.history.undo_count
     gate = threading.Event()
@@ -235,7 +233,7 @@ def test_discard_removes_and_cancels(harness):
 
 
 def test_bad_requests_are_refused_before_anything_is_queued(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     c = harness.controller
     with pytest.raises(InputError, match="Select the area"):
         c.submit(INPAINT, settings(harness), doc)
@@ -265,11 +263,11 @@ def test_a_model_that_fails_to_load_marks_the_result_failed(registry):
         with pytest.raises(InputError):
             h.controller.accept(entry.id, Document(8, 8))
     finally:
-        h.runner.shutdown()
+        h.shutdown()
 
 
 def test_history_restore_gives_back_every_setting_and_the_same_image(harness):
-    doc = painted_document()
+    doc = noise_document(3)
     doc.select_rect(Rect(8, 8, 24, 16))
     s = settings(harness, "tiny-class", class_label="blue", guidance=3.5, steps=6, sampler="ddim", eta=0.5,
                  strength=0.8, width=24, height=24, seed=99)
@@ -302,7 +300,7 @@ def test_export_and_open_png_round_trip_the_recipe(harness, tmp_path):
             fresh.controller.open_png(tmp_path / "bad.png")
         assert fresh.controller.history == [item]  # a bad file changes nothing
     finally:
-        fresh.runner.shutdown()
+        fresh.shutdown()
 
 
 @pytest.mark.slow
@@ -329,7 +327,7 @@ def test_stable_diffusion_folder_runs_through_the_same_controller(tmp_path):
         (entry,), _ = h.run(GENERATE, base)
         assert entry.state == "done", entry.message
         assert entry.pixels.shape == (16, 16, 3) and entry.recipe.model_hash  # the folder's fingerprint
-        doc = painted_document()
+        doc = noise_document(3)
         doc.select_rect(Rect(16, 16, 16, 16))
         before = doc.composite().copy()
         (inpainted,), _ = h.run(INPAINT, dataclasses.replace(base, strength=1.0, width=32, height=32), doc)
@@ -338,4 +336,4 @@ def test_stable_diffusion_folder_runs_through_the_same_controller(tmp_path):
         outside = doc.selection.mask == 0
         np.testing.assert_array_equal(doc.composite()[outside], before[outside])
     finally:
-        h.runner.shutdown()
+        h.shutdown()

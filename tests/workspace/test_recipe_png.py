@@ -121,3 +121,36 @@ def test_sampler_aliases_are_normalised_and_bytes_can_be_read(tmp_path):
     Image.fromarray(pixels()).save(buffer, format="PNG")
     with pytest.raises(InputError, match="no GenArt recipe"):
         read_recipe(buffer.getvalue())
+
+
+def test_an_animated_png_is_read_from_its_first_frame_only(tmp_path, monkeypatch):
+    """``Image.text`` would decode every frame of an APNG to look for late text chunks; the reader must not."""
+    from PIL import PngImagePlugin
+
+    info = PngInfo()
+    info.add_itxt(RECIPE_KEY, RECIPE.to_json())
+    frames = [Image.new("RGB", (24, 16), (i, 0, 0)) for i in range(60)]
+    path = tmp_path / "anim.png"
+    frames[0].save(path, "PNG", save_all=True, append_images=frames[1:], pnginfo=info)
+    seeks = []
+    real_seek = PngImagePlugin.PngImageFile.seek
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "seek", lambda self, frame: seeks.append(frame) or
+                        real_seek(self, frame))
+    read_pixels, recipe = read_recipe_png(path)
+    assert recipe == RECIPE and read_pixels.shape == (16, 24, 4) and read_pixels[..., 0].max() == 0
+    assert set(seeks) <= {0}
+
+
+def test_text_after_the_pixels_is_still_found(tmp_path):
+    """Another tool may move text chunks after the image data; a still PNG is decoded (first frame) to find them."""
+    from tests.hardening.corpus import png_chunk
+
+    data = bytearray((png_with_text(tmp_path, "{}")).read_bytes())  # any PNG; its own chunk is replaced below
+    start = data.index(b"iTXt") - 4
+    length = int.from_bytes(data[start:start + 4], "big")
+    data[start:start + 12 + length] = b""
+    chunk = png_chunk(b"tEXt", RECIPE_KEY.encode() + b"\0" + RECIPE.to_json().encode())
+    end = data.index(b"IEND") - 4
+    path = tmp_path / "late.png"
+    path.write_bytes(bytes(data[:end]) + chunk + bytes(data[end:]))
+    assert read_recipe(path) == RECIPE

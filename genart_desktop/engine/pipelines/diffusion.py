@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
+from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, Sampler, draw_noise, make_sampler
 from genart_desktop.engine.schedules import ScheduleConfig, add_noise, timesteps
 
@@ -259,8 +260,8 @@ class DiffusionPipeline:
             raise InputError(f"The batch size must be between 1 and 64, got {request.batch}.")
         if not isinstance(request.seed, int) or not 0 <= request.seed <= MAX_SEED - request.batch:
             raise InputError(f"The seed must be a whole number between 0 and {MAX_SEED - request.batch}.")
-        if not np.isfinite(request.guidance) or not 0.0 <= request.guidance <= 50.0:
-            raise InputError(f"Guidance must be between 0 and 50, got {request.guidance}.")
+        if not np.isfinite(request.guidance) or not 0.0 <= request.guidance <= MAX_GUIDANCE:
+            raise InputError(f"Guidance must be between 0 and {MAX_GUIDANCE:g}, got {request.guidance}.")
         if not 0.0 <= float(request.strength) <= 1.0:
             raise InputError(f"Strength must be between 0 and 1, got {request.strength}.")
         try:

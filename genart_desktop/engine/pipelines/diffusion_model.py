@@ -1,4 +1,4 @@
-"""Our own diffusion models (card family ``diffusion``) as generators with the same ``generate`` as Stable Diffusion.
+"""Our own diffusion models (card family ``diffusion``): the same :class:`RecipeGenerator` as Stable Diffusion.
 
 The card's ``config`` says how to drive the U-Net (written by the training module's exporter):
 
@@ -20,15 +20,15 @@ image-to-image and inpainting in latent space use the encoder of the VAE model n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from genart_desktop.core.errors import InputError, ModelError
-from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, DiffusionRequest, DiffusionResult, StepEvent
-from genart_desktop.engine.samplers import DEFAULT_SAMPLER
+from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline
+from genart_desktop.engine.pipelines.generator import RecipeGenerator
+from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.schedules import ScheduleConfig
 from genart_desktop.engine.session import ModelSession
 
@@ -145,8 +145,8 @@ class CardCodec:
                                 outputs=["image"])["image"]
 
 
-class CardDiffusionModel:
-    """A ``diffusion`` family model from the registry, ready to generate."""
+class CardDiffusionModel(RecipeGenerator):
+    """A ``diffusion`` family model from the registry, ready to generate (see :class:`RecipeGenerator`)."""
 
     def __init__(self, model_id: str, config: dict[str, Any], unet: ModelSession, resolution: tuple[int, int],
                  decoder: ModelSession | None = None, encoder: ModelSession | None = None,
@@ -199,28 +199,15 @@ class CardDiffusionModel:
     def native_size(self) -> int:
         return self.resolution[0]
 
-    def generate(self, prompt: str = "", negative_prompt: str = "", *, steps: int | None = None,
-                 sampler: str = DEFAULT_SAMPLER, guidance: float | None = None, seed: int = 0,
-                 width: int | None = None, height: int | None = None, batch: int = 1, eta: float = 0.0,
-                 init_image: np.ndarray | None = None, strength: float = 0.75, mask: np.ndarray | None = None,
-                 on_step: Callable[[StepEvent], None] | None = None, cancel: Any = None,
-                 preview_every: int = 0, run_options: Any = None) -> DiffusionResult:
-        """Same call as Stable Diffusion's; the prompt is a class name or text for conditioned models.
+    def default_size(self) -> tuple[int, int]:
+        return int(self.resolution[0]), int(self.resolution[1])
 
-        The negative prompt replaces the null condition for text models and is ignored otherwise. ``run_options``
-        (a job context's onnxruntime RunOptions) lets a cancel stop the U-Net or VAE run in progress.
-        """
-        cond = self.conditioning.encode(prompt)
+    def conditions(self, recipe: Recipe, starts_from_image: bool, run_options: Any = None) -> tuple[
+            np.ndarray | None, np.ndarray | None]:
+        """The prompt is a class name (or index) or a short text; the negative prompt replaces the null condition
+        for text models and is ignored otherwise."""
+        cond = self.conditioning.encode(recipe.class_label if recipe.class_label is not None else recipe.prompt)
         uncond = self.conditioning.null()
-        if negative_prompt and self.conditioning.kind == "text":
-            uncond = self.conditioning.encode(negative_prompt)
-        if init_image is not None:
-            height, width = int(np.shape(init_image)[-2]), int(np.shape(init_image)[-1])
-        request = DiffusionRequest(
-            width=width or self.resolution[0], height=height or self.resolution[1],
-            steps=steps or self.default_steps, sampler=sampler, eta=eta,
-            guidance=float(self.default_guidance if guidance is None else guidance) if cond is not None else 1.0,
-            seed=seed, batch=batch, cond=cond, uncond=uncond, init_image=init_image,
-            strength=float(strength) if init_image is not None else 1.0, mask=mask)
-        return self.pipeline.run(request, on_step=on_step, cancel=cancel, preview_every=preview_every,
-                                 run_options=run_options)
+        if recipe.negative_prompt and self.conditioning.kind == "text":
+            uncond = self.conditioning.encode(recipe.negative_prompt)
+        return cond, uncond

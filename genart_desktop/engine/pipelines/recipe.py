@@ -21,6 +21,7 @@ from genart_desktop.core.errors import InputError
 RECIPE_KEY = "genart-recipe"
 RECIPE_FORMAT = "genart-recipe/1"
 MODES = ("txt2img", "img2img", "inpaint")
+MAX_RECIPE_DEPTH = 8  # a recipe is one flat object
 
 
 @dataclass(frozen=True)
@@ -93,15 +94,11 @@ class Recipe:
         return recipe
 
     @classmethod
-    def from_json(cls, text: str) -> Recipe:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"The recipe is not valid JSON ({exc.msg}).") from exc
-        except RecursionError:  # e.g. '[[[[...]]]]': the parser gives up before the recipe could be checked
-            raise InputError("The recipe JSON is nested too deeply to be a recipe (a recipe is one flat JSON "
-                             "object); the file's recipe chunk is damaged or not a GenArt recipe.") from None
-        return cls.from_dict(data)
+    def from_json(cls, text: str, source: str = "the recipe") -> Recipe:
+        """Parse with bounded JSON (size, nesting, integer digits, finite numbers), then check every field."""
+        from genart_desktop.core.bounded_json import parse_json
+
+        return cls.from_dict(parse_json(text, source, max_depth=MAX_RECIPE_DEPTH))
 
 
 def encode_png(pixels: np.ndarray, recipe: Recipe | None = None) -> bytes:
@@ -121,15 +118,17 @@ def encode_png(pixels: np.ndarray, recipe: Recipe | None = None) -> bytes:
 
 def read_png_recipe(source: str | os.PathLike[str] | bytes) -> Recipe | None:
     """The recipe stored in a PNG, or None when it has none. A damaged recipe raises InputError."""
-    from PIL import Image, UnidentifiedImageError
+    from genart_desktop.core.images import open_image
+    from genart_desktop.core.text import shown
 
     name = "image data" if isinstance(source, bytes) else Path(source).name
-    try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
-            text = getattr(image, "text", None) or image.info
-            raw = text.get(RECIPE_KEY) if isinstance(text, dict) else None
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise InputError(f"Cannot read {name}: {exc}.") from exc
+    with open_image(source) as image:
+        # Our writer puts the chunk before the pixels, so the header usually has it. Otherwise the first frame is
+        # decoded (text after the pixels lands in ``info``); never ``image.text``, which decodes every APNG frame.
+        raw = image.info.get(RECIPE_KEY)
+        if raw is None and image.format == "PNG" and getattr(image, "n_frames", 1) == 1:
+            image.load()
+            raw = image.info.get(RECIPE_KEY)
     if raw is None:
         return None
-    return Recipe.from_json(str(raw))
+    return Recipe.from_json(str(raw), f"the recipe in {shown(name)}")

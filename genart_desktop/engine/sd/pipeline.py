@@ -1,8 +1,9 @@
 """Stable Diffusion from an Optimum ONNX folder, run by onnxruntime alone through the generic diffusion pipeline.
 
     sd = StableDiffusionOnnx.load("models/sd-turbo-onnx")
-    result = sd.generate("a red fox, oil on canvas", negative_prompt="blurry", steps=20, guidance=7.5, seed=1)
-    result.pixels()[0]  # (H, W, 3) uint8
+    output = sd.render(Recipe("sd", prompt="a red fox, oil on canvas", negative_prompt="blurry", steps=20,
+                              guidance=7.5, seed=1, width=512, height=512))
+    output.pixels  # (H, W, 3) uint8; sd.generate("a red fox", steps=20, ...) is the keyword form
 
 txt2img, img2img (``init_image`` + ``strength``) and inpaint (``mask``) share one sampling loop with our own models.
 """
@@ -10,19 +11,15 @@ txt2img, img2img (``init_image`` + ``strength``) and inpaint (``mask``) share on
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from genart_desktop.core.errors import InputError, ModelError
-from genart_desktop.engine.pipelines.diffusion import (
-    DiffusionPipeline,
-    DiffusionRequest,
-    DiffusionResult,
-    StepEvent,
-)
-from genart_desktop.engine.samplers import DEFAULT_SAMPLER
+from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, DiffusionResult
+from genart_desktop.engine.pipelines.generator import RecipeGenerator, StepControl
+from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.sd.components import TextEncoder, UNetDenoiser, VaeCodec, load_graph
 from genart_desktop.engine.sd.folder import SDFolder
 from genart_desktop.engine.sd.tokenizer import CLIPTokenizer
@@ -31,7 +28,7 @@ DEFAULT_GUIDANCE = 7.5
 DEFAULT_STEPS = 25
 
 
-class StableDiffusionOnnx:
+class StableDiffusionOnnx(RecipeGenerator):
     """A loaded Stable Diffusion export: tokenizer, text encoder, U-Net, VAE, and the schedule from its config."""
 
     default_steps = DEFAULT_STEPS
@@ -95,30 +92,20 @@ class StableDiffusionOnnx:
         hidden = self.text_encoder([prompt, negative_prompt], run_options)
         return hidden[:1], hidden[1:]
 
-    def generate(self, prompt: str = "", negative_prompt: str = "", *, steps: int = DEFAULT_STEPS,
-                 sampler: str = DEFAULT_SAMPLER, guidance: float = DEFAULT_GUIDANCE, seed: int = 0,
-                 width: int | None = None, height: int | None = None, batch: int = 1, eta: float = 0.0,
-                 init_image: np.ndarray | None = None, strength: float = 0.75, mask: np.ndarray | None = None,
-                 on_step: Callable[[StepEvent], None] | None = None, cancel: Any = None,
-                 preview_every: int = 0, run_options: Any = None) -> DiffusionResult:
-        """Images for a prompt; ``init_image`` (1, 3, H, W) in [-1, 1] for img2img, plus ``mask`` (H, W) to inpaint.
+    def default_size(self) -> tuple[int, int]:
+        return self.native_size, self.native_size
 
-        ``run_options`` (a job context's onnxruntime RunOptions) lets a cancel stop the text encoder, U-Net or VAE
-        run in progress (JobCancelled) instead of waiting for the step to end.
-        """
-        if init_image is not None:
-            height, width = int(np.shape(init_image)[-2]), int(np.shape(init_image)[-1])
-        width = width or self.native_size
-        height = height or self.native_size
-        if init_image is not None and not self.can_start_from_image:
-            self.codec.encode(np.zeros((1, 3, height, width), np.float32))  # raises the explanatory ModelError
-        cond, uncond = self.encode_prompts(prompt, negative_prompt, run_options)
-        request = DiffusionRequest(
-            width=width, height=height, steps=steps, sampler=sampler, eta=eta, guidance=float(guidance), seed=seed,
-            batch=batch, cond=cond, uncond=uncond, init_image=init_image,
-            strength=float(strength) if init_image is not None else 1.0, mask=mask)
+    def conditions(self, recipe: Recipe, starts_from_image: bool, run_options: Any = None) -> tuple[
+            np.ndarray, np.ndarray]:
+        if starts_from_image and not self.can_start_from_image:  # raises the explanatory ModelError
+            self.codec.encode(np.zeros((1, 3, recipe.height, recipe.width), np.float32))
+        return self.encode_prompts(recipe.prompt, recipe.negative_prompt, run_options)
+
+    def sample(self, recipe: Recipe, init_image: np.ndarray | None, mask: np.ndarray | None, batch: int,
+               control: StepControl) -> DiffusionResult:
+        """As :meth:`RecipeGenerator.sample`; the U-Net's cached buffers are released afterwards. ``run_options``
+        lets a cancel stop the text encoder, U-Net or VAE run in progress."""
         try:
-            return self.pipeline.run(request, on_step=on_step, cancel=cancel, preview_every=preview_every,
-                                     run_options=run_options)
+            return super().sample(recipe, init_image, mask, batch, control)
         finally:
             self.unet.release()
