@@ -27,6 +27,7 @@ def test_contracts_cover_the_house_rules():
     assert 'forbidden_modules = ["PySide6", "shiboken6", "superqt"]' in text
     assert '"torch", "torchvision", "genart_desktop.training"' in text
     assert 'type = "independence"' in text
+    assert '"genart_desktop.engine.pipelines.diffusion_model",' in text  # the ui and the CLI go through the workspace
 
 
 def test_no_unsafe_unpickling_in_package():

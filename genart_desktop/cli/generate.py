@@ -19,8 +19,7 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize
-from genart_desktop.engine.pipelines.diffusion import MAX_SEED
-from genart_desktop.engine.pipelines.limits import MAX_SIDE
+from genart_desktop.engine.pipelines.limits import MAX_SEED, MAX_SIDE
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.diffusion import DiffusionController, DiffusionJob
 from genart_desktop.workspace.diffusion_models import ModelInfo, diffusion_registry

@@ -22,7 +22,7 @@ from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import open_image_rgba, rgba_to_pil
 from genart_desktop.core.text import shown
 from genart_desktop.engine.events import Progress
-from genart_desktop.engine.pipelines.style import MAX_SCALE, MIN_SCALE
+from genart_desktop.engine.pipelines.limits import MAX_SCALE, MIN_SCALE
 from genart_desktop.workspace.style import StyleController
 from genart_desktop.workspace.style_jobs import StyleSnapshot, tile_counts
 from genart_desktop.workspace.workspace import Workspace

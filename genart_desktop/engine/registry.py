@@ -117,11 +117,20 @@ class ModelRegistry:
             self.cache_size = max(1, int(self.settings.get("session_cache_size", 4)))
         except (TypeError, ValueError):
             self.cache_size = 4
+        self._folders: list[Path] = []  # single model folders named by path, examined after the roots
         self._entries: list[ModelEntry] | None = None
         self._scan_lock = threading.Lock()
         self._cache_lock = threading.Lock()
         self._sessions: OrderedDict[tuple[str, str], ModelSession] = OrderedDict()
         self._last_choice: ProviderChoice | None = None
+
+    @classmethod
+    def for_folder(cls, folder: Path, settings: Mapping[str, Any] | None = None) -> ModelRegistry:
+        """A registry of exactly one model folder named by path (``genart generate --model PATH``), which need not
+        lie in a model folder."""
+        registry = cls(roots=[], settings=settings)
+        registry._folders = [Path(folder)]
+        return registry
 
     # --- discovery -------------------------------------------------------------------------------------------
 
@@ -187,6 +196,7 @@ class ModelRegistry:
                 if not entry.ok:
                     log.info("Model folder %s rejected: %s", folder, entry.reason)
                 found.append(entry)
+        found.extend(self._examine(folder, "path") for folder in self._folders)
         return found
 
     def _examine(self, folder: Path, source: str) -> ModelEntry:

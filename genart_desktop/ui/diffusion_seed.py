@@ -12,7 +12,7 @@ from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
-from genart_desktop.engine.pipelines.diffusion import MAX_SEED
+from genart_desktop.engine.pipelines.limits import MAX_SEED
 from genart_desktop.workspace.diffusion_settings import MAX_BATCH_COUNT, SEED_MODES
 
 MODE_LABELS = {"random": "Random", "fixed": "Fixed", "increment": "Increment"}

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.core.paths import user_models_dir
 from genart_desktop.document.document import Document
-from genart_desktop.engine.pipelines.style import MIN_SCALE
+from genart_desktop.engine.pipelines.limits import MIN_SCALE
 from genart_desktop.ui.binding import bind
 from genart_desktop.ui.style_grid import StyleGrid
 from genart_desktop.ui.style_preview import StylePreviewView

@@ -143,17 +143,6 @@ def load_generator(registry: Any, model_id: str) -> Any:
     return CardDiffusionModel.from_registry(registry, model_id)
 
 
-class FolderRegistry(ModelRegistry):
-    """The registry view of one Stable Diffusion folder named by path (it need not be in the model folders)."""
-
-    def __init__(self, folder: Path) -> None:
-        super().__init__(roots=[])
-        self.folder = folder
-
-    def _scan(self) -> list[Any]:
-        return [self._examine(self.folder, "path")]
-
-
 def diffusion_registry(spec: str) -> tuple[ModelRegistry, str]:
     """(registry, model id) for a diffusion model named by registry id, or by the path of a Stable Diffusion ONNX
     folder (``genart generate --model``); ModelError when it names no usable diffusion model."""
@@ -165,7 +154,7 @@ def diffusion_registry(spec: str) -> tuple[ModelRegistry, str]:
         if not is_sd_folder(path):
             raise ModelError(f"{path} is not a Stable Diffusion ONNX folder (model_index.json and unet/model.onnx); "
                              "put your own models in the models folder and pass their id.")
-        registry = FolderRegistry(path.resolve())
+        registry = ModelRegistry.for_folder(path.resolve())
         spec = registry.entries()[0].id
     entry = registry.get(spec)
     if entry.family not in FAMILIES:

@@ -13,8 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from genart_desktop.core.errors import InputError
-from genart_desktop.engine.pipelines.diffusion import MAX_SEED
-from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
+from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.diffusion_models import ModelInfo

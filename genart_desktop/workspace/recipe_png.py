@@ -18,8 +18,7 @@ from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import check_pixel_image, open_image_rgba
 from genart_desktop.core.text import shown
-from genart_desktop.engine.pipelines.diffusion import MAX_SEED
-from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
+from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.pipelines.recipe import Recipe, encode_png, read_png_recipe
 from genart_desktop.engine.samplers import SAMPLERS, make_sampler, sampler_names
 

@@ -218,3 +218,9 @@ def test_sd_files_linked_out_of_the_folder_are_refused(library, tmp_path):
     unet.symlink_to(outside)
     entry = by_folder(registry_for((library, "user")))["Tiny SD 1.5"]
     assert not entry.ok and "unet/model.onnx" in entry.reason and "outside" in entry.reason
+
+
+def test_a_registry_of_one_folder_named_by_path(tmp_path):
+    folder = write_model_folder(tmp_path / "anywhere", "lonely-gan", "gan", {"generator": linear_generator()})
+    registry = ModelRegistry.for_folder(folder, {"execution_provider": "cpu"})
+    assert [(e.id, e.source, e.ok) for e in registry.entries()] == [("lonely-gan", "path", True)]

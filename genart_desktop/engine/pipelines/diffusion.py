@@ -28,12 +28,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
-from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE
+from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, Sampler, draw_noise, make_sampler
 from genart_desktop.engine.schedules import ScheduleConfig, add_noise, timesteps
 
 Denoiser = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], np.ndarray]
-MAX_SEED = 2**63 - 1
 
 
 class LatentCodec(Protocol):

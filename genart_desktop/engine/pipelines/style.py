@@ -23,12 +23,11 @@ import numpy as np
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
 from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
 from genart_desktop.engine.tiling import Tile, TilePlan, run_tiled
+from genart_desktop.engine.pipelines.limits import MAX_SCALE, MIN_SCALE
 
 ProgressCallback = Callable[[int, int], None]
 CancelCheck = Callable[[], bool]
 
-MIN_SCALE = 0.25
-MAX_SCALE = 8.0
 # The network never runs on more pixels than this (a 4096x4096 canvas at scale 1); smaller scales are clamped.
 MAX_WORK_PIXELS = 4096 * 4096
 BAND_ROWS = 256  # colour post-processing runs in bands of rows to bound float32 temporaries

@@ -22,6 +22,7 @@ from genart_desktop.core.errors import ModelError
 from genart_desktop.engine.contained import contained_file, load_contained_json
 from genart_desktop.engine.onnx_wire import external_data_locations
 from genart_desktop.engine.schedules import ScheduleConfig
+from genart_desktop.engine.pipelines.limits import MAX_SIDE
 
 INDEX = "model_index.json"
 SCHEDULER = "scheduler/scheduler_config.json"
@@ -36,7 +37,6 @@ MAX_CONFIG_BYTES = 1 << 20
 # Bounds on configuration values: every released export uses 1000 timesteps, 4 to 9 U-Net channels, a VAE that
 # halves 3 times and images up to 1024 pixels; the bounds leave room and keep every buffer they size small.
 MAX_TRAIN_TIMESTEPS = 10_000
-MAX_SIDE = 4096
 MAX_VAE_BLOCKS = 6
 MAX_CHANNELS = 64
 

@@ -119,7 +119,7 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
     ``default_scale`` is the brush scale the palette starts with: a network trained on small photo crops paints
     strokes that look right on a canvas a few times larger when the app runs it at a reduced working size.
     """
-    from genart_desktop.engine.pipelines.style import MAX_SCALE, MIN_SCALE
+    from genart_desktop.engine.pipelines.limits import MAX_SCALE, MIN_SCALE
 
     if default_scale is not None and not MIN_SCALE <= default_scale <= MAX_SCALE:
         raise InputError(f"--default-scale must be between {MIN_SCALE} and {MAX_SCALE}, not {default_scale}.")
