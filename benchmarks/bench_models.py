@@ -278,6 +278,12 @@ def load_onnx_weights(module: Any, onnx_path: Path) -> tuple[int, int]:
 
     initialisers.update({name.split(FP16_SUFFIX)[0]: value for name, value in list(initialisers.items())
                          if FP16_SUFFIX in name})
+    # the style network's output layer is exported in phased form (training/style/inference_form.py)
+    from genart_desktop.training.style.inference_form import PHASED, stylenet_state
+
+    if all(name in initialisers for name in PHASED):
+        phased = {name: torch.from_numpy(np.array(initialisers[name], np.float32)) for name in PHASED}
+        initialisers.update({name: value.numpy() for name, value in stylenet_state(phased).items()})
     # an exporter wrapper (e.g. the diffusion export's ``ExportedUNet.unet``) prefixes every name once
     for name, value in list(initialisers.items()):
         if "." in name:
@@ -483,18 +489,22 @@ def bench_style(prepared: Prepared, sizes: Sizes) -> list[Row]:
     call = _torch_call(module) if module is not None else None
 
     def torch_stylize(rgb: np.ndarray) -> np.ndarray:
+        """The same tiles as the pipeline chose (whole when memory allows), through PyTorch."""
         def process(patch: np.ndarray) -> np.ndarray:
             batch = (patch.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
             return call(np.ascontiguousarray(batch))[0].transpose(1, 2, 0)
 
-        blended = run_tiled(rgb, process, tile=pipeline.tile, overlap=pipeline.overlap, multiple=pipeline.multiple)
+        side = pipeline.tile_side(*rgb.shape[:2])
+        blended = run_tiled(rgb, process, tile=side, overlap=pipeline.overlap, multiple=pipeline.multiple)
         return np.clip(np.rint((blended + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
     rows = []
     for size in sizes.style_sizes:
         image = _test_image(size)
-        plan = TilePlan.create(size, size, pipeline.tile, pipeline.overlap, pipeline.multiple)
-        row = _base_row(prepared, f"stylize {size}x{size}, {len(plan)} tiles of <= {pipeline.tile} px")
+        plan = pipeline.plan(size, size)
+        side = pipeline.tile_side(size, size)
+        how = "whole image (fits the memory budget)" if len(plan) == 1 else f"{len(plan)} tiles of <= {side} px"
+        row = _base_row(prepared, f"stylize {size}x{size}, {how}")
         row.unit = "ms"
         once = size > sizes.style_repeats_above
         if call is not None and size == sizes.style_sizes[0]:

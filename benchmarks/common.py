@@ -245,7 +245,9 @@ def count_flops(model: str | os.PathLike[str] | Any, input_shapes: Mapping[str, 
     """FLOPs of one run of an ONNX graph (a path or an ``onnx.ModelProto``) for concrete ``input_shapes``.
 
     Dynamic input axes are fixed to the given sizes and ONNX shape inference propagates them; a counted node whose
-    shapes it cannot resolve is listed in ``unknown`` (its FLOPs are left out rather than guessed).
+    shapes it cannot resolve is listed in ``unknown`` (its FLOPs are left out rather than guessed). A convolution
+    counts only its non-zero weights: an exported rewrite that pads kernels with zeros (the style network's phase
+    convolution) does no more useful arithmetic than the network it computes.
     """
     import onnx
     from onnx import shape_inference
@@ -279,8 +281,11 @@ def count_flops(model: str | os.PathLike[str] | Any, input_shapes: Mapping[str, 
         shapes[value.name] = None if any(d is None for d in dims) else dims
     for init in inferred.graph.initializer:
         shapes[init.name] = list(init.dims)
+    from onnx import numpy_helper
+
+    nonzero = {init.name: int(np.count_nonzero(numpy_helper.to_array(init))) for init in inferred.graph.initializer}
     count = FlopCount()
-    _count_graph(inferred.graph, shapes, count)
+    _count_graph(inferred.graph, shapes, count, nonzero)
     return count
 
 
@@ -298,11 +303,12 @@ def _infer_shapes(proto: Any, shape_inference: Any) -> Any:
     return shape_inference.infer_shapes(proto, strict_mode=False, data_prop=True)
 
 
-def _count_graph(graph: Any, shapes: dict[str, list[int] | None], count: FlopCount) -> None:
+def _count_graph(graph: Any, shapes: dict[str, list[int] | None], count: FlopCount,
+                 nonzero: dict[str, int] | None = None) -> None:
     for node in graph.node:
         if node.op_type not in COUNTED_OPS:
             continue
-        flops = _node_flops(node, shapes)
+        flops = _node_flops(node, shapes, nonzero or {})
         if flops is None:
             count.unknown.append(node.name or f"{node.op_type}->{node.output[0]}")
         else:
@@ -318,7 +324,7 @@ def _attr(node: Any, name: str, default: Any) -> Any:
     return default
 
 
-def _node_flops(node: Any, shapes: dict[str, list[int] | None]) -> float | None:
+def _node_flops(node: Any, shapes: dict[str, list[int] | None], nonzero: dict[str, int]) -> float | None:
     def shape(index: int, outputs: bool = False) -> list[int] | None:
         names = node.output if outputs else node.input
         return shapes.get(names[index]) if index < len(names) and names[index] else None
@@ -328,8 +334,9 @@ def _node_flops(node: Any, shapes: dict[str, list[int] | None]) -> float | None:
         weight, out = shape(1), shape(0, outputs=True)
         if weight is None or out is None:
             return None
-        # out [N, Cout, *spatial]; weight [Cout, Cin / groups, *kernel]
-        return 2.0 * float(np.prod(out, dtype=np.float64)) * float(np.prod(weight[1:], dtype=np.float64))
+        # out [N, Cout, *spatial]; weight [Cout, Cin / groups, *kernel]: one multiply-add per weight and position
+        weights = nonzero.get(node.input[1], float(np.prod(weight, dtype=np.float64)))
+        return 2.0 * float(out[0] * np.prod(out[2:], dtype=np.float64)) * float(weights)
     if op == "ConvTranspose":
         x, weight = shape(0), shape(1)
         if x is None or weight is None:

@@ -8,8 +8,9 @@ Sections:
   (bench_models.py); GPU rows too when CUDA really runs.
 - ``ui``: the event loop's longest stall while a style job runs, and cold start to the first painted window with a
   check that torch was never imported (bench_ui.py).
-- ``strokes``, ``style``, ``diffusion``, ``latent``: the per-area scripts (bench_<name>.py), each run in its own
-  process; their Markdown rows join the table and their full output goes into the JSON.
+- ``strokes``, ``style``, ``diffusion``, ``latent``, ``upscale``, ``seams``, ``live``: the per-area scripts
+  (bench_<name>.py), each run in its own process; their Markdown rows join the table and their full output goes
+  into the JSON.
 
 ``--config FILE`` takes JSON to shrink or grow the work: ``{"sizes": {...bench_models.Sizes fields...},
 "ui": {"size": 256, "tile": 256, "launches": 1}, "scripts": {"strokes": ["--size", "1024"]}, "only": [...]}``.
@@ -22,8 +23,8 @@ import argparse
 import os
 import sys
 
-SECTIONS = ("models", "ui", "strokes", "style", "diffusion", "latent")
-SCRIPTS = ("strokes", "style", "diffusion", "latent")
+SECTIONS = ("models", "ui", "strokes", "style", "diffusion", "latent", "upscale", "seams", "live")
+SCRIPTS = ("strokes", "style", "diffusion", "latent", "upscale", "seams", "live")
 
 
 def _usable_cpus() -> int:

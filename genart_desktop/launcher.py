@@ -15,6 +15,10 @@ def main(argv: list[str] | None = None) -> int:
         from genart_desktop.ui.selfcheck import check_window
 
         return selftest.main(args[1:], window_check=check_window)
+    if args[:1] == ["screenshot-tour"]:  # a window-less run of the app itself, so it lives in the ui package
+        from genart_desktop.ui.screenshot_tour import main as tour
+
+        return tour(args[1:])
     from genart_desktop import cli
 
     if cli.handles(args):

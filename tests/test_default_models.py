@@ -172,3 +172,31 @@ def test_diffusion_model_follows_prompts_and_its_card_states_measured_quality(re
     assert heart.shape == (1, 3, 64, 64) and np.array_equal(heart, again)
     assert np.abs(heart - other).mean() > 0.02
     assert np.isfinite(heart).all() and heart.std() > 0.1
+
+
+def test_upscaler_card_states_its_held_out_gain_and_it_beats_lanczos(registry):
+    from genart_desktop.training.upscale.measure import enlargements, load_photo
+    from genart_desktop.training.upscale.quality import psnr
+    from genart_desktop.workspace.upscale import open_upscaler, pick_model
+
+    entry = registry.get("upscale-x4")
+    data = card(entry.folder)
+    measured = data["metrics"]["held_out_x4_bicubic"]
+    held_out = data["provenance"]["held_out"]["files"]
+    assert measured["photos"] == len(held_out) >= 10 and data["config"]["scale"] == 4
+    assert measured["gain_over_lanczos_db"] == pytest.approx(measured["ours_psnr"] - measured["lanczos_psnr"],
+                                                             abs=2e-3)
+    assert measured["ours_psnr"] > measured["lanczos_psnr"] > measured["bicubic_psnr"]
+    assert f"{measured['gain_over_lanczos_db']:+.2f} dB" in (MODELS / "README.md").read_text(encoding="utf-8")
+    assert pick_model(registry, 4) == "upscale-x4"
+    pipeline = open_upscaler(registry, "upscale-x4")
+    rgba = np.zeros((20, 30, 4), np.uint8)
+    rgba[4:16, 5:25] = (200, 90, 30, 255)
+    out = pipeline.upscale(rgba)
+    assert out.shape == (80, 120, 4) and out[..., 3].max() == 255 and out[0, 0, 3] == 0
+    photo = MODELS.parents[1] / "shared" / "data" / "photos" / held_out[0]
+    if not photo.is_file():
+        pytest.skip("the shared photos are not beside this checkout")
+    original = load_photo(photo, 4)[:192, :256]
+    found = enlargements(np.ascontiguousarray(original), pipeline)
+    assert psnr(found["ours"], original, 4) > psnr(found["lanczos"], original, 4)

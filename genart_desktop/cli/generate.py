@@ -19,10 +19,12 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize
+from genart_desktop.document.geometry import Rect
 from genart_desktop.engine.pipelines.limits import MAX_SEED, MAX_SIDE
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.diffusion import DiffusionController, DiffusionJob
 from genart_desktop.workspace.diffusion_models import ModelInfo, diffusion_registry
+from genart_desktop.workspace.diffusion_placement import Placement, placed_pixels, working_size
 from genart_desktop.workspace.diffusion_settings import MAX_BATCH_COUNT, DiffusionSettings
 from genart_desktop.workspace.recipe_png import check_recipe, write_recipe_png
 from genart_desktop.workspace.workspace import Workspace
@@ -46,7 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strength", type=float, default=0.75, help="how much of the init image to change (0-1)")
     parser.add_argument("--mask", type=Path, metavar="IMAGE",
                         help="inpaint: white (opaque) pixels are repainted, black or transparent ones kept")
-    parser.add_argument("--size", metavar="WxH", help="output size (default: the model's, or the init image's)")
+    parser.add_argument("--size", metavar="WxH",
+                        help="output size (default: the model's, or the init image's); a size the model cannot "
+                             "make is generated at one it can and scaled, never stretched")
+    parser.add_argument("--fit", choices=("fit", "fill"), default="fit",
+                        help="a fixed-size model's picture in another shape: fit inside (transparent margins) or "
+                             "fill (crop)")
+    parser.add_argument("--feather", type=int, default=8, metavar="PX", help="soft mask edge in pixels (--mask)")
     parser.add_argument("-n", "--count", type=int, default=1, help="number of images")
     parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="folder for the PNGs (created if missing)")
 
@@ -69,17 +77,37 @@ def open_model(spec: str) -> tuple[DiffusionController, str]:
     return DiffusionController(Workspace(registry), preview_every=0), model_id
 
 
-def _load_rgb(path: Path, size: tuple[int, int]) -> np.ndarray:
-    pixels = flatten_alpha(open_image_rgba(path))
-    return resize(pixels, *size) if pixels.shape[1::-1] != size else pixels
-
-
 def _load_mask(path: Path, size: tuple[int, int]) -> np.ndarray:
     rgba = open_image_rgba(path)
     if rgba.shape[1::-1] != size:
         rgba = resize(rgba, *size)
     grey = rgba[..., :3].astype(np.float32).mean(axis=2) / 255.0
     return grey * (rgba[..., 3].astype(np.float32) / 255.0)
+
+
+def plan(args: argparse.Namespace, info: ModelInfo, size: tuple[int, int] | None) -> tuple[
+        tuple[int, int], np.ndarray | None, np.ndarray | None, Placement | None]:
+    """(the size to generate at, init and mask at that size, how the result becomes the output). The model's own
+    sizes decide the first; a different output size (``--size``, or the init image's) is reached by scaling the
+    result, never by asking the graphs for a size they refuse."""
+    if args.init is None:
+        wanted = size or info.snap_size(*info.native_size)
+        native = info.snap_size(*wanted)
+        fit = args.fit if info.fixed_size is not None else "fill"
+        return native, None, None, None if native == wanted else Placement(Rect(0, 0, *wanted), fit=fit)
+    source = flatten_alpha(open_image_rgba(args.init))
+    wanted = size or (source.shape[1], source.shape[0])
+    source = source if source.shape[1::-1] == wanted else resize(source, *wanted)
+    native = working_size(info, wanted, max(info.native_size)) if wanted != info.snap_size(*wanted) \
+        else wanted
+    init = resize(source, *native)
+    selection = None if args.mask is None else np.round(_load_mask(args.mask, wanted) * 255).astype(np.uint8)
+    mask = None if selection is None else _load_mask(args.mask, native)
+    if native == wanted:
+        return native, init, mask, None
+    detail = 1.0 if selection is not None else float(args.strength)  # inpainting brings no old detail back
+    return native, init, mask, Placement(Rect(0, 0, *wanted), selection, "region", source, detail,
+                                         int(args.feather))
 
 
 def _free_path(outdir: Path, stem: str) -> Path:
@@ -125,19 +153,9 @@ def generate_all(args: argparse.Namespace, controller: DiffusionController, mode
                  size: tuple[int, int] | None) -> None:
     """Check the images and the settings, then make ``args.count`` images in batches of the dock's size."""
     info = controller.info(model_id)
-    factor = info.factor
-
-    init = mask = None
-    if args.init is not None:
-        if size is None:
-            w, h = open_image_rgba(args.init).shape[1::-1]
-            size = (max(factor, w // factor * factor), max(factor, h // factor * factor))
-        init = _load_rgb(args.init, size)
-        if args.mask is not None:
-            mask = _load_mask(args.mask, size)
-    size = size or info.native_size
-    if size[0] % factor or size[1] % factor:
-        raise InputError(f"This model needs a width and height divisible by {factor}, got {size[0]}x{size[1]}.")
+    if not 0 <= args.feather <= 128:
+        raise InputError(f"--feather must be between 0 and 128 pixels, got {args.feather}.")
+    size, init, mask, placement = plan(args, info, size)
     mode = "inpaint" if mask is not None else "img2img" if init is not None else "txt2img"
     settings = settings_from_args(args, info, size)
     jobs, _shown = controller.jobs(settings, mode, size, init, mask)  # checks every setting before any file
@@ -150,14 +168,23 @@ def generate_all(args: argparse.Namespace, controller: DiffusionController, mode
             settings = dataclasses.replace(settings, seed=jobs[-1].recipe.seed + 1, seed_mode="fixed",
                                            batch_count=min(args.count - index, MAX_BATCH_COUNT))
             jobs, _shown = controller.jobs(settings, mode, size, init, mask)
-        write_image(controller, jobs[index % MAX_BATCH_COUNT], args.outdir, stem_base)
+        write_image(controller, jobs[index % MAX_BATCH_COUNT], args.outdir, stem_base, placement)
 
 
-def write_image(controller: DiffusionController, job: DiffusionJob, outdir: Path, stem: str) -> Path:
-    """Run one request inline, as the dock's worker would, and write its PNG with the recipe."""
+def write_image(controller: DiffusionController, job: DiffusionJob, outdir: Path, stem: str,
+                placement: Placement | None = None) -> Path:
+    """Run one request inline, as the dock's worker would, and write its PNG with the recipe (scaled to the
+    output size by ``placement``; an inpainted picture is laid over its source)."""
     seed = job.recipe.seed
     output = controller.workspace.run(job, f"Diffusion: seed {seed}")  # Ctrl+C cancels it: no file is written
+    pixels = output.pixels
+    if placement is not None:
+        pixels = placed_pixels(pixels, placement, controller.scale)
+        if placement.source is not None:
+            alpha = pixels[..., 3:].astype(np.float32) / 255.0
+            mixed = pixels[..., :3] * alpha + placement.source[..., :3] * (1.0 - alpha)
+            pixels = np.clip(np.round(mixed), 0, 255).astype(np.uint8)
     path = _free_path(outdir, f"{stem}-{seed}")
-    write_recipe_png(path, output.pixels, output.recipe)
+    write_recipe_png(path, pixels, output.recipe)
     print(f"wrote {path} (seed {seed})", file=sys.stderr)
     return path

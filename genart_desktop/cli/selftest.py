@@ -231,11 +231,11 @@ class _FiniteNetwork:
 
 
 def run_style(registry: Any, entry: Any) -> str:
-    from genart_desktop.engine.pipelines.style import StylePipeline, StyleSettings
+    from genart_desktop.engine.pipelines.style import StylePipeline, StyleSettings, card_io_options
 
     options = StylePipeline.from_registry(registry, entry.id)  # card tiling hints, checked like the palette does
     pipeline = StylePipeline(_FiniteNetwork(registry.session(entry.id, "stylizer")), tile=options.tile,
-                             overlap=options.overlap, multiple=options.multiple)
+                             overlap=options.overlap, multiple=options.multiple, **card_io_options(entry.card))
     image = sample_image()
     out = pipeline.apply(image, StyleSettings(strength=1.0))
     if out.shape != image.shape or out.dtype != np.uint8:

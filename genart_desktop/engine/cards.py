@@ -1,8 +1,12 @@
 """The ``model.json`` card (docs/model-card.md): parsing and validation with reasons a person can act on.
 
 Parsing checks the card on its own (fields, id, family, roles, tensors, paths that stay inside the folder);
-:func:`verify_files` checks the files on disk (present, sha256). Checking the card against the real ONNX graph is
-the registry's job, because it needs a session.
+:func:`verify_files` checks the files on disk (present, size, sha256, external data too). Checking the card against
+the real ONNX graph is the registry's job, because it needs a session.
+
+Models come from anywhere, so a role's tensors keep the graph's own names: ``io.<role>.names`` maps the role's
+standard names (``content``, ``stylized``, ``z``, ``image`` ...) to them, and image tensors say their value range,
+which the engine converts to and from (:mod:`engine.value_range`).
 """
 
 from __future__ import annotations
@@ -40,10 +44,21 @@ ROLE_TENSORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "vae_decoder": (("latent",), ("image",)),
     "upscaler": (("low",), ("high",)),
 }
+# Standard names a role may map besides the required ones.
+ROLE_OPTIONAL: dict[str, tuple[str, ...]] = {"unet": ("cond",)}
+# Image tensors whose declared ``range`` the engine honours (default [-1, 1]).
+IMAGE_TENSORS: dict[str, tuple[str, ...]] = {
+    "generator": ("image",), "encoder": ("image",), "decoder": ("image",), "stylizer": ("content", "stylized"),
+    "vae_decoder": ("image",), "upscaler": ("low", "high"),
+}
+DEFAULT_RANGE = (-1.0, 1.0)
+# External data beside an ONNX file (torch writes ``model.onnx.data``): hashed like the graph, and never larger
+# than this (the largest Stable Diffusion U-Net in float32 is about 3.5 GB).
+MAX_EXTERNAL_DATA_BYTES = 16 << 30
 # family -> (required roles, optional roles); sd-onnx cards may name any roles.
 FAMILY_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gan": (("generator",), ()),
-    "vae": (("encoder", "decoder"), ()),
+    "vae": (("decoder",), ("encoder",)),  # without an encoder the explorer still works; encoding is disabled
     "style": (("stylizer",), ()),
     "diffusion": (("unet",), ("vae_decoder",)),
     "upscaler": (("upscaler",), ()),
@@ -62,8 +77,32 @@ class TensorDecl:
 
 @dataclass(frozen=True)
 class RoleIO:
+    """A role's declared tensors, keyed by the graph's names, and ``names``: standard name -> graph name."""
+
     inputs: dict[str, TensorDecl]
     outputs: dict[str, TensorDecl]
+    names: dict[str, str] = field(default_factory=dict)
+
+    def name(self, standard: str) -> str:
+        """The graph's name for a standard tensor name (itself when the card maps nothing)."""
+        return self.names.get(standard, standard)
+
+    def tensor(self, standard: str) -> TensorDecl | None:
+        name = self.name(standard)
+        return self.inputs.get(name) or self.outputs.get(name)
+
+    def value_range(self, standard: str) -> tuple[float, float]:
+        decl = self.tensor(standard)
+        return decl.range if decl is not None and decl.range is not None else DEFAULT_RANGE
+
+
+@dataclass(frozen=True)
+class DataRef:
+    """An external data file an ONNX file reads its weights from, relative to the card's folder."""
+
+    relative: str
+    path: Path
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -72,6 +111,7 @@ class FileRef:
     relative: str
     path: Path
     sha256: str
+    data: tuple[DataRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +139,14 @@ class ModelCard:
     @property
     def latent_shape(self) -> tuple[int, ...] | None:
         return tuple(self.latent["shape"]) if self.latent else None
+
+    def tensor_name(self, role: str, standard: str) -> str:
+        """The graph's own name of a role's standard tensor (``content`` -> ``input1``)."""
+        return self.io[role].name(standard) if role in self.io else standard
+
+    def value_range(self, role: str, standard: str) -> tuple[float, float]:
+        """The declared value range of an image tensor ([-1, 1] unless the card says otherwise)."""
+        return self.io[role].value_range(standard) if role in self.io else DEFAULT_RANGE
 
 
 def load_card(folder: str | os.PathLike[str]) -> ModelCard:
@@ -172,10 +220,30 @@ def _parse_files(value: Any, folder: Path, where: str) -> dict[str, FileRef]:
             raise ModelError(f"{where}: files.{role} must be an object with 'path' and 'sha256'.")
         path = inside(folder, entry.get("path"), where, f"files.{role}")
         digest = entry.get("sha256")
-        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
-            raise ModelError(f"{where}: files.{role}.sha256 must be 64 hexadecimal digits.")
-        files[role] = FileRef(role, entry["path"], path, digest.lower())
+        files[role] = FileRef(role, entry["path"], path, _digest(digest, f"files.{role}", where),
+                              _parse_data(entry.get("data"), folder, where, f"files.{role}.data"))
     return files
+
+
+def _digest(value: Any, what: str, where: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise ModelError(f"{where}: {what}.sha256 must be 64 hexadecimal digits.")
+    return value.lower()
+
+
+def _parse_data(value: Any, folder: Path, where: str, what: str) -> tuple[DataRef, ...]:
+    """``[{"path", "sha256"}, ...]``: the external data files of one ONNX file."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > 64:
+        raise ModelError(f"{where}: {what} must be a list of {{\"path\", \"sha256\"}} (at most 64).")
+    refs = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise ModelError(f"{where}: {what}[{index}] must be an object with 'path' and 'sha256'.")
+        path = inside(folder, entry.get("path"), where, f"{what}[{index}]")
+        refs.append(DataRef(entry["path"], path, _digest(entry.get("sha256"), f"{what}[{index}]", where)))
+    return tuple(refs)
 
 
 def _parse_tensor(name: str, value: Any, where: str) -> TensorDecl:
@@ -212,9 +280,13 @@ def _parse_io(value: Any, where: str) -> dict[str, RoleIO]:
             raise ModelError(f"{where}: io.{role} must have 'inputs' and 'outputs' objects.")
         if not entry["outputs"]:
             raise ModelError(f"{where}: io.{role} declares no outputs.")
+        names = entry.get("names", {})
+        if not isinstance(names, dict) or not all(isinstance(v, str) and v for v in names.values()):
+            raise ModelError(f"{where}: io.{role}.names must map standard tensor names to the graph's names.")
         io[role] = RoleIO(
             {n: _parse_tensor(n, t, where) for n, t in entry["inputs"].items()},
             {n: _parse_tensor(n, t, where) for n, t in entry["outputs"].items()},
+            dict(names),
         )
     return io
 
@@ -238,13 +310,29 @@ def _check_roles(family: str, files: dict[str, FileRef], io: dict[str, RoleIO], 
         raise ModelError(f"{where}: a {family} model has no role {', '.join(extra)} "
                          f"(expected {', '.join(required + optional)}).")
     for role in onnx_roles:
-        inputs, outputs = ROLE_TENSORS[role]
-        for name in inputs:
-            if name not in io[role].inputs:
-                raise ModelError(f"{where}: the {role} must take an input named '{name}'.")
-        for name in outputs:
-            if name not in io[role].outputs:
-                raise ModelError(f"{where}: the {role} must produce an output named '{name}'.")
+        _check_names(role, io[role], where)
+
+
+def _check_names(role: str, role_io: RoleIO, where: str) -> None:
+    """Every standard tensor of the role resolves (through ``names``) to a declared tensor of the right kind, and
+    image tensors have a usable range."""
+    inputs, outputs = ROLE_TENSORS[role]
+    known = set(inputs) | set(outputs) | set(ROLE_OPTIONAL.get(role, ()))
+    for standard in sorted(set(role_io.names) - known):
+        raise ModelError(f"{where}: io.{role}.names maps '{standard}', which is not a {role} tensor "
+                         f"(expected {', '.join(sorted(known))}).")
+    for kind, wanted, declared in (("take an input", inputs, role_io.inputs),
+                                   ("produce an output", outputs, role_io.outputs)):
+        for standard in wanted:
+            name = role_io.name(standard)
+            if name not in declared:
+                mapped = f" (mapped to '{name}')" if name != standard else ""
+                raise ModelError(f"{where}: the {role} must {kind} named '{standard}'{mapped}; declare it, or map "
+                                 f"io.{role}.names.{standard} to the graph's name.")
+    for standard in IMAGE_TENSORS.get(role, ()):
+        low, high = role_io.value_range(standard)
+        if not low < high:
+            raise ModelError(f"{where}: the {role} tensor '{role_io.name(standard)}' range must have low < high.")
 
 
 def _parse_resolution(value: Any, where: str, required: bool) -> tuple[int, int] | None:
@@ -297,14 +385,24 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def verify_files(card: ModelCard) -> None:
-    """Every listed file exists and matches its sha256; raises :class:`ModelError` naming the first that does not."""
+    """Every listed file (and external data file) exists, is not absurdly large and matches its sha256; raises
+    :class:`ModelError` naming the first that does not."""
     for role, ref in card.files.items():
-        if not is_regular(ref.path):
-            raise ModelError(f"{card.folder.name}: the {role} file {ref.relative} is missing or not a regular file.")
-        try:
-            actual = sha256_file(ref.path)
-        except OSError as exc:
-            raise ModelError(f"{card.folder.name}: cannot read {ref.relative}: {exc.strerror or exc}.") from exc
-        if actual != ref.sha256:
-            raise ModelError(f"{card.folder.name}: {ref.relative} does not match its sha256 in the card "
-                             "(the file is damaged or was replaced).")
+        _verify_one(card.folder, role, ref.relative, ref.path, ref.sha256)
+        for data in ref.data:
+            _verify_one(card.folder, f"{role} external data", data.relative, data.path, data.sha256)
+
+
+def _verify_one(folder: Path, what: str, relative: str, path: Path, expected: str) -> None:
+    if not is_regular(path):
+        raise ModelError(f"{folder.name}: the {what} file {relative} is missing or not a regular file.")
+    try:
+        if os.stat(path).st_size > MAX_EXTERNAL_DATA_BYTES:
+            raise ModelError(f"{folder.name}: {relative} is larger than {MAX_EXTERNAL_DATA_BYTES >> 30} GiB; "
+                             "refusing to read it.")
+        actual = sha256_file(path)
+    except OSError as exc:
+        raise ModelError(f"{folder.name}: cannot read {relative}: {exc.strerror or exc}.") from exc
+    if actual != expected:
+        raise ModelError(f"{folder.name}: {relative} does not match its sha256 in the card "
+                         "(the file is damaged or was replaced).")

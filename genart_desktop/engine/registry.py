@@ -1,9 +1,9 @@
 """The model registry: finds model folders, checks each card against its real ONNX graphs, caches sessions.
 
 A folder that fails any check is listed as rejected with its reason and the others still load. Stable Diffusion
-folders in the layout Hugging Face Optimum exports are recognised without a card (family ``sd-onnx``; structure only,
-the SD pipeline checks the graphs it needs). Sessions are created on first use, kept in a small LRU cache (setting
-``session_cache_size``) and released on request.
+folders in the layout Hugging Face Optimum exports are recognised without a card (family ``sd-onnx``) and checked as
+deeply: every component's graph must open, and an error names the component. Sessions are created on first use,
+kept in a small LRU cache (setting ``session_cache_size``) and released on request.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from genart_desktop.engine.cards import (
     verify_files,
 )
 from genart_desktop.engine.contained import load_contained_json
+from genart_desktop.engine.onnx_wire import external_data_locations
 from genart_desktop.engine.providers import ProviderChoice, choose_provider
 from genart_desktop.engine.sd.folder import SD_GRAPHS, SDFolder
 from genart_desktop.engine.session import ModelSession, TensorSpec, inspect_graph
@@ -87,7 +88,8 @@ def check_graph(card_io: RoleIO, inputs: Sequence[TensorSpec], outputs: Sequence
             if any(d > MAX_TENSOR_DIM for d in fixed) or math.prod(fixed) > MAX_TENSOR_ELEMENTS:
                 raise ModelError(f"{role} {kind[:-1]} '{spec.name}' has absurd fixed dimensions "
                                  f"({spec.describe()}); refusing to use it.")
-        if set(declared) != set(real_by_name):
+        # Every graph input must be fed, so all are declared; outputs the card does not name are simply unread.
+        if (set(declared) != set(real_by_name)) if kind == "inputs" else not set(declared) <= set(real_by_name):
             raise ModelError(f"the card declares {role} {kind} {sorted(declared)} but the graph has "
                              f"{sorted(real_by_name)}.")
         for name, decl in declared.items():
@@ -104,6 +106,47 @@ def check_graph(card_io: RoleIO, inputs: Sequence[TensorSpec], outputs: Sequence
                 if isinstance(want, str) and isinstance(got, int):
                     raise ModelError(f"{role} {kind[:-1]} '{name}' axis {axis} is dynamic ('{want}') in the card "
                                      f"but fixed to {got} in the graph.")
+
+
+def check_external_data(card: ModelCard, role: str) -> None:
+    """The external data files an ONNX file reads are exactly the ones its card lists (and so hashes)."""
+    ref = card.files[role]
+    base = ref.path.parent
+    used = {os.path.normpath(base / location) for location in external_data_locations(ref.path)}
+    listed = {os.path.normpath(data.path) for data in ref.data}
+    missing = sorted(os.path.relpath(p, card.folder) for p in used - listed)
+    if missing:
+        raise ModelError(f"{ref.relative} reads external data {', '.join(missing)} that files.{role}.data does "
+                         "not list (so its sha256 is unchecked).")
+    unused = sorted(os.path.relpath(p, card.folder) for p in listed - used)
+    if unused:
+        raise ModelError(f"files.{role}.data lists {', '.join(unused)}, which {ref.relative} does not read.")
+
+
+def check_latent_shape(card: ModelCard, role: str, inputs: Sequence[TensorSpec]) -> None:
+    """A GAN generator's or VAE decoder's latent input must hold ``latent.shape``'s values: a card ``[100]`` fits a
+    graph ``[batch, 100, 1, 1]`` (the engine reshapes), a card ``[64]`` does not."""
+    standard = {"generator": "z", "decoder": "latent"}.get(role)
+    if standard is None or card.latent_shape is None or card.family not in ("gan", "vae"):
+        return
+    name = card.tensor_name(role, standard)
+    spec = next((s for s in inputs if s.name == name), None)
+    if spec is None or spec.rank < 2:
+        raise ModelError(f"the {role} input '{name}' must be [batch, latent...].")
+    dims = spec.shape[1:]
+    wanted = math.prod(card.latent_shape)
+    if all(isinstance(d, int) for d in dims):
+        if math.prod(dims) != wanted:  # type: ignore[arg-type]
+            raise ModelError(f"latent.shape {list(card.latent_shape)} has {wanted} values but the {role} input "
+                             f"'{name}' takes {list(dims)} ({math.prod(dims)} values).")  # type: ignore[arg-type]
+    elif len(dims) != len(card.latent_shape):
+        raise ModelError(f"the {role} input '{name}' has dynamic dimensions {list(dims)}; latent.shape must give "
+                         f"all {len(dims)} of them, not {list(card.latent_shape)}.")
+    else:
+        for axis, (got, want) in enumerate(zip(dims, card.latent_shape), start=1):
+            if isinstance(got, int) and got != want:
+                raise ModelError(f"latent.shape {list(card.latent_shape)} disagrees with the {role} input "
+                                 f"'{name}' on axis {axis} ({got}).")
 
 
 class ModelRegistry:
@@ -210,6 +253,8 @@ class ModelRegistry:
                 inputs, outputs = inspect_graph(card.files[role].path, f"{folder.name}/{card.files[role].relative}")
                 try:
                     check_graph(card.io[role], inputs, outputs, role)
+                    check_external_data(card, role)
+                    check_latent_shape(card, role, inputs)
                 except ModelError as exc:
                     raise ModelError(f"{folder.name}: {exc}") from exc
         except GenArtError as exc:
@@ -223,13 +268,19 @@ class ModelRegistry:
                           {role: card.files[role].path for role in card.onnx_roles})
 
     def _examine_optimum(self, folder: Path, source: str) -> ModelEntry:
-        """Structure only (the SD loader checks the graphs it runs), read as the loader reads it."""
+        """Read as the loader reads it, and every component's graph opened (a damaged U-Net is refused here, not
+        on the first Generate), each error naming the component."""
         model_id, name = _slug(folder.name), folder.name
         try:
             layout = SDFolder.open(folder)
+            files = {part: layout.graph(part) for part in SD_GRAPHS if layout.has(part)}
+            for part, path in files.items():
+                try:
+                    inspect_graph(path, f"{folder.name}/{part}/{path.name}")
+                except ModelError as exc:
+                    raise ModelError(f"{folder.name}: the {part} component cannot be used: {exc}") from exc
         except GenArtError as exc:
             return _rejected(folder, source, str(exc), model_id, name, "sd-onnx")
-        files = {part: layout.graph(part) for part in SD_GRAPHS if layout.has(part)}
         return ModelEntry(model_id, name, "sd-onnx", folder, source, "ok", None, None, files)
 
     # --- sessions --------------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ class ScheduleConfig:
     steps_offset: int = 0
     clip_sample: bool = False
     clip_sample_range: float = 1.0
+    # DDIM with clip_sample: False (diffusers' default) keeps the network's own noise estimate after clipping x0;
+    # True recomputes it from the clipped x0 (diffusers' ``use_clipped_model_output=True``).
+    use_clipped_model_output: bool = False
     # Whether the step after the last timestep reaches alpha_bar = 1 (clean) or stops at alpha_bar[0].
     set_alpha_to_one: bool = True
 

@@ -136,6 +136,7 @@ def run_tiled(
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     adjust: Callable[[np.ndarray, Tile], np.ndarray] | None = None,
+    finish: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Apply ``process`` (an ``(h, w, C)`` patch -> float32 ``(h, w, C')``) tile by tile and blend the results.
 
@@ -143,13 +144,14 @@ def run_tiled(
     float) and is never modified. Tiles start on multiples of ``multiple`` and are padded to it, for networks that
     downsample. ``progress(done, total)`` is called after each tile; ``cancelled()`` is checked before each tile and
     raises :class:`JobCancelled` when true. ``adjust(result, tile)`` may correct each tile's result before blending.
-    Memory: one float32 output image plus one tile at a time.
+    ``finish(block)`` turns finished float32 rows into the output's values (for example uint8); without it the
+    output is float32. Memory: the output, plus one row of tiles in float32, plus one tile at a time.
     """
     if image.ndim != 3:
         raise InputError(f"Expected an (H, W, C) image to tile, got shape {image.shape}.")
     height, width = image.shape[:2]
     plan = TilePlan.create(height, width, tile, overlap, multiple)
-    output: np.ndarray | None = None
+    band = _Band(height, width, finish)
     total = len(plan)
     for item in plan:
         if cancelled is not None and cancelled():
@@ -165,11 +167,79 @@ def run_tiled(
         result = result[: item.rows.length, : item.cols.length]
         if adjust is not None:
             result = adjust(result, item)
-        if output is None:
-            output = np.zeros((height, width, result.shape[2]), np.float32)
         weight = plan.normalised_weight(item)
-        output[rows, cols] += result * weight[:, :, None]
+        band.add(item, result * weight[:, :, None])
         if progress is not None:
             progress(item.index + 1, total)
-    assert output is not None
-    return output
+    return band.close()
+
+
+class _Band:
+    """The float32 sums of the current row of tiles; rows no later tile reaches are finished into the output.
+
+    Tiles come row span by row span, and a row span only overlaps the one before it, so everything above a new
+    span's first row is final: it goes through ``finish`` into the output and the band keeps only the overlap.
+    """
+
+    def __init__(self, height: int, width: int, finish: Callable[[np.ndarray], np.ndarray] | None) -> None:
+        self.height, self.width = height, width
+        self.finish = finish if finish is not None else (lambda block: block)
+        self.output: np.ndarray | None = None
+        self.sums: np.ndarray | None = None
+        self.top = 0
+
+    def add(self, item: Tile, values: np.ndarray) -> None:
+        if self.sums is None or item.rows.start + item.rows.length > self.top + self.sums.shape[0]:
+            self._advance(item.rows.start, item.rows.length, values.shape[2])
+        top = item.rows.start - self.top
+        self.sums[top:top + item.rows.length, item.cols.start:item.cols.stop] += values  # type: ignore[index]
+
+    def _advance(self, start: int, length: int, channels: int) -> None:
+        sums = np.zeros((length, self.width, channels), np.float32)
+        if self.sums is not None:
+            done = start - self.top
+            self._emit(self.top, self.sums[:done])
+            kept = self.sums[done:]
+            sums[:kept.shape[0]] = kept
+        self.sums, self.top = sums, start
+
+    def _emit(self, top: int, block: np.ndarray) -> None:
+        finished = np.asarray(self.finish(block))
+        if self.output is None:
+            self.output = np.empty((self.height, self.width, finished.shape[2]), finished.dtype)
+        self.output[top:top + finished.shape[0]] = finished
+
+    def close(self) -> np.ndarray:
+        assert self.sums is not None
+        self._emit(self.top, self.sums)
+        self.sums = None
+        assert self.output is not None
+        return self.output
+
+
+def memory_tile(height: int, width: int, bytes_per_pixel: float, budget_bytes: int, overlap: int,
+                align: int = 1) -> int | None:
+    """The tile side for an image whose network run takes ``bytes_per_pixel``, within ``budget_bytes`` per run.
+
+    None when the whole image fits: one run, no overlap to compute twice and no seams. Otherwise the smallest
+    tile side that needs no more tiles than the largest side the budget allows, so the tiles are balanced (a 4096 px
+    side in tiles of up to 1180 px becomes four tiles of 1100, not four of 1180 overlapping by 550).
+    """
+    if height * width * bytes_per_pixel <= budget_bytes:
+        return None
+    smallest = overlap + 2 * align
+    largest = max(smallest, int(math.sqrt(budget_bytes / bytes_per_pixel)) // align * align)
+    side = smallest
+    for length in (height, width):
+        if length <= side:
+            continue
+        if length <= largest:
+            side = max(side, length + (-length) % align)
+            continue
+        count = len(plan_spans(length, largest, overlap, align))
+        candidate = -(-(length + (count - 1) * overlap) // count)
+        candidate += (-candidate) % align
+        while candidate < largest and len(plan_spans(length, candidate, overlap, align)) > count:
+            candidate += align
+        side = max(side, min(candidate, largest))
+    return side

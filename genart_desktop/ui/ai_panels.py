@@ -17,8 +17,9 @@ from genart_desktop.ui.jobs_panel import JobsPanel
 from genart_desktop.ui.latent_explorer import LatentExplorerPanel
 from genart_desktop.ui.services import services_for
 from genart_desktop.ui.style_palette import StylePalettePanel
+from genart_desktop.workspace.diffusion_store import DiffusionKeeper
 
-JOBS_HEIGHT = 170
+JOBS_HEIGHT = 96  # small while idle: one finished row and the buttons; it scrolls when busy
 
 
 def install_jobs_panel(window) -> QDockWidget:
@@ -45,21 +46,23 @@ def install_style_palette(window) -> QDockWidget:
     return dock
 
 
-EXPLORER_DOCK_WIDTH = 310
+EXPLORER_DOCK_WIDTH = 360  # the explorer's five tab titles in full, beside a vertical scroll bar
 
 
 def install_latent_explorer(window) -> QDockWidget:
-    """The Latent Explorer dock on the right, tabbed with Layers. Its grid and slider renders run in the
-    workspace's interactive lane, so they never wait behind a long style or diffusion job, coalesced to the latest."""
+    """The Latent Explorer dock on the left, tabbed with the other AI docks: the full height of the window keeps its
+    3x3 grid and its tab pages in view at 1440x900, and the Layers dock stays in view on the right. Its grid and
+    slider renders run in the workspace's interactive lane, so they never wait behind a long style or diffusion
+    job, coalesced to the latest."""
     services = services_for(window)
     panel = LatentExplorerPanel(services.workspace, lambda: window.document)
     window.document_replaced.connect(lambda _doc: panel.refresh_bookmarks())
     window.latent_explorer = panel
-    dock = window.add_panel(panel, "Latent Explorer", Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Layers")
-    # wide enough for a 3x3 grid of useful size and the explorer's rows without a horizontal scroll bar
-    window.resizeDocks([dock], [EXPLORER_DOCK_WIDTH], Qt.Orientation.Horizontal)
-    if "Layers" in window.docks:
-        window.docks["Layers"].raise_()  # the layer stack stays in view; the explorer is one tab away
+    neighbour = next((title for title in ("Diffusion", "Style", "Tools") if title in window.docks), None)
+    dock = window.add_panel(panel, "Latent Explorer", Qt.DockWidgetArea.LeftDockWidgetArea, tabify_with=neighbour)
+    window.resizeDocks([dock], [EXPLORER_DOCK_WIDTH], Qt.Orientation.Horizontal)  # the whole left column
+    if "Tools" in window.docks:
+        window.docks["Tools"].raise_()  # painting first; the AI docks are one tab away
     return dock
 
 
@@ -77,4 +80,7 @@ def install_ai_panels(window) -> dict[str, QDockWidget]:
     for installer in INSTALLERS:
         dock = installer(window)
         docks[dock.windowTitle()] = dock
+    diffusion = getattr(window, "diffusion_panel", None)
+    if diffusion is not None:  # unaccepted results and the history are saved in the .ora and asked about on close
+        window.files.keepers.append(DiffusionKeeper(diffusion.controller))
     return docks

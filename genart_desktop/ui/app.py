@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from genart_desktop.core.failure import enable_file_logging, report
 from genart_desktop.ui.theme import apply_dark_theme
+from genart_desktop.ui.wheel_guard import install_wheel_guard
 
 APP_NAME = "GenArt Desktop"
 
@@ -30,10 +31,11 @@ def ensure_application(args: list[str] | None = None) -> QApplication:
     app.setOrganizationName("GenArt")
     app.setApplicationDisplayName(APP_NAME)
     apply_dark_theme(app)
+    install_wheel_guard(app)  # the wheel changes a control only when it has the focus
     return app
 
 
-def create_main_window(registry=None):
+def create_main_window(registry=None, restore: bool = True):
     """The main window, with the model registry shown in its status bar (a registry that fails is reported
     in the status bar rather than stopping the app)."""
     from genart_desktop.ui.main_window import MainWindow
@@ -49,6 +51,8 @@ def create_main_window(registry=None):
     from genart_desktop.ui.ai_panels import install_ai_panels
 
     install_ai_panels(window)
+    if restore:
+        window.restore_preferences()  # layout, brush, colours, recent files: once every dock exists
     return window
 
 

@@ -55,6 +55,7 @@ class CanvasView(QWidget):
     rotation_changed = Signal(float)
     cursor_moved = Signal(object)  # QPointF in canvas pixels, or None when the pointer leaves
     gesture_finished = Signal()  # a stroke, fill, selection or move was released
+    overlay_key = Signal(str)  # "accept", "discard", "previous" or "next" while a staged result is shown
 
     def __init__(self, controller: ToolController, parent: QWidget | None = None):
         super().__init__(parent)
@@ -76,6 +77,8 @@ class CanvasView(QWidget):
         self._tablet_restore_tool: Tool | None = None
         self._hover: QPointF | None = None
         self._move_image: QImage | None = None
+        self._overlay: tuple[QImage, int, int] | None = None  # a staged result previewed in place (not a layer)
+        self._overlay_size: tuple[int, int] | None = None  # canvas pixels the overlay is drawn over (scaled)
         self._fit_pending = True
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_TabletTracking, True)
@@ -83,6 +86,27 @@ class CanvasView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setMinimumSize(200, 200)
+
+    # ------------------------------------------------------------------ staged-result overlay
+    def set_overlay(self, pixels, origin: tuple[int, int] = (0, 0), size: tuple[int, int] | None = None) -> None:
+        """Show ``pixels`` (RGBA uint8) over the canvas at ``origin`` (canvas pixels), scaled to ``size`` (width,
+        height; a live preview is rendered smaller than its region) when given, until replaced or cleared with
+        None; the document is not touched."""
+        self._overlay = None if pixels is None else (rgba_to_qimage(pixels), int(origin[0]), int(origin[1]))
+        self._overlay_size = None if pixels is None or size is None else (int(size[0]), int(size[1]))
+        self.update()
+
+    @property
+    def overlay(self) -> tuple[QImage, int, int] | None:
+        return self._overlay
+
+    def _paint_overlay(self, painter: QPainter) -> None:
+        if self._overlay is not None:
+            image, x, y = self._overlay
+            if self._overlay_size is None:
+                painter.drawImage(QPointF(x, y), image)
+            else:
+                painter.drawImage(QRectF(x, y, *self._overlay_size), image)
 
     # ------------------------------------------------------------------ document
     def set_document(self, document) -> None:
@@ -293,6 +317,7 @@ class CanvasView(QWidget):
                         target.adjust(0, 0, 0.5 / self._zoom, 0.5 / self._zoom)
                     painter.drawImage(target, image)
         self._paint_move_preview(painter)
+        self._paint_overlay(painter)
         self._paint_selection(painter, transform)
         painter.resetTransform()
         self._paint_gesture(painter, transform)
@@ -546,6 +571,12 @@ class CanvasView(QWidget):
             self._space_down = True
             if self._pan_from is None:
                 self.setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        staging = {Qt.Key.Key_Return: "accept", Qt.Key.Key_Enter: "accept", Qt.Key.Key_Escape: "discard",
+                   Qt.Key.Key_Left: "previous", Qt.Key.Key_Right: "next"}
+        if self._overlay is not None and event.key() in staging and not self.controller.active:
+            self.overlay_key.emit(staging[event.key()])
             event.accept()
             return
         if event.key() == Qt.Key.Key_Escape and self.controller.active:

@@ -126,6 +126,9 @@ class ColorPanel(QWidget):
         for index in range(RECENT_COUNT):
             button = QToolButton()
             button.setFixedSize(20, 20)
+            policy = button.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # the row's space is there from the start: nothing jumps
+            button.setSizePolicy(policy)
             button.setVisible(False)
             button.clicked.connect(lambda _c=False, i=index: self._use_recent(i))
             self._recent_buttons.append(button)
@@ -146,6 +149,10 @@ class ColorPanel(QWidget):
     @property
     def color(self) -> tuple[int, int, int]:
         return self.controller.color
+
+    @property
+    def recent_colors(self) -> list[tuple[int, int, int]]:
+        return list(self._recent)
 
     def set_color(self, rgb: tuple[int, int, int]) -> None:
         self.controller.set_color(rgb)

@@ -15,8 +15,8 @@ SAVE_FILTER = "OpenRaster (*.ora)"
 EXPORT_FILTER = "PNG image (*.png);;JPEG image (*.jpg *.jpeg);;WebP image (*.webp)"
 
 
-def ask_open_path(parent: QWidget | None, title: str, file_filter: str) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
+def ask_open_path(parent: QWidget | None, title: str, file_filter: str, directory: str = "") -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, directory, file_filter)
     return path or None
 
 
@@ -48,6 +48,22 @@ def ask_unsaved_changes(parent: QWidget | None, name: str) -> str:
         QMessageBox.StandardButton(answer), "cancel")
 
 
+def ask_unsaved_work(parent: QWidget | None, description: str) -> str:
+    """Closing would lose work kept beside the document (unaccepted diffusion results): "save" (into the
+    document's file), "discard" or "cancel"."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Unaccepted results")
+    box.setText(description)
+    box.setInformativeText("Save keeps them in the document's .ora file; they come back when you open it.")
+    box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                           | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    answer = box.exec()
+    return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
+        QMessageBox.StandardButton(answer), "cancel")
+
+
 def ask_recover(parent: QWidget | None, description: str) -> str:
     """"recover", "discard" or "later"."""
     box = QMessageBox(parent)
@@ -62,6 +78,23 @@ def ask_recover(parent: QWidget | None, description: str) -> str:
     box.exec()
     clicked = box.clickedButton()
     return "recover" if clicked is recover else "discard" if clicked is discard else "later"
+
+
+def show_exported(parent: QWidget | None, message: str, folder: Path) -> None:
+    """Confirm a finished export, with "Show in Folder" opening the folder in the file manager."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle("Export finished")
+    box.setText(message)
+    box.setInformativeText(str(folder))
+    show = box.addButton("Show in Folder", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Ok)
+    box.exec()
+    if box.clickedButton() is show:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
@@ -79,4 +112,11 @@ def ask_feather_radius(parent: QWidget | None) -> int | None:
     from PySide6.QtWidgets import QInputDialog
 
     value, ok = QInputDialog.getInt(parent, "Feather Selection", "Radius (px):", 8, 1, 500)
+    return value if ok else None
+
+
+def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
+    from PySide6.QtWidgets import QInputDialog
+
+    value, ok = QInputDialog.getText(parent, title, label, text=text)
     return value if ok else None

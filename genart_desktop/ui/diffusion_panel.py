@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
@@ -47,6 +48,7 @@ from genart_desktop.ui.widgets import ValueSlider, compact_combo
 from genart_desktop.ui.widgets import button as _button
 from genart_desktop.workspace.diffusion import (
     FROM_CANVAS,
+    MAX_FEATHER,
     GENERATE,
     INPAINT,
     MAX_BATCH_COUNT,
@@ -55,6 +57,7 @@ from genart_desktop.workspace.diffusion import (
     ModelInfo,
     StagedResult,
 )
+from genart_desktop.workspace.diffusion_live import LiveController, LiveFrame
 
 SAMPLER_LABELS = {"ddim": "DDIM", "ddpm": "DDPM", "dpmpp_2m": "DPM++ 2M", "euler_a": "Euler ancestral"}
 PNG_FILTER = "PNG image (*.png)"
@@ -80,13 +83,21 @@ class DiffusionPanel(QWidget):
         self._document: Document | None = None
         self._info: ModelInfo | None = None
         self._showing = False  # True while controls are being set from the controller's settings
+        self._canvas: Any = None  # the CanvasView that previews the chosen result (set_canvas)
+        self._overlay_key_shown: tuple[int, int] | None = None
+        # live frames render on the worker; the GUI only reads the canvas when it is next idle and swaps an image
+        self.live = LiveController(controller, later=lambda call: QTimer.singleShot(0, call))
         self._build()
         for _field, _read, _write, changed in self._bindings():
             changed.connect(self._controls_edited)
         controller.settings_changed.connect(self._show_settings)
         controller.staged_changed.connect(self._staged_changed)
         controller.history_changed.connect(self._history_changed)
-        self.destroyed.connect(lambda *_: self._unbind(controller))
+        self.live.frame_changed.connect(self._live_frame)
+        self.live.failed.connect(lambda message: self._say(message, error=True))
+        self.live.enabled_changed.connect(self._live_toggled)
+        live = self.live
+        self.destroyed.connect(lambda *_: (self._unbind(controller), live.set_enabled(False)))
         self._show_settings(controller.settings)
         self.refresh_models()
         self.set_document(document_provider())
@@ -95,6 +106,8 @@ class DiffusionPanel(QWidget):
         controller.settings_changed.disconnect(self._show_settings)
         controller.staged_changed.disconnect(self._staged_changed)
         controller.history_changed.disconnect(self._history_changed)
+        self.live.frame_changed.disconnect(self._live_frame)
+        self.live.enabled_changed.disconnect(self._live_toggled)
 
     # ================================================================== building
     def _build(self) -> None:
@@ -104,7 +117,8 @@ class DiffusionPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # controls wrap to the dock
-        outer.addWidget(scroll)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self._staging_bar())  # outside the scroll area: Accept and Discard are always visible
         body = QWidget()
         scroll.setWidget(body)
         layout = QVBoxLayout(body)
@@ -204,6 +218,23 @@ class DiffusionPanel(QWidget):
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, MAX_BATCH_COUNT)
         self.batch_spin.setToolTip("How many images to make (one job each, consecutive seeds)")
+        placement_row = QHBoxLayout()
+        self.fit_combo = QComboBox()
+        self.fit_combo.addItem("Fit inside", "fit")
+        self.fit_combo.addItem("Fill (crop)", "fill")
+        self.fit_combo.setToolTip("A fixed-size model's picture in a region of another shape: fit it inside "
+                                  "(transparent margins) or fill the region (the overflow is cropped). Never "
+                                  "stretched.")
+        self.keep_background_check = QCheckBox("Keep background")
+        self.keep_background_check.setToolTip("Off: a plain background around a generated subject becomes "
+                                              "transparent, so it lands on the painting without a box")
+        placement_row.addWidget(self.fit_combo, 1)
+        placement_row.addWidget(self.keep_background_check)
+        self.feather_spin = QSpinBox()
+        self.feather_spin.setRange(0, MAX_FEATHER)
+        self.feather_spin.setSuffix(" px")
+        self.feather_spin.setToolTip("Inpaint and From canvas in a selection: the soft edge inside the selection, "
+                                     "so the new pixels blend into the painting")
         self.strength = ValueSlider("Strength", 0.0, 1.0, 0.6, decimals=2)
         self.strength.setToolTip("From canvas and Inpaint: how much to change (0 keeps the canvas, 1 repaints it)")
         form.addRow("Steps", self.steps_spin)
@@ -212,6 +243,8 @@ class DiffusionPanel(QWidget):
         form.addRow("Seed", self.seed_control)
         form.addRow("Size", size_row)
         form.addRow("Batch", self.batch_spin)
+        form.addRow("Placement", placement_row)
+        form.addRow("Edge feather", self.feather_spin)
         form.addRow(self.strength)
         layout.addLayout(form)
 
@@ -238,18 +271,13 @@ class DiffusionPanel(QWidget):
         self.strip.itemDoubleClicked.connect(lambda _item: self.accept_selected())
         self.strip.itemSelectionChanged.connect(self._update_buttons)
         results_layout.addWidget(self.strip)
-        strip_row = QGridLayout()
-        self.accept_button = _button("Accept as layer", "Add the chosen result as a new layer (undoable)",
-                                     self.accept_selected)
-        self.discard_button = _button("Discard", "Remove the chosen result (stops it if it is still running)",
-                                      self.discard_selected)
+        strip_row = QHBoxLayout()
         self.cancel_button = _button("Cancel all", "Stop every queued and running image of this panel",
                                      self.cancel_all)
         self.export_button = _button("Export PNG\u2026", "Save the chosen result as a PNG with its full recipe",
                                      self.export_selected)
-        for index, button in enumerate((self.accept_button, self.discard_button, self.export_button,
-                                        self.cancel_button)):
-            strip_row.addWidget(button, index // 2, index % 2)
+        strip_row.addWidget(self.export_button)
+        strip_row.addWidget(self.cancel_button)
         results_layout.addLayout(strip_row)
         layout.addWidget(results)
 
@@ -272,6 +300,80 @@ class DiffusionPanel(QWidget):
         history_layout.addLayout(history_row)
         layout.addWidget(history, 1)
         self.setMinimumWidth(250)
+
+    def _staging_bar(self) -> QWidget:
+        """Previous / next, Accept and Discard for the result shown on the canvas (Enter, Esc and the arrows there
+        do the same)."""
+        bar = QWidget()
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(6, 2, 6, 4)
+        self.previous_button = QToolButton()
+        self.previous_button.setText("\u25c0")
+        self.previous_button.setToolTip("Show the previous result on the canvas (\u2190)")
+        self.previous_button.clicked.connect(lambda _=False: self.strip.step(-1))
+        self.next_button = QToolButton()
+        self.next_button.setText("\u25b6")
+        self.next_button.setToolTip("Show the next result on the canvas (\u2192)")
+        self.next_button.clicked.connect(lambda _=False: self.strip.step(1))
+        self.accept_button = _button("Accept", "Add the result shown on the canvas as a new layer (Enter; undoable)",
+                                     self.accept_selected)
+        self.discard_button = _button("Discard", "Remove the chosen result (Esc; stops it if it is still running)",
+                                      self.discard_selected)
+        self.live_button = QToolButton()
+        self.live_button.setText("Live")
+        self.live_button.setCheckable(True)
+        self.live_button.setToolTip("Live: while you paint, the canvas (or the selected part) is re-rendered from "
+                                    "the canvas with a fixed seed and fewer steps, shown over it (not a layer)")
+        self.live_button.toggled.connect(self.set_live)
+        self.keep_button = _button("Keep", "Add the live frame shown on the canvas as a new layer (Enter; undoable)",
+                                   self.keep_live)
+        for widget in (self.live_button, self.keep_button, self.previous_button, self.next_button,
+                       self.accept_button, self.discard_button):
+            row.addWidget(widget, 0 if isinstance(widget, QToolButton) else 1)
+        return bar
+
+    # ================================================================== staging on the canvas
+    def set_canvas(self, canvas: Any) -> None:
+        """Preview the chosen finished result in place on ``canvas`` (a CanvasView) and take its staging keys."""
+        self._canvas = canvas
+        canvas.overlay_key.connect(self._overlay_key)
+        self._show_overlay()
+
+    def _overlay_key(self, action: str) -> None:
+        if self.live.enabled:  # Enter keeps the live frame, Esc leaves live mode
+            {"accept": self.keep_live, "discard": lambda: self.set_live(False)}.get(action, lambda: None)()
+            return
+        {"accept": self.accept_selected, "discard": self.discard_selected,
+         "previous": lambda: self.strip.step(-1), "next": lambda: self.strip.step(1)}[action]()
+
+    def _show_overlay(self) -> None:
+        canvas = self._canvas
+        if canvas is None or not shiboken6.isValid(canvas):
+            return
+        if self.live.enabled:
+            frame = self.live.frame
+            key = (-1, id(frame)) if frame is not None else None
+            if key != self._overlay_key_shown:
+                self._overlay_key_shown = key
+                region = frame.region if frame is not None else None
+                canvas.set_overlay(None if frame is None else frame.preview, (region.x, region.y) if region else
+                                   (0, 0), (region.width, region.height) if region else None)
+            return
+        chosen = self._chosen()
+        landing = None
+        if chosen is not None and self._document_provider() is not None:
+            try:
+                landing = self.controller.landing(chosen)
+            except GenArtError:
+                landing = None
+        key = (chosen.id, id(landing)) if landing is not None else None
+        if key == self._overlay_key_shown:
+            return  # progress of other images: the picture on the canvas is the same
+        self._overlay_key_shown = key
+        if landing is None:
+            canvas.set_overlay(None)
+        else:
+            canvas.set_overlay(landing, (chosen.placement.rect.x, chosen.placement.rect.y))
 
     # ================================================================== models
     def refresh_models(self, rescan: bool = False) -> None:
@@ -324,7 +426,9 @@ class DiffusionPanel(QWidget):
             spin.setSingleStep(info.size_step)
             spin.setEnabled(info.fixed_size is None)
         notes = [info.description] if info.description else []
-        notes.append(f"Native size {info.native_size[0]}\u00d7{info.native_size[1]}")
+        sizes = info.size_rule()[len(info.name) + 1:]  # "makes 64x64 images only" / "makes sizes in multiples..."
+        notes.append(f"Native size {info.native_size[0]}\u00d7{info.native_size[1]}; {sizes}"
+                     + ("; other sizes are generated natively and scaled" if info.fixed_size else ""))
         if not info.can_start_from_image:
             notes.append("cannot start from the canvas")
         self.model_note.setText(" \u00b7 ".join(notes))
@@ -375,7 +479,14 @@ class DiffusionPanel(QWidget):
             ("batch_count", self.batch_spin.value, self.batch_spin.setValue, self.batch_spin.valueChanged),
             ("strength", lambda: round(self.strength.value(), 4), self.strength.set_value,
              self.strength.value_changed),
+            ("fit", lambda: str(self.fit_combo.currentData()), self._set_fit, self.fit_combo.currentIndexChanged),
+            ("keep_background", self.keep_background_check.isChecked, self.keep_background_check.setChecked,
+             self.keep_background_check.toggled),
+            ("feather", self.feather_spin.value, self.feather_spin.setValue, self.feather_spin.valueChanged),
         )
+
+    def _set_fit(self, fit: str) -> None:
+        self.fit_combo.setCurrentIndex(max(0, self.fit_combo.findData(fit)))
 
     def _set_class(self, label: str) -> None:
         if label:
@@ -422,6 +533,7 @@ class DiffusionPanel(QWidget):
         self._document = document
         if document is not None:
             document.changed.connect(self._document_changed)
+        self.live.set_document(document)
         self._update_buttons()
 
     def _document_changed(self, change: Any) -> None:
@@ -438,6 +550,8 @@ class DiffusionPanel(QWidget):
         has_selection = doc is not None and not doc.selection.is_empty
         self.generate_button.setEnabled(has_model)
         self.canvas_button.setEnabled(can_image)
+        self.live_button.setEnabled(can_image or self.live.enabled)
+        self.keep_button.setEnabled(self.live.enabled and self.live.frame is not None and doc is not None)
         self.inpaint_button.setEnabled(can_image and has_selection)
         self.inpaint_button.setToolTip("Repaint only the selected area; the rest stays" if has_selection
                                        else "Select an area on the canvas first")
@@ -448,6 +562,9 @@ class DiffusionPanel(QWidget):
         self.discard_button.setEnabled(chosen is not None)
         self.cancel_button.setEnabled(self.controller.busy)
         self.restore_button.setEnabled(self.history_list.selected_id() is not None)
+        self.previous_button.setEnabled(self.strip.count() > 1)
+        self.next_button.setEnabled(self.strip.count() > 1)
+        self._show_overlay()
 
     def _chosen(self) -> StagedResult | None:
         result_id = self.strip.selected_id()
@@ -559,6 +676,40 @@ class DiffusionPanel(QWidget):
         self._say(f"Restored the settings of seed {settings.seed}")
         return True
 
+    # ================================================================== live mode
+    def set_live(self, enabled: bool) -> bool:
+        """Turn live mode on or off (the Live button); False with the reason shown when it cannot start."""
+        try:
+            self.live.set_enabled(bool(enabled))
+        except GenArtError as exc:
+            self._say(str(exc), error=True)
+            self._live_toggled(False)
+            return False
+        return True
+
+    def keep_live(self) -> bool:
+        try:
+            layer = self.live.keep(self._document_provider())
+        except GenArtError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self._say(f"Kept the live frame as layer \u201c{layer.name}\u201d")
+        self.layer_added.emit(layer)
+        return True
+
+    def _live_toggled(self, enabled: bool) -> None:
+        if self.live_button.isChecked() != enabled:
+            self.live_button.blockSignals(True)
+            self.live_button.setChecked(enabled)
+            self.live_button.blockSignals(False)
+        self._say("Live: paint and the picture follows; Keep adds the frame as a layer" if enabled else "")
+        self._overlay_key_shown = ()  # whichever overlay belongs now is drawn
+        self._update_buttons()
+
+    def _live_frame(self, _frame: LiveFrame | None) -> None:
+        if shiboken6.isValid(self):
+            self._update_buttons()
+
     # ================================================================== controller signals (GUI thread)
     def _staged_changed(self, entry: StagedResult | None) -> None:
         """A job's result changed (``entry``), or results were added or removed (None)."""
@@ -566,11 +717,10 @@ class DiffusionPanel(QWidget):
             self.strip.sync(self.controller.staged)
         else:
             self.strip.update_entry(entry)
-        if entry is not None:
-            if entry.state == "failed":
-                self._say(entry.message, error=True)
-            else:
-                self._show_activity()
+        if entry is not None and entry.state == "failed":
+            self._say(entry.message, error=True)
+        elif entry is not None or self._working():
+            self._show_activity()  # after a cancel (entry None) the activity line must not keep its last step
         self._update_buttons()
 
     def _history_changed(self) -> None:
@@ -588,11 +738,15 @@ class DiffusionPanel(QWidget):
             self._say(f"{done} result{'s' if done != 1 else ''} ready: accept one as a layer or discard"
                       if done else "")
 
+    def _working(self) -> bool:
+        return self.status.text().startswith(("Working on", "Cancelling"))
+
     def _say(self, message: str, error: bool = False) -> None:
+        was_working = self._working()
         self.status.setText(message)
         self.status.setStyleSheet(ERROR if error else MUTED)
-        if message:
-            self.status_changed.emit(message)
+        if message or was_working:
+            self.status_changed.emit(message)  # "" clears a stale "Working on ..." from the window's status bar
 
     @property
     def busy(self) -> bool:
@@ -607,6 +761,8 @@ def install_diffusion_panel(window: Any) -> QDockWidget:
     controller = DiffusionController(services_for(window).workspace)
     panel = DiffusionPanel(controller, lambda: window.document)
     window.diffusion_panel = panel
+    if getattr(window, "canvas", None) is not None:
+        panel.set_canvas(window.canvas)
     window.document_replaced.connect(panel.set_document)
     panel.status_changed.connect(lambda message: window.statusBar().showMessage(message, 6000))
     neighbour = next((title for title in ("Style", "Latent Explorer", "Tools") if title in window.docks), None)

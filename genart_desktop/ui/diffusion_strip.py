@@ -37,6 +37,14 @@ def _pixmap(image: np.ndarray | None, side: int, progress: float | None = None) 
     return canvas
 
 
+def _icon(pixmap: QPixmap) -> QIcon:
+    """The same picture in every mode: a selected thumbnail is framed by the view, never tinted."""
+    icon = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+        icon.addPixmap(pixmap, mode)
+    return icon
+
+
 class StagingStrip(QListWidget):
     """A horizontal strip of staged results; the item text shows the seed and the state or progress."""
 
@@ -89,7 +97,7 @@ class StagingStrip(QListWidget):
         if item is None:
             return
         running = entry.state in ("queued", "running")
-        item.setIcon(QIcon(_pixmap(entry.image, self.side, entry.progress if running else None)))
+        item.setIcon(_icon(_pixmap(entry.image, self.side, entry.progress if running else None)))
         if entry.state == "running":
             state = f"{entry.progress * 100:.0f} %"
         elif entry.state == "done":
@@ -107,6 +115,12 @@ class StagingStrip(QListWidget):
         item = self._item(result_id)
         if item is not None:
             self.setCurrentItem(item)
+
+    def step(self, offset: int) -> None:
+        """Choose the result ``offset`` places along (wrapping), for the canvas's arrow keys and the dock's arrows."""
+        if self.count():
+            row = self.currentRow() if self.selected_id() is not None else -1 if offset > 0 else 0
+            self.setCurrentRow((row + offset) % self.count())
 
 
 class HistoryList(QListWidget):
@@ -126,7 +140,7 @@ class HistoryList(QListWidget):
         selected = self.selected_id()
         self.clear()
         for entry in items:
-            item = QListWidgetItem(QIcon(_pixmap(entry.thumbnail, self.side)), f"{entry.title}\n{entry.summary}")
+            item = QListWidgetItem(_icon(_pixmap(entry.thumbnail, self.side)), f"{entry.title}\n{entry.summary}")
             item.setData(ID_ROLE, entry.id)
             item.setToolTip(entry.recipe.describe())
             self.addItem(item)

@@ -67,7 +67,18 @@ class AnimateTab(QWidget):
         layout.addLayout(form)
         self.export_button = button("Export\u2026", "Render the path and save it as an animation", self.ask_export)
         layout.addWidget(self.export_button)
-        host.bind([(host.controller.scrub_ready, self._show_scrub), (host.controller.exported, self._exported)])
+        host.bind([(host.controller.scrub_ready, self._show_scrub), (host.controller.exported, self._exported),
+                   (host.controller.model_changed, lambda _space: self.reset())])
+        self.scrub_image = None
+        self.last_export: Path | None = None
+
+    def reset(self) -> None:
+        """Another model is open: the old model's frame and path no longer apply."""
+        self.scrub_image = None
+        self.preview.clear()
+        self.scrubber.blockSignals(True)
+        self.scrubber.setValue(0)
+        self.scrubber.blockSignals(False)
 
     def _scrubbed(self, value: int) -> None:
         host = self.host
@@ -116,5 +127,8 @@ class AnimateTab(QWidget):
         return host.controller.submit(request, "export").job_id
 
     def _exported(self, paths: list[Path]) -> None:
-        where = paths[0] if len(paths) == 1 else f"{len(paths)} frames in {paths[0].parent}"
-        self.host.set_status(f"Exported {where}.")
+        """Say where the file went, with a way to open its folder."""
+        where = paths[0].name if len(paths) == 1 else f"{len(paths)} frames"
+        self.last_export = paths[0]
+        self.host.set_status(f"Exported {where} to {paths[0].parent}.")
+        dialogs.show_exported(self, f"Exported {where}.", paths[0].parent)

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from genart_desktop.engine.latent.bookmarks import Bookmark
 from genart_desktop.ui.latent_host import ExplorerHost
+from genart_desktop.ui.qimage import rgb_to_qimage
 from genart_desktop.ui.widgets import button
+
+
+THUMBNAIL_SIDE = 40
 
 
 class BookmarksTab(QWidget):
@@ -31,6 +37,12 @@ class BookmarksTab(QWidget):
                              "order); double-click to go there")
         self.list.itemDoubleClicked.connect(lambda item: self.recall(item.data(Qt.ItemDataRole.UserRole)))
         self.list.setMinimumHeight(120)
+        self.list.setIconSize(QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        self.hint = QLabel("Tick two or more bookmarks to breed them (Breed) or to animate a path through them "
+                           "(Animate).")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #9aa4b2;")
+        layout.addWidget(self.hint)
         layout.addWidget(self.list)
         buttons = QHBoxLayout()
         buttons.addWidget(button("Go to", "Make the selected bookmark the centre", self._recall_selected))
@@ -46,6 +58,17 @@ class BookmarksTab(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if mark.bookmark_id in ticked else Qt.CheckState.Unchecked)
             self.list.addItem(item)
+        self.host.controller.request_thumbnails(list(marks))
+
+    def show_thumbnails(self, result: Any) -> None:
+        """The rendered bookmarks (in list order) as the items' icons."""
+        images = np.asarray(result.images)
+        if len(images) != self.list.count():
+            return  # the list changed since: a newer render is on its way
+        for row, image in enumerate(images):
+            self.list.item(row).setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(image)).scaled(
+                THUMBNAIL_SIDE, THUMBNAIL_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation)))
 
     def ticked(self) -> list[str]:
         """Ids of the ticked bookmarks, in list order."""

@@ -19,7 +19,7 @@ class BreedTab(QWidget):
         self.host = host
         self.shown: GridResult | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(wrapped_label("Crossbreeds the ticked bookmarks."))
+        layout.addWidget(wrapped_label("Crossbreeds the bookmarks ticked in the Bookmarks tab (two or more)."))
         form = QFormLayout()
         self.mode = QComboBox()
         self.mode.addItem("Mix (blend)", MIX)

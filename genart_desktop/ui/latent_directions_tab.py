@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from genart_desktop.engine.latent.bookmarks import Bookmark
+from genart_desktop.ui import dialogs
 from genart_desktop.ui.latent_host import ExplorerHost
 from genart_desktop.ui.widgets import button
 from genart_desktop.ui.latent_sliders import STEPS, DirectionSliders
@@ -20,6 +21,7 @@ class DirectionsTab(QWidget):
         self.sliders = DirectionSliders()
         self.sliders.moved.connect(self._moved)
         self.sliders.delete_requested.connect(self.delete_direction)
+        self.sliders.rename_requested.connect(self.ask_rename)
         layout.addWidget(self.sliders)
         self.reset_button = button("Reset sliders", "Put every slider back to zero", self.reset)
         layout.addWidget(self.reset_button)
@@ -51,10 +53,22 @@ class DirectionsTab(QWidget):
         for direction in state.directions:
             if direction.kind == "principal":
                 share = f"({100 * direction.variance:.1f}% of the variation)" if direction.variance else ""
-                rows.append((direction.name, f"Principal direction {direction.name} {share}".strip(), False))
+                label = self.host.controller.directions.label(direction)
+                rows.append((label, f"Principal direction {direction.name} {share}".strip(), False))
             else:
                 rows.append((direction.name, f"Your direction \u201c{direction.name}\u201d", True))
         self.sliders.set_directions(rows, state.sliders)
+
+    def ask_rename(self, index: int) -> None:
+        direction = self.host.controller.state.directions[index]
+        name = dialogs.ask_text(self, "Name the direction", f"A name for {direction.name}:",
+                                self.host.controller.directions.label(direction))
+        if name is not None:
+            self.rename(direction.name, name)
+
+    def rename(self, key: str, name: str) -> bool:
+        """Name the principal direction ``key``; an empty name puts its own back."""
+        return self.host.attempt(lambda: self.host.controller.directions.rename(key, name))
 
     def show_values(self) -> None:
         self.sliders.set_values(self.host.controller.state.sliders)

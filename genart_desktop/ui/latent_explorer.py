@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -63,7 +63,8 @@ class LatentExplorerPanel(QWidget):
                    (controller.jobs_changed, self._jobs_changed), (controller.model_changed, self._model_loaded),
                    (controller.grid_ready, self._show_grid), (state.changed, self._show_state),
                    (state.directions_changed, self.directions.refresh),
-                   (state.bookmarks_changed, self.refresh_bookmarks)])
+                   (state.bookmarks_changed, self.refresh_bookmarks),
+                   (controller.thumbnails_ready, self.bookmarks.show_thumbnails)])
         self.refresh_models()
 
     def bind(self, bindings: list[Binding]) -> None:
@@ -92,7 +93,8 @@ class LatentExplorerPanel(QWidget):
         seed_row = QHBoxLayout()
         self.random_button = button("Random", "Jump to a random point (a new seed)", self.randomise)
         self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setRange(-1, 2**31 - 1)
+        self.seed_spin.setSpecialValueText("none")  # -1: the current image has no seed
         self.seed_spin.setToolTip("The seed of the current image; type one and press Use to find it again")
         self.use_seed_button = button("Use", "Go to the image of this seed", self.use_seed)
         seed_row.addWidget(QLabel("Seed"))
@@ -144,9 +146,15 @@ class LatentExplorerPanel(QWidget):
         self.canvas = CanvasTab(self)
         self.canvas.layer_added.connect(self.layer_added)
         self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(False)  # every tab title in full: the dock is wide enough for the five
+        self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
+        self.tabs.setDocumentMode(True)
+        self.tabs.setStyleSheet("QTabBar::tab { padding: 4px 7px; min-width: 0px; }")
         for page, title in ((self.directions, "Directions"), (self.bookmarks, "Bookmarks"),
                             (self.breeding, "Breed"), (self.animate, "Animate"), (self.canvas, "Canvas")):
             self.tabs.addTab(page, title)
+        self.tabs.setTabToolTip(2, "Crossbreeds bookmarks: tick two or more in the Bookmarks tab first")
+        self.tabs.setTabToolTip(3, "Animates a path through the bookmarks ticked in the Bookmarks tab")
         layout.addWidget(self.tabs)
 
         self.progress = QProgressBar()
@@ -287,8 +295,12 @@ class LatentExplorerPanel(QWidget):
             self.seed_spin.setValue(seed)
             self.seed_spin.blockSignals(False)
             self.seed_label.setText(f"Seed {seed}" + (" (edited)" if state.edited else ""))
-        else:
-            self.seed_label.setText("Found by exploring (no seed)" if loaded else "")
+        else:  # no seed makes this image: the spin box must not show the last one as if it did
+            self.seed_spin.blockSignals(True)
+            self.seed_spin.setValue(self.seed_spin.minimum())
+            self.seed_spin.blockSignals(False)
+            how = "Encoded from the canvas" if state.encoded_region is not None else "Found by exploring"
+            self.seed_label.setText(f"{how} (no seed)" if loaded else "")
 
     # ================================================================== the grid
     def request_grid(self) -> None:
@@ -331,6 +343,9 @@ class LatentExplorerPanel(QWidget):
 
     def use_seed(self, seed: int | None = None) -> None:
         value = self.seed_spin.value() if seed is None else int(seed)
+        if value < 0:
+            self.set_status("Type a seed first.", error=True)
+            return
         self.attempt(lambda: self.controller.history.randomise(value))
 
     def set_slider(self, index: int, value: float) -> None:

@@ -17,6 +17,7 @@ class DirectionSliders(QWidget):
     moved = Signal(int, float)
     released = Signal(int, float)
     delete_requested = Signal(str)
+    rename_requested = Signal(int)  # the pencil beside a principal direction
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +67,12 @@ class DirectionSliders(QWidget):
                 button.setText("\u00d7")
                 button.setToolTip(f"Delete the saved direction \u201c{name}\u201d")
                 button.clicked.connect(lambda _=False, n=name: self.delete_requested.emit(n))
+                self._layout.addWidget(button, index, 3)
+            else:
+                button = QToolButton()
+                button.setText("\u270e")
+                button.setToolTip(f"Name the direction \u201c{name}\u201d (kept for this model)")
+                button.clicked.connect(lambda _=False, i=index: self.rename_requested.emit(i))
                 self._layout.addWidget(button, index, 3)
             self.sliders.append(slider)
             self._values.append(readout)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QWidget
 
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.core.settings import load_settings
@@ -23,6 +23,8 @@ from genart_desktop.ui.color_panel import ColorPanel
 from genart_desktop.ui.icons import icon
 from genart_desktop.ui.layers_panel import LayersPanel
 from genart_desktop.ui.tools_panel import TOOL_SHORTCUTS, ToolsPanel
+from genart_desktop.ui.preferences import Preferences, pictures_folder
+from genart_desktop.ui.wheel_guard import install_wheel_guard
 from genart_desktop.workspace.autosave import AutosaveScheduler
 from genart_desktop.workspace.files import FileController, is_openable, shown_name
 from genart_desktop.workspace.tools import Tool, ToolController
@@ -44,11 +46,14 @@ class MainWindow(QMainWindow):
 
     def __init__(self, registry=None, settings: dict | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        install_wheel_guard(QApplication.instance())  # every dock: the wheel changes only the focused control
         self.settings = dict(settings) if settings is not None else load_settings()
         self.registry = registry
         self.files = FileController(autosave_interval_s=float(self.settings.get("autosave_minutes", 3)) * 60.0)
         self.files.document_changed.connect(self._bind_document)
         self.files.path_changed.connect(lambda _path: self._update_title())
+        self.files.recent_changed.connect(self._fill_recent_menu)
+        self.preferences = Preferences()
         self._bound: Document | None = None
         self.controller = ToolController()
         self.controller.error.connect(self._show_status_error)
@@ -68,7 +73,7 @@ class MainWindow(QMainWindow):
         self.add_panel(self.layers_panel, "Layers", Qt.DockWidgetArea.RightDockWidgetArea)
         self.resizeDocks([self.docks["Tools"]], [250], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Colour"]], [270], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Colour"], self.docks["Layers"]], [260, 420], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Colour"], self.docks["Layers"]], [225, 455], Qt.Orientation.Vertical)
         self.tools_panel.tool_changed.connect(self._tool_changed)
         self.controller.options_changed.connect(lambda _o: self.canvas.update())
 
@@ -141,6 +146,9 @@ class MainWindow(QMainWindow):
         a["new"] = self._action("&New\u2026", self.new_document, K.New, menu=file_menu)
         a["open"] = self._action("&Open\u2026", self.open_file, K.Open, menu=file_menu)
         a["open_layer"] = self._action("Open as &Layer\u2026", self.open_as_layer, "Ctrl+Shift+O", menu=file_menu)
+        a["import_model"] = self._action("&Import Model\u2026", self.import_model, menu=file_menu)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._fill_recent_menu([])
         file_menu.addSeparator()
         a["save"] = self._action("&Save", self.save, K.Save, menu=file_menu)
         a["save_as"] = self._action("Save &As\u2026", self.save_as, K.SaveAs, menu=file_menu)
@@ -151,6 +159,13 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         a["undo"] = self._action("&Undo", self.undo, K.Undo, menu=edit_menu)
         a["redo"] = self._action("&Redo", self.redo, [K.Redo, "Ctrl+Y"], menu=edit_menu)
+        edit_menu.addSeparator()
+        a["copy"] = self._action("&Copy", lambda: self.copy_image(False), K.Copy, menu=edit_menu,
+                                 tip="Copy the active layer inside the selection")
+        a["copy_merged"] = self._action("Copy &Merged", lambda: self.copy_image(True), "Ctrl+Shift+C",
+                                        menu=edit_menu, tip="Copy everything visible inside the selection")
+        a["paste"] = self._action("&Paste as New Layer", self.paste_image, K.Paste, menu=edit_menu,
+                                  tip="Paste the clipboard's image (from here or another program) as a new layer")
         edit_menu.addSeparator()
         a["select_all"] = self._action("Select &All", lambda: self._doc_op("select_all"), K.SelectAll,
                                        menu=edit_menu)
@@ -201,6 +216,10 @@ class MainWindow(QMainWindow):
 
         self.window_menu = bar.addMenu("&Window")
         help_menu = bar.addMenu("&Help")
+        a["quick_start"] = self._action("&Quick Start", lambda: self.show_help("quick-start"), "F1", menu=help_menu)
+        a["shortcuts"] = self._action("&Keyboard Shortcuts", lambda: self.show_help("shortcuts"), None,
+                                      menu=help_menu)
+        help_menu.addSeparator()
         a["about"] = self._action("&About GenArt Desktop", self._about, None, menu=help_menu)
 
     def _build_status_bar(self) -> None:
@@ -334,13 +353,75 @@ class MainWindow(QMainWindow):
         dialogs.show_error(self, title, message)
 
     def confirm_discard(self) -> bool:
-        """True when the current document may be replaced or closed (saved, or the user chose to discard)."""
-        if not self.files.needs_close_prompt():
+        """True when the current document may be replaced or closed (saved, or the user chose to discard): first
+        unsaved changes, then work kept beside it (unaccepted diffusion results), which Save keeps in the file."""
+        pending = self.files.unsaved_work()
+        if self.files.needs_close_prompt():
+            answer = dialogs.ask_unsaved_changes(self, self.document_name())
+            if answer == "save":
+                return self.save()
+            if answer != "discard":
+                return False
+        if not pending:
             return True
-        answer = dialogs.ask_unsaved_changes(self, self.document_name())
+        answer = dialogs.ask_unsaved_work(self, " ".join(pending))
         if answer == "save":
             return self.save()
         return answer == "discard"
+
+    # ---------------------------------------------------------------- clipboard
+    def copy_image(self, merged: bool = False) -> bool:
+        from genart_desktop.ui.clipboard import copy_image
+
+        if self.document is None:
+            return False
+        self.controller.cancel()
+        try:
+            width, height = copy_image(self.document, merged)
+        except GenArtError as exc:
+            self._show_status_error(str(exc))
+            return False
+        self.statusBar().showMessage(f"Copied {width} \u00d7 {height}{' (merged)' if merged else ''}", 4000)
+        return True
+
+    def paste_image(self) -> bool:
+        from genart_desktop.ui.clipboard import paste_image
+
+        if self.document is None:
+            return False
+        self.controller.cancel()
+        try:
+            layer = paste_image(self.document)
+        except GenArtError as exc:
+            self._show_status_error(str(exc))
+            return False
+        self.statusBar().showMessage(f"Pasted as \u201c{layer.name}\u201d", 4000)
+        return True
+
+    # ---------------------------------------------------------------- recent files, folders, help
+    def _fill_recent_menu(self, paths) -> None:
+        self.recent_menu.clear()
+        for number, path in enumerate(paths, 1):
+            action = self.recent_menu.addAction(f"&{number % 10} {shown_name(path)}")
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    def _start_folder(self) -> str:
+        return str(self.files.start_folder(pictures_folder()))
+
+    def show_help(self, page: str) -> None:
+        from genart_desktop.ui.help_dialog import HelpDialog
+
+        dialog = HelpDialog(page, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.help_dialog = dialog
+
+    def restore_preferences(self) -> None:
+        """Layout, brush, colours, recent files and the last folder from the previous session (call once every
+        dock exists)."""
+        self.preferences.restore(self)
 
     def new_document(self) -> bool:
         if not self.confirm_discard():
@@ -355,7 +436,7 @@ class MainWindow(QMainWindow):
         if ask and not self.confirm_discard():
             return False
         if path is None:
-            path = dialogs.ask_open_path(self, "Open", dialogs.OPEN_FILTER)
+            path = dialogs.ask_open_path(self, "Open", dialogs.OPEN_FILTER, self._start_folder())
             if not path:
                 return False
         if self._attempt("Open", self.files.open, path) is None:
@@ -363,12 +444,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {shown_name(path)}", 4000)
         return True
 
+    def import_model(self) -> Path | None:
+        """File > Import Model...: a foreign ONNX model, its guessed card shown and editable (ui/import_model_dialog)."""
+        from genart_desktop.ui.import_model_dialog import run_import
+
+        folder = run_import(self, self.registry)
+        if folder is not None:
+            self.statusBar().showMessage(f"Imported {shown_name(folder)}", 4000)
+        return folder
+
     def open_as_layer(self, path: str | Path | None = None) -> bool:
         """Add an image file as a new layer (centred on the canvas), one undoable step."""
         if self.document is None:
             return False
         if path is None:
-            path = dialogs.ask_open_path(self, "Open as Layer", dialogs.LAYER_FILTER)
+            path = dialogs.ask_open_path(self, "Open as Layer", dialogs.LAYER_FILTER, self._start_folder())
             if not path:
                 return False
         if self._attempt("Open as Layer", self.files.open_as_layer, path) is None:
@@ -385,7 +475,8 @@ class MainWindow(QMainWindow):
     def save_as(self) -> bool:
         if self.document is None:
             return False
-        path = dialogs.ask_save_path(self, "Save As", dialogs.SAVE_FILTER, self.files.suggested_save_path())
+        path = dialogs.ask_save_path(self, "Save As", dialogs.SAVE_FILTER,
+                                     str(Path(self._start_folder()) / self.files.suggested_save_path()))
         return bool(path) and self.save_to(path)
 
     def save_to(self, path: str | Path) -> bool:
@@ -402,7 +493,7 @@ class MainWindow(QMainWindow):
             return False
         if path is None:
             path = dialogs.ask_save_path(self, "Export Image", dialogs.EXPORT_FILTER,
-                                         self.files.suggested_export_path())
+                                         str(Path(self._start_folder()) / self.files.suggested_export_path()))
             if not path:
                 return False
         exported = self._attempt("Export", self.files.export, path)
@@ -472,6 +563,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self._autosave_timer.stop()
+        self.preferences.save(self)
         self.files.close()
         explorer = getattr(self, "latent_explorer", None)
         if explorer is not None:

@@ -115,7 +115,8 @@ class StylePalettePanel(QWidget):
         self.strength.setToolTip("How much of the style to blend in (mixed in a perceptual colour space)")
         self.strength.value_changed.connect(lambda v: self._setting_changed(strength=v))
         layout.addWidget(self.strength)
-        self.scale = ValueSlider("Stroke size", MIN_SCALE, MAX_UI_SCALE, 1.0, decimals=2, suffix="\u00d7")
+        self.scale = ValueSlider("Stroke size", MIN_SCALE, MAX_UI_SCALE, 1.0, decimals=2, suffix="\u00d7",
+                                 log=True)  # 1x (the style as trained) at the middle, halving and doubling alike
         self.scale.setToolTip("Size of the style's brush strokes relative to the canvas (2\u00d7 = twice as large)")
         self.scale.value_changed.connect(lambda v: self._setting_changed(scale=v))
         layout.addWidget(self.scale)

@@ -41,7 +41,7 @@ class ToolsPanel(QWidget):
             grid.addWidget(button, number // 5, number % 5)
 
         brush = controller.brush
-        self.size = ValueSlider("Size", 1, 500, brush.size, suffix=" px")
+        self.size = ValueSlider("Size", 1, 500, brush.size, suffix=" px", log=True)
         self.hardness = ValueSlider("Hardness", 0, 100, brush.hardness * 100, suffix=" %")
         self.opacity = ValueSlider("Opacity", 0, 100, brush.opacity * 100, suffix=" %")
         self.flow = ValueSlider("Flow", 1, 100, brush.flow * 100, suffix=" %")

@@ -37,9 +37,18 @@ from genart_desktop.engine.jobs import JobContext, JobHandle
 from genart_desktop.engine.pipelines.generator import GenerationOutput, StepControl
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.workspace.diffusion_models import FAMILIES, ModelInfo, load_generator, model_info
-from genart_desktop.workspace.diffusion_placement import Placement, canvas_source, placed_pixels, text_placement
+from genart_desktop.workspace.diffusion_placement import (
+    FITS,
+    Placement,
+    Scaler,
+    canvas_source,
+    placed_pixels,
+    text_placement,
+    working_size,
+)
 from genart_desktop.workspace.diffusion_settings import (
     MAX_BATCH_COUNT,
+    MAX_FEATHER,
     SEED_MODES,
     DiffusionSettings,
     plan_seeds,
@@ -48,9 +57,9 @@ from genart_desktop.workspace.diffusion_settings import (
 )
 from genart_desktop.workspace.recipe_png import read_recipe_png, write_recipe_png
 
-__all__ = ["ACTION_MODES", "FROM_CANVAS", "GENERATE", "INPAINT", "LAYER_METADATA_KEY", "MAX_BATCH_COUNT",
-           "SEED_MODES", "DiffusionController", "DiffusionJob", "DiffusionSettings", "GenerationOutput",
-           "HistoryItem", "ModelInfo", "Placement", "StagedResult", "model_info"]
+__all__ = ["ACTION_MODES", "FITS", "FROM_CANVAS", "GENERATE", "INPAINT", "LAYER_METADATA_KEY", "MAX_BATCH_COUNT",
+           "MAX_FEATHER", "SEED_MODES", "DiffusionController", "DiffusionJob", "DiffusionSettings", "GenerationOutput",
+           "HistoryItem", "ModelInfo", "PlacedOutput", "Placement", "StagedResult", "model_info"]
 
 GENERATE, FROM_CANVAS, INPAINT = "generate", "from_canvas", "inpaint"
 ACTION_MODES = {GENERATE: "txt2img", FROM_CANVAS: "img2img", INPAINT: "inpaint"}
@@ -68,6 +77,15 @@ class DiffusionJob:
     init: np.ndarray | None = field(default=None, repr=False)
     mask: np.ndarray | None = field(default=None, repr=False)
     preview_every: int = 0
+    placement: Placement | None = field(default=None, repr=False)  # where the result lands (None: nowhere)
+
+
+@dataclass(frozen=True)
+class PlacedOutput(GenerationOutput):
+    """A generated image and the same picture ready to land on its region (scaled there on the worker, through
+    the upscaler when one is installed)."""
+
+    placed: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -85,6 +103,7 @@ class StagedResult:
     message: str = ""
     preview: np.ndarray | None = field(default=None, repr=False)
     pixels: np.ndarray | None = field(default=None, repr=False)
+    placed: np.ndarray | None = field(default=None, repr=False)  # (rect h, rect w, 4): what accept lands
 
     @property
     def finished(self) -> bool:
@@ -131,8 +150,9 @@ class DiffusionController:
     """
 
     def __init__(self, workspace: Any, *, preview_every: int | None = None, max_history: int = MAX_HISTORY,
-                 loader: Callable[[Any, str], Any] | None = None) -> None:
+                 loader: Callable[[Any, str], Any] | None = None, scale: Scaler | None = None) -> None:
         self.workspace = workspace
+        self.scale: Scaler = scale or self._upscale  # how a small result is enlarged onto its region
         self.preview_every = preview_every  # steps between previews; None: about six per image, 0: none
         self.max_history = max_history
         self._loader = loader or load_generator
@@ -148,11 +168,17 @@ class DiffusionController:
         self.settings_changed = Signal()
         self.staged_changed = Signal()
         self.history_changed = Signal()
-        workspace.register(DiffusionJob, self._execute)
+        workspace.register(DiffusionJob, self.render)
 
     @property
     def registry(self) -> Any:
         return self.workspace.registry
+
+    def _upscale(self, pixels: np.ndarray, width: int, height: int) -> np.ndarray:
+        """The installed upscaler when enlarging (Lanczos without one, and when shrinking)."""
+        from genart_desktop.workspace.upscale import upscale_to
+
+        return upscale_to(pixels, width, height, self.registry)
 
     @property
     def runner(self) -> Any:
@@ -209,7 +235,7 @@ class DiffusionController:
 
     # -- requests ------------------------------------------------------------------------------------------------
     def jobs(self, settings: DiffusionSettings, mode: str, size: tuple[int, int], init: np.ndarray | None = None,
-             mask: np.ndarray | None = None) -> tuple[list[DiffusionJob], int]:
+             mask: np.ndarray | None = None, placement: Placement | None = None) -> tuple[list[DiffusionJob], int]:
         """One request per image of ``settings`` (checked first: InputError before anything runs) at ``size``,
         and the seed to show afterwards. The dock and ``genart generate`` both build their requests here."""
         info = self.info(settings.model_id)
@@ -219,7 +245,12 @@ class DiffusionController:
         if every is None:  # about six previews over the steps that run
             every = max(1, round(settings.steps / 6))
             every = max(1, round(every * settings.strength)) if mode != "txt2img" else every
-        return [DiffusionJob(recipe_for(settings, info, seed, mode, size), init, mask, every) for seed in seeds], shown
+        works = info.snap_size(*size)
+        if works != tuple(size):  # a size the graphs refuse never reaches the steps
+            raise InputError(f"{info.size_rule()}; {size[0]}\u00d7{size[1]} would fail. Generate at "
+                             f"{works[0]}\u00d7{works[1]} and scale.")
+        return [DiffusionJob(recipe_for(settings, info, seed, mode, size), init, mask, every, placement)
+                for seed in seeds], shown
 
     def submit(self, action: str, settings: DiffusionSettings | None = None, doc: Document | None = None) -> tuple[
             list[StagedResult], int]:
@@ -235,8 +266,13 @@ class DiffusionController:
         settings.check_for(info)
         init = mask = None
         if action == GENERATE:
-            size = info.snap_size(settings.width, settings.height)
-            placement = text_placement(doc, size)
+            if doc is not None and not doc.selection.is_empty:  # the selection's shape, on the model's grid
+                bounds = doc.selection.bounds()
+                size = working_size(info, (bounds.width, bounds.height), max(settings.width, settings.height))
+            else:
+                size = info.snap_size(settings.width, settings.height)
+            fit = settings.fit if info.fixed_size is not None else "fill"  # grid rounding: crop a few pixels
+            placement = text_placement(doc, size, fit, cutout=not settings.keep_background)
         else:
             if doc is None:
                 raise InputError("Open a document first.")
@@ -244,9 +280,10 @@ class DiffusionController:
                 raise InputError(f"{info.name} cannot start from an image (it has no image encoder).")
             if action == INPAINT and doc.selection.is_empty:
                 raise InputError("Select the area to repaint first.")
-            init, mask, placement = canvas_source(doc, action == INPAINT, info, max(settings.width, settings.height))
+            init, mask, placement = canvas_source(doc, action == INPAINT, info, max(settings.width, settings.height),
+                                                  settings.feather, settings.strength)
             size = (init.shape[1], init.shape[0])
-        jobs, shown = self.jobs(settings, ACTION_MODES[action], size, init, mask)
+        jobs, shown = self.jobs(settings, ACTION_MODES[action], size, init, mask, placement)
         entries = [self._queue(job, placement, f"{info.name} \u00b7 seed {job.recipe.seed}") for job in jobs]
         self.set_settings(dataclasses.replace(settings, seed=shown))
         self.staged_changed.emit(None)
@@ -261,9 +298,9 @@ class DiffusionController:
             self._by_job[entry.job_id] = entry
         return entry
 
-    def _execute(self, job: DiffusionJob, context: JobContext) -> GenerationOutput:
+    def render(self, job: DiffusionJob, context: JobContext) -> GenerationOutput:
         """The workspace's executor for :class:`DiffusionJob` (a worker thread, or the CLI's thread, where Ctrl+C
-        cancels through the context like the Cancel button)."""
+        cancels through the context like the Cancel button); live mode's frames run through it too."""
         context.progress(0.0, "Loading the model")
         model = self.generator(job.recipe.model_id)
         context.check_cancelled()
@@ -274,7 +311,12 @@ class DiffusionController:
                 context.preview(from_tensor(event.preview[:1]))
 
         control = StepControl(on_step, lambda: context.cancelled, job.preview_every, context.run_options)
-        return model.render(job.recipe, job.init, job.mask, control)
+        output = model.render(job.recipe, job.init, job.mask, control)
+        if job.placement is None:
+            return output
+        context.check_cancelled()
+        context.progress(1.0, "Placing the result")
+        return PlacedOutput(output.pixels, output.recipe, placed_pixels(output.pixels, job.placement, self.scale))
 
     # -- events (dispatched by the workspace; the GUI thread in the app) ------------------------------------------
     def _live(self, job_id: int) -> StagedResult | None:
@@ -305,13 +347,17 @@ class DiffusionController:
             return
         entry.state, entry.progress, entry.message = "done", 1.0, ""
         entry.pixels, entry.recipe, entry.preview = output.pixels, output.recipe, None
+        entry.placed = getattr(output, "placed", None)
         self.remember(output.recipe, output.pixels)
         self.staged_changed.emit(entry)
 
     def on_error(self, event: Error) -> None:
+        """A failed result leaves the strip at once; listeners get it (state failed, the message) to report."""
         entry = self._finished(event.job_id)
         if entry is not None:
             entry.state, entry.message, entry.preview = "failed", event.message, None
+            if entry in self.staged:
+                self.staged.remove(entry)
             self.staged_changed.emit(entry)
 
     def on_cancelled(self, event: Cancelled) -> None:
@@ -332,6 +378,22 @@ class DiffusionController:
     @property
     def busy(self) -> bool:
         return any(not entry.finished for entry in self.staged)
+
+    @property
+    def unaccepted(self) -> list[StagedResult]:
+        """Finished results still in the strip: what quitting would lose unless accepted or saved in the file."""
+        return [entry for entry in self.staged if entry.state == "done"]
+
+    def adopt(self, staged: list[tuple[Recipe, Placement, str, np.ndarray]],
+              history: list[tuple[Recipe, np.ndarray]]) -> None:
+        """Take back results and history read from a document's file (:mod:`diffusion_store`), replacing the
+        finished ones; results still being made stay."""
+        self.staged = [e for e in self.staged if not e.finished] + [
+            StagedResult(next(self._ids), recipe, placement, label, state="done", progress=1.0, pixels=pixels)
+            for recipe, placement, label, pixels in staged]
+        self.history = [HistoryItem(next(self._ids), recipe, thumb) for recipe, thumb in history][:self.max_history]
+        self.staged_changed.emit(None)
+        self.history_changed.emit()
 
     def cancel(self, result_id: int) -> bool:
         entry = self.staged_result(result_id)
@@ -355,6 +417,15 @@ class DiffusionController:
         self.staged = [entry for entry in self.staged if not entry.finished]
         self.staged_changed.emit(None)
 
+    def landing(self, entry: StagedResult) -> np.ndarray | None:
+        """What accepting ``entry`` would land on its region (for the canvas preview): placed on the worker, or,
+        for a result read back from a file, placed now with Lanczos and kept."""
+        if entry.state != "done" or entry.pixels is None:
+            return None
+        if entry.placed is None:
+            entry.placed = placed_pixels(entry.pixels, entry.placement)
+        return entry.placed
+
     def accept(self, result_id: int, doc: Document) -> Any:
         """Land a finished result as one new undoable layer (cut to the selection it was made for, else to the
         current selection), its recipe in the layer's metadata; the result leaves the strip."""
@@ -363,18 +434,22 @@ class DiffusionController:
             raise InputError("This result is not finished yet.")
         if doc is None:
             raise InputError("Open a document first.")
-        placement = entry.placement
-        pixels = placed_pixels(entry.pixels, placement)
-        recipe = entry.recipe
-        subject = recipe.class_label or recipe.prompt
-        name = f"{recipe.model_id}: {subject[:32]}" if subject else recipe.model_id
-        metadata = {"source": "diffusion", LAYER_METADATA_KEY: recipe.to_dict()}
-        layer = doc.add_result_layer(pixels, f"{name} ({recipe.seed})", metadata,
-                                     use_selection=placement.mask is None,
-                                     origin=(placement.rect.x, placement.rect.y))
+        layer = self.land(entry.recipe, entry.placement, entry.pixels, doc, entry.placed)
         self.staged.remove(entry)
         self.staged_changed.emit(None)
         return layer
+
+    def land(self, recipe: Recipe, placement: Placement, pixels: np.ndarray, doc: Document,
+             placed: np.ndarray | None = None) -> Any:
+        """One new undoable layer from a result on its placement (``placed`` when already placed, else placed now
+        through :attr:`scale`), its recipe in the layer's metadata: staging's Accept and live mode's Keep."""
+        pixels = placed if placed is not None else placed_pixels(pixels, placement, self.scale)
+        subject = recipe.class_label or recipe.prompt
+        name = f"{recipe.model_id}: {subject[:32]}" if subject else recipe.model_id
+        metadata = {"source": "diffusion", LAYER_METADATA_KEY: recipe.to_dict()}
+        return doc.add_result_layer(pixels, f"{name} ({recipe.seed})", metadata,
+                                    use_selection=placement.mask is None,
+                                    origin=(placement.rect.x, placement.rect.y))
 
     # -- history and PNG files ----------------------------------------------------------------------------------
     def remember(self, recipe: Recipe, pixels: np.ndarray) -> HistoryItem:

@@ -64,8 +64,16 @@ class ModelInfo:
         return (f"Words this model will not understand (not in its {len(self.vocabulary)}-word vocabulary, or past "
                 f"its {self.max_tokens}-word limit): {shown}")
 
+    def size_rule(self) -> str:
+        """The sizes this model accepts, in a sentence for the dock and the CLI."""
+        if self.fixed_size is not None:
+            return f"{self.name} makes {self.fixed_size[0]}\u00d7{self.fixed_size[1]} images only"
+        top = MAX_SIDE // self.size_step * self.size_step
+        return f"{self.name} makes sizes in multiples of {self.size_step} from {self.size_step} to {top} pixels"
+
     def snap_size(self, width: float, height: float) -> tuple[int, int]:
-        """The nearest size this model can generate (multiples of ``size_step``, at least one step)."""
+        """The nearest size this model can generate: its fixed size, or multiples of ``size_step`` (at least one
+        step) with the same shape; a picture wanted at another size is generated here and then scaled."""
         if self.fixed_size is not None:
             return self.fixed_size
         step = self.size_step
@@ -110,8 +118,11 @@ def model_info(entry: Any) -> ModelInfo:
         else:
             factor = max(1, int(lat_cfg.get("factor", 1)))
     fixed = None
-    if len(dims) == 2 and all(isinstance(d, int) for d in dims):
-        fixed = (int(dims[1]) * factor, int(dims[0]) * factor)
+    for graph, name in (("unet", "sample"), ("vae_decoder", "latent")):  # either graph may pin the size
+        spec = card.io[graph].inputs.get(name) if graph in card.io else None
+        shape = tuple(spec.shape[2:4]) if spec is not None and len(spec.shape) == 4 else ()
+        if fixed is None and len(shape) == 2 and all(isinstance(d, int) and d > 0 for d in shape):
+            fixed = (int(shape[1]) * factor, int(shape[0]) * factor)
     can_start = not latent or bool((config.get("latent") or {}).get("vae"))
     default_guidance = float(config.get("default_guidance", 3.0 if conditioning.kind != "none" else 1.0))
     fingerprint = card.files["unet"].sha256[:16] if "unet" in card.files else ""

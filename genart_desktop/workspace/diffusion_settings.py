@@ -17,10 +17,12 @@ from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED, MAX_S
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.diffusion_models import ModelInfo
+from genart_desktop.workspace.diffusion_placement import FITS
 from genart_desktop.workspace.recipe_png import check_recipe
 
 SEED_MODES = ("random", "fixed", "increment")
 MAX_BATCH_COUNT = 64
+MAX_FEATHER = 128
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class DiffusionSettings:
     height: int = 512
     batch_count: int = 1
     strength: float = 0.6
+    fit: str = "fit"  # a fixed-size model's result in a region of another shape: "fit" inside or "fill" (crop)
+    keep_background: bool = False  # False: a plain background around a generated subject is keyed out
+    feather: int = 8  # pixels of soft edge inside the selection when inpainting or repainting from the canvas
 
     def check(self) -> None:
         """InputError naming the first control whose value cannot be used."""
@@ -64,6 +69,10 @@ class DiffusionSettings:
             raise InputError(f"The size must be between 1 and {MAX_SIDE} pixels a side, got {self.width}x{self.height}.")
         if not math.isfinite(self.strength) or not 0.0 <= self.strength <= 1.0:
             raise InputError(f"Strength must be between 0 and 1, got {self.strength}.")
+        if self.fit not in FITS:
+            raise InputError(f"Placement must be one of {', '.join(FITS)}, got {self.fit!r}.")
+        if not isinstance(self.feather, int) or not 0 <= self.feather <= MAX_FEATHER:
+            raise InputError(f"The edge feather must be between 0 and {MAX_FEATHER} pixels, got {self.feather}.")
 
     def check_for(self, info: ModelInfo) -> None:
         """:meth:`check`, then what this model in particular cannot do (too many steps, an unknown class)."""

@@ -11,9 +11,10 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -22,8 +23,9 @@ from genart_desktop.core.errors import GenArtError, InputError, SaveError
 from genart_desktop.core.observable import Signal
 from genart_desktop.document.autosave import AutosaveStore, RecoveryEntry
 from genart_desktop.document.document import Document
+from genart_desktop.document.io.ora import load_ora_with_extras, save_ora
 from genart_desktop.document.io.raster import (
-    EXPORT_FORMATS, IMPORT_EXTENSIONS, ORA_EXTENSIONS, export_flat, load_image_pixels, open_document, save_document,
+    EXPORT_FORMATS, IMPORT_EXTENSIONS, ORA_EXTENSIONS, export_flat, load_image_pixels, open_document,
 )
 from genart_desktop.document.layer import Layer
 from genart_desktop.workspace.autosave import AutosaveScheduler
@@ -63,6 +65,19 @@ def is_openable(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in OPENABLE_SUFFIXES
 
 
+class Keeper(Protocol):
+    """Something the app keeps in the document's .ora file beside the layers (the diffusion dock's results)."""
+
+    def dump(self) -> dict[str, bytes]: ...  # members to write (names unique to this keeper)
+
+    def load(self, members: Mapping[str, bytes]) -> None: ...  # the members an opened file holds (maybe none)
+
+    def unsaved(self) -> str | None: ...  # a sentence when closing now would lose something, else None
+
+
+MAX_RECENT = 10
+
+
 @dataclass(frozen=True)
 class DropOutcome:
     """What became of one dropped file: ``action`` is "open", "layer" or "kept" (the user kept the open document)."""
@@ -80,7 +95,11 @@ class FileController:
         self.document_changed = Signal()  # (document): another document is now open
         self.path_changed = Signal()  # (path or None): the open document now belongs to another file
         self.autosave = AutosaveScheduler(store if store is not None else AutosaveStore(), autosave_interval_s, clock)
+        self.recent_changed = Signal()  # (paths): the recent files list changed
         self.document: Document | None = None
+        self.keepers: list[Keeper] = []
+        self.recent: list[Path] = []  # newest first
+        self.last_folder: Path | None = None
         self.autosave.store.remove_leftovers()  # a save killed in an earlier session left these
 
     # ------------------------------------------------------------------ state
@@ -119,11 +138,18 @@ class FileController:
     def open(self, path: str | os.PathLike[str]) -> Document:
         """Open a .ora file with its layers or an image as one layer; on failure the open document stays."""
         path = Path(path)
+        extras: dict[str, bytes] = {}
         with _one_line_errors("open", path, InputError):
-            document = open_document(path)
+            if path.suffix.lower() in ORA_EXTENSIONS:
+                document, extras = load_ora_with_extras(path)
+            else:
+                document = open_document(path)
         document.path = path  # an image keeps its name; Save then asks for an .ora file beside it
         document.mark_clean()
         self.replace(document)
+        for keeper in self.keepers:
+            keeper.load(extras)
+        self.remember(path)
         remove_stale_parts(path.parent, suffixes=WRITTEN_SUFFIXES)  # leftovers of saves killed in this folder
         return document
 
@@ -141,6 +167,7 @@ class FileController:
         document = self._require()
         path = Path(path)
         pixels = self.read_layer_pixels(path)
+        self.last_folder = path.absolute().parent
         height, width = pixels.shape[:2]
         origin = ((document.width - width) // 2, (document.height - height) // 2)
         return document.add_layer(name=path.stem, pixels=pixels, origin=origin)
@@ -192,7 +219,9 @@ class FileController:
         if path.suffix.lower() not in ORA_EXTENSIONS:
             path = path.with_name(path.name + ".ora")
         with _one_line_errors("save", path, SaveError):
-            save_document(document, path)
+            extras = {name: data for keeper in self.keepers for name, data in keeper.dump().items()}
+            save_ora(document, path, extras=extras)
+        self.remember(path)
         document.path = path
         document.mark_clean()
         self.autosave.discard()  # saved: nothing left to recover
@@ -205,6 +234,7 @@ class FileController:
         path = Path(path)
         with _one_line_errors("export", path, SaveError):
             export_flat(document, path)
+        self.last_folder = path.absolute().parent
         return path
 
     # ------------------------------------------------------------------ autosave and recovery
@@ -236,10 +266,37 @@ class FileController:
         self.autosave.store.discard(entry)
         return document
 
+    # ------------------------------------------------------------------ recent files and folders
+    def remember(self, path: str | os.PathLike[str]) -> None:
+        """``path`` was opened or saved: it heads File > Recent and its folder is where file dialogs start."""
+        path = Path(path).absolute()
+        self.last_folder = path.parent
+        self.recent = [path, *[p for p in self.recent if p != path]][:MAX_RECENT]
+        self.recent_changed.emit(list(self.recent))
+
+    def set_recent(self, paths: Iterable[str | os.PathLike[str]]) -> None:
+        """The list saved by an earlier session (missing files are shown too; opening one says why it failed)."""
+        unique: list[Path] = []
+        for path in map(Path, paths):
+            if path not in unique and is_openable(path):
+                unique.append(path)
+        self.recent = unique[:MAX_RECENT]
+        self.recent_changed.emit(list(self.recent))
+
+    def start_folder(self, default: str | os.PathLike[str]) -> Path:
+        """Where an open or save dialog starts: the last folder used when it still exists, else ``default``."""
+        if self.last_folder is not None and self.last_folder.is_dir():
+            return self.last_folder
+        return Path(default)
+
     # ------------------------------------------------------------------ closing
     def needs_close_prompt(self) -> bool:
         """True when closing or replacing the document would lose unsaved changes."""
         return self.dirty
+
+    def unsaved_work(self) -> list[str]:
+        """What else closing now would lose (results in the Diffusion dock ...), one sentence each."""
+        return [text for text in (keeper.unsaved() for keeper in self.keepers) if text]
 
     def close(self) -> None:
         """The user closed the document knowingly: its snapshot is no longer needed."""

@@ -40,6 +40,20 @@ from genart_desktop.workspace.style_thumbnails import StyleThumbnailRequest, ren
 STYLE_FAMILY = "style"
 
 
+def layer_name(recipe: StyleRecipe, taken: list[str]) -> str:
+    """A name that tells applied styles apart: the style, its strength and stroke size, and a counter when the
+    same settings were applied before ("Style: Starry Night 80% 1.5x", "... (2)")."""
+    settings = recipe.settings
+    base = f"Style: {recipe.model_name} {settings.strength:.0%}"
+    if abs(settings.scale - 1.0) > 1e-6:
+        base += f" {settings.scale:g}\u00d7"
+    name, count = base, 1
+    while name in taken:
+        count += 1
+        name = f"{base} ({count})"
+    return name
+
+
 @dataclass
 class _PendingApply:
     document: Document
@@ -212,7 +226,7 @@ class StyleController:
         region = render.region.clamp(document.width, document.height)
         if region != render.region:
             raise InputError("The canvas changed size while the style was rendering; apply it again.")
-        name = f"Style: {render.recipe.model_name}"
+        name = layer_name(render.recipe, [layer.name for layer in document.layers])
         return document.add_result_layer(render.pixels, name, metadata=render.recipe.metadata(render.region),
                                          use_selection=False, origin=(region.x, region.y))
 

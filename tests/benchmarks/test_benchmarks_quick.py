@@ -28,14 +28,16 @@ TINY = {
 COLUMNS = len(common.TABLE_HEADER)
 
 
-def _tiny_graph(path: Path) -> Path:
-    """x [N, 3, 8, 8] -> Conv 3->4 3x3 pad 1 -> Flatten -> Gemm 256->5 -> MatMul 5->2, with known FLOPs."""
+def _tiny_graph(path: Path, zero_taps: int = 0) -> Path:
+    """x [N, 3, 8, 8] -> Conv 3->4 3x3 pad 1 -> Flatten -> Gemm 256->5 -> MatMul 5->2, with known FLOPs; the first
+    ``zero_taps`` convolution weights are zero."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
-    inits = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n)
-             for n, s in (("w", (4, 3, 3, 3)), ("g", (256, 5)), ("m", (5, 2)))]
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((4, 3, 3, 3), (256, 5), (5, 2))]
+    arrays[0].reshape(-1)[:zero_taps] = 0.0
+    inits = [numpy_helper.from_array(a, n) for a, n in zip(arrays, ("w", "g", "m"))]
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
              helper.make_node("Flatten", ["c"], ["f"]),
              helper.make_node("Gemm", ["f", "g"], ["h"]),
@@ -53,6 +55,8 @@ def test_flop_count_of_a_known_graph(tmp_path):
     conv = 2 * 2 * 4 * 8 * 8 * 3 * 3 * 3
     assert count.by_op == {"Conv": conv, "Gemm": 2 * 2 * 5 * 256, "MatMul": 2 * 2 * 2 * 5}
     assert count.complete and count.total == conv + 2 * 2 * 5 * 256 + 2 * 2 * 2 * 5
+    padded = common.count_flops(_tiny_graph(tmp_path / "zeros.onnx", zero_taps=27), {"x": [2, 3, 8, 8]})
+    assert padded.by_op["Conv"] == conv * 3 // 4  # zero taps (a phase convolution's padding) are not work
 
 
 def test_measure_takes_the_median_after_warm_up():

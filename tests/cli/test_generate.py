@@ -190,3 +190,33 @@ def test_stable_diffusion_folder_by_path(tmp_path, monkeypatch):
     assert recipe.model_id == "tiny-sd" and recipe.seed == 12 and recipe.prompt == "a red fox"
     assert recipe.negative_prompt == "blurry" and recipe.guidance == 5.0 and recipe.width == 16
     assert len(recipe.model_hash) == 16
+
+
+def test_sizes_a_fixed_model_cannot_make_are_generated_natively_and_scaled(tmp_path, monkeypatch):
+    """Issue 18: `--size 256x256` on a 16x16-only model used to run every step and then fail; `--init` of another
+    size is resized to the model's size and the result comes back at the image's size."""
+    from tests.workspace.test_diffusion_fit import fixed_folder
+
+    models = tmp_path / "models"
+    fixed_folder(models)
+    monkeypatch.setenv("GENART_MODELS_DIR", str(models))
+    monkeypatch.setenv("GENART_PROVIDER", "cpu")
+    out = tmp_path / "out"
+    assert cli.run(["generate", "--model", "tiny-fixed", "--prompt", "red", "--size", "64x32", "--seed", "1",
+                    str(out)]) == 0
+    (written,) = pngs(out)
+    recipe = read_png_recipe(written)
+    assert (recipe.width, recipe.height) == (16, 16)
+    with Image.open(written) as image:
+        rgba = np.asarray(image.convert("RGBA"))
+    assert rgba.shape == (32, 64, 4)
+    assert (rgba[:, :16, 3] == 0).all() and (rgba[:, 16:48, 3] == 255).all()  # fitted, never stretched
+    photo = np.random.default_rng(0).integers(0, 256, (30, 50, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    again = tmp_path / "again"
+    assert cli.run(["generate", "--model", "tiny-fixed", "--prompt", "red", "--init", str(tmp_path / "photo.png"),
+                    "--strength", "0.5", "--seed", "1", str(again)]) == 0
+    (written,) = pngs(again)
+    assert read_png_recipe(written).width == 16
+    with Image.open(written) as image:
+        assert image.size == (50, 30)

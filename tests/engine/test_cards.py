@@ -10,7 +10,7 @@ import pytest
 
 from genart_desktop.core.errors import ModelError
 from genart_desktop.engine.cards import load_card, parse_card, sha256_file, verify_files
-from tests.tiny_onnx import card_dict, decoder, encoder, linear_generator, write_model_folder
+from tests.tiny_onnx import card_dict, decoder, encoder, image_model, linear_generator, write_model_folder
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_valid_card_parses(gan_folder):
     verify_files(card)
 
 
-def test_vae_card_needs_both_networks(tmp_path):
+def test_vae_card_needs_a_decoder(tmp_path):
     folder = write_model_folder(tmp_path, "tiny-vae", "vae", {"encoder": encoder(), "decoder": decoder()})
     assert sorted(load_card(folder).onnx_roles) == ["decoder", "encoder"]
     card = json.loads((folder / "model.json").read_text())
@@ -151,3 +151,57 @@ def test_sha256_cache_notices_changes(tmp_path):
 def test_card_helper_defaults_are_complete():
     card = card_dict("x", "style", {}, {})
     assert {"format", "id", "name", "family", "files", "io", "resolution", "license", "provenance"} <= set(card)
+
+
+def test_roles_map_to_the_graphs_own_tensor_names(tmp_path):
+    folder = write_model_folder(tmp_path, "zoo", "style", {"stylizer": image_model("input1", "output1")})
+    card = json.loads((folder / "model.json").read_text())
+    with pytest.raises(ModelError, match="must take an input named 'content'; declare it, or map"):
+        parse_card(card, folder)
+    card["io"]["stylizer"]["names"] = {"content": "input1", "stylized": "output1"}
+    card["io"]["stylizer"]["inputs"]["input1"]["range"] = [0, 255]
+    parsed = parse_card(card, folder)
+    assert parsed.tensor_name("stylizer", "content") == "input1"
+    assert parsed.value_range("stylizer", "content") == (0.0, 255.0)
+    assert parsed.value_range("stylizer", "stylized") == (-1.0, 1.0)  # undeclared: the default
+    card["io"]["stylizer"]["names"]["stylized"] = "output2"
+    with pytest.raises(ModelError, match=r"produce an output named 'stylized' \(mapped to 'output2'\)"):
+        parse_card(card, folder)
+    card["io"]["stylizer"]["names"] = {"content": "input1", "stylized": "output1", "style": "x"}
+    with pytest.raises(ModelError, match="names maps 'style', which is not a stylizer tensor"):
+        parse_card(card, folder)
+    card["io"]["stylizer"]["names"] = {"content": 3}
+    with pytest.raises(ModelError, match="names must map"):
+        parse_card(card, folder)
+
+
+def test_an_image_range_must_be_wider_than_a_point(tmp_path):
+    folder = write_model_folder(tmp_path, "flat", "style", {"stylizer": image_model()})
+    card = json.loads((folder / "model.json").read_text())
+    card["io"]["stylizer"]["outputs"]["stylized"]["range"] = [1, 1]
+    with pytest.raises(ModelError, match="range must have low < high"):
+        parse_card(card, folder)
+
+
+def test_a_decoder_only_vae_is_a_valid_card(tmp_path):
+    folder = write_model_folder(tmp_path, "dec", "vae", {"decoder": decoder()})
+    assert load_card(folder).onnx_roles == ["decoder"]
+
+
+def test_external_data_files_are_listed_and_hashed(gan_folder, gan_card):
+    data = gan_folder / "generator.onnx.data"
+    data.write_bytes(b"weights")
+    card = copy.deepcopy(gan_card)
+    card["files"]["generator"]["data"] = [{"path": "generator.onnx.data", "sha256": sha256_file(data)}]
+    parsed = parse_card(card, gan_folder)
+    assert [d.relative for d in parsed.files["generator"].data] == ["generator.onnx.data"]
+    verify_files(parsed)
+    data.write_bytes(b"other weights")
+    with pytest.raises(ModelError, match="generator.onnx.data does not match its sha256"):
+        verify_files(parsed)
+    for bad, message in (([{"path": "../x", "sha256": "0" * 64}], "must stay inside"),
+                         ("generator.onnx.data", "must be a list"),
+                         ([{"path": "generator.onnx.data", "sha256": "x"}], "64 hexadecimal digits")):
+        card["files"]["generator"]["data"] = bad
+        with pytest.raises(ModelError, match=message):
+            parse_card(card, gan_folder)

@@ -241,3 +241,24 @@ def test_recipe_round_trips_through_json_and_png(tmp_path):
         Recipe.from_json("{not json")
     with pytest.raises(InputError, match="mode"):
         Recipe.from_dict({**recipe.to_dict(), "mode": "outpaint"})
+
+
+def test_a_size_a_fixed_decoder_refuses_is_refused_before_the_first_step():
+    """Issue 18: a VAE decoder exported at one size used to fail after every step had run."""
+    import types
+
+    calls = []
+
+    def denoiser(sample, timesteps, cond):
+        calls.append(sample.shape)
+        return np.zeros_like(sample)
+
+    spec = types.SimpleNamespace(shape=("batch", 4, 8, 8))
+    codec = types.SimpleNamespace(channels=4, factor=8, decoder=types.SimpleNamespace(inputs=(spec,)),
+                                  encode=lambda images: images, decode=lambda latents: np.zeros(
+                                      (latents.shape[0], 3, latents.shape[2] * 8, latents.shape[3] * 8), np.float32))
+    pipeline = DiffusionPipeline(denoiser, ScheduleConfig(), channels=4, codec=codec)
+    with pytest.raises(InputError, match="64x64 images only, not 256x256"):
+        pipeline.run(DiffusionRequest(width=256, height=256, steps=3))
+    assert calls == []
+    assert pipeline.run(DiffusionRequest(width=64, height=64, steps=2)).images.shape == (1, 3, 64, 64)

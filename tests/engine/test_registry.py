@@ -6,6 +6,7 @@ import json
 import shutil
 
 import numpy as np
+import onnx
 import pytest
 
 from genart_desktop.core.errors import ModelError
@@ -224,3 +225,47 @@ def test_a_registry_of_one_folder_named_by_path(tmp_path):
     folder = write_model_folder(tmp_path / "anywhere", "lonely-gan", "gan", {"generator": linear_generator()})
     registry = ModelRegistry.for_folder(folder, {"execution_provider": "cpu"})
     assert [(e.id, e.source, e.ok) for e in registry.entries()] == [("lonely-gan", "path", True)]
+
+
+def test_a_damaged_stable_diffusion_component_is_refused_at_scan_time_by_name(tmp_path):
+    folder = write_optimum_sd_folder(tmp_path, "Tiny SD")
+    assert registry_for((tmp_path, "user")).entries()[0].ok
+    (folder / "unet" / "model.onnx").write_bytes(b"\x08\x07\x12damaged")
+    entry = registry_for((tmp_path, "user")).entries()[0]
+    assert not entry.ok and "Tiny SD: the unet component cannot be used" in entry.reason
+
+
+def test_outputs_the_card_does_not_name_are_allowed_but_inputs_must_all_be_declared(tmp_path):
+    both = encoder()
+    both.graph.output.append(onnx.helper.make_tensor_value_info("flat", onnx.TensorProto.FLOAT, ["batch", 192]))
+    io = io_from_graph(both)
+    del io["outputs"]["flat"]  # an output the card does not name is simply never read
+    write_model_folder(tmp_path, "partial", "vae", {"encoder": both, "decoder": decoder()},
+                       io={"encoder": io, "decoder": io_from_graph(decoder())}, latent={"shape": [4]})
+    assert registry_for((tmp_path, "user")).entries()[0].ok
+    io = io_from_graph(linear_generator())
+    io["outputs"]["features"] = dict(io["outputs"]["image"])
+    write_model_folder(tmp_path, "invented", "gan", {"generator": linear_generator()}, io={"generator": io},
+                       folder_name="invented")
+    entry = by_folder(registry_for((tmp_path, "user")))["invented"]
+    assert not entry.ok and "declares generator outputs ['features', 'image'] but the graph has ['image']" \
+        in entry.reason
+
+
+@pytest.mark.parametrize("shape,ok", [([8], True), ([2, 4], True), ([6], False), ([2, 3], False)])
+def test_the_latent_shape_is_checked_against_the_graph(tmp_path, shape, ok):
+    write_model_folder(tmp_path, "gen", "gan", {"generator": linear_generator()}, latent={"shape": shape})
+    entry = registry_for((tmp_path, "user")).entries()[0]
+    assert entry.ok is ok
+    if not ok:
+        assert "latent.shape" in entry.reason and "generator input 'z'" in entry.reason
+
+
+def test_listed_external_data_the_graph_does_not_read_is_refused(tmp_path):
+    folder = write_model_folder(tmp_path, "gen", "gan", {"generator": linear_generator()})
+    (folder / "extra.data").write_bytes(b"x")
+    card = json.loads((folder / "model.json").read_text())
+    card["files"]["generator"]["data"] = [{"path": "extra.data", "sha256": sha256_of(folder / "extra.data")}]
+    write_card(folder, card)
+    entry = registry_for((tmp_path, "user")).entries()[0]
+    assert not entry.ok and "lists extra.data, which generator.onnx does not read" in entry.reason

@@ -305,3 +305,79 @@ def _linear():
     from tests.tiny_onnx import linear_generator
 
     return linear_generator()
+
+
+class _FixedSizeRecorder:
+    """A raw onnxruntime session of a fixed-size network, recording every size it is fed."""
+
+    def __init__(self, session):
+        self.session, self.fed = session, []
+
+    def get_inputs(self):
+        return self.session.get_inputs()
+
+    def get_outputs(self):
+        return self.session.get_outputs()
+
+    def run(self, names, feeds):
+        self.fed.append(next(iter(feeds.values())).shape)
+        return self.session.run(names, feeds)
+
+
+@pytest.mark.parametrize("height,width", [(64, 64), (40, 150), (170, 90)])
+def test_a_fixed_size_0_255_network_is_fed_its_size_and_its_range(height, width):
+    """An identity network taking exactly 1x3x64x64 in 0..255: every run is 64x64, and pixels come back unchanged
+    (so the range conversion is exact both ways and the padding is cropped off)."""
+    network = _FixedSizeRecorder(_session(image_model("input1", "output1", dims=(1, 64, 64))))
+    pipeline = StylePipeline(network, input_range=(0.0, 255.0), output_range=(0.0, 255.0), harmonize=False)
+    assert pipeline.fixed_size == (64, 64) and (pipeline.tile, pipeline.multiple) == (64, 1)
+    picture = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    assert np.array_equal(pipeline.stylize(picture), picture)
+    assert network.fed and set(network.fed) == {(1, 3, 64, 64)}
+
+
+def test_the_tone_pass_of_a_fixed_size_network_is_fed_its_size_too():
+    network = _FixedSizeRecorder(_session(image_model("input1", "output1", dims=(1, 32, 32), scale=0.5)))
+    pipeline = StylePipeline(network, input_range=(0.0, 1.0), output_range=(0.0, 1.0))
+    out = pipeline.apply(np.full((50, 120, 3), 200, np.uint8))
+    assert set(network.fed) == {(1, 3, 32, 32)} and len(network.fed) > pipeline.tile_count(120, 50)
+    assert np.abs(out.astype(int) - 100).max() <= 1  # 200 in [0, 1] halved is 100 out
+
+
+def test_output_is_read_in_the_declared_range_with_clipping():
+    network = _session(image_model(scale=255.0, shift=0.0))  # [0, 1] in -> values up to 255 out
+    clipped = StylePipeline(network, input_range=(0.0, 1.0), output_range=(0.0, 1.0)).stylize(
+        np.full((8, 8, 3), 10, np.uint8))
+    assert (clipped == 255).all()
+    read = StylePipeline(network, input_range=(0.0, 1.0), output_range=(0.0, 255.0)).stylize(
+        np.full((8, 8, 3), 10, np.uint8))
+    assert (read == 10).all()
+
+
+def test_memory_decides_the_tiling_an_image_that_fits_runs_whole_in_one_pass():
+    pixels = photo(200, 300)  # 60000 pixels; at 64 bytes per pixel one run of the whole takes 3.7 MiB
+    tiled = Recorder()
+    out = StylePipeline(tiled, bytes_per_pixel=64, run_memory_mb=1, overlap=16, harmonize=False).apply(pixels)
+    assert len(tiled.shapes) > 2  # several tiles ...
+    assert all(h * w * 64 <= 1 << 20 for _, _, h, w in tiled.shapes)  # ... each within the 1 MiB budget
+    assert np.abs(out.astype(int) - pixels.astype(int)).max() <= 1
+
+    whole = Recorder()
+    StylePipeline(whole, bytes_per_pixel=64, run_memory_mb=4, overlap=16).apply(pixels)
+    assert whole.shapes == [(1, 3, 200, 300)]  # fits: one run, no guide pass, no overlap computed twice
+
+
+def test_a_forced_tile_still_tiles_and_the_card_sets_bytes_per_pixel_and_the_setting_the_budget(tmp_path):
+    from genart_desktop.engine.registry import ModelRegistry
+
+    forced = Recorder()
+    StylePipeline(forced, tile=64, overlap=8, run_memory_mb=4096).apply(photo(100, 100))
+    assert len(forced.shapes) > 2
+    write_model_folder(tmp_path, "measured-style", "style", {"stylizer": image_model(scale=-1.0)},
+                       config={"size_multiple": 4, "activation_bytes_per_pixel": 600})
+    registry = ModelRegistry(roots=[(tmp_path, "user")],
+                             settings={"execution_provider": "cpu", "style_run_memory_mb": 700})
+    pipeline = StylePipeline.from_registry(registry, "measured-style")
+    assert (pipeline.tile, pipeline.bytes_per_pixel, pipeline.run_memory_mb) == (None, 600, 700)
+    assert pipeline.tile_count(1024, 1024) == 1  # 1024x1024 at 600 B/px = 600 MiB: whole
+    assert pipeline.tile_count(2048, 2048) == 4

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from genart_desktop.core.errors import InputError, JobCancelled
-from genart_desktop.engine.tiling import TilePlan, pad_to_multiple, plan_spans, run_tiled, span_totals
+from genart_desktop.engine.tiling import (
+    TilePlan,
+    memory_tile,
+    pad_to_multiple,
+    plan_spans,
+    run_tiled,
+    span_totals,
+)
 
 
 @pytest.mark.parametrize("length,tile,overlap", [(100, 100, 10), (101, 100, 10), (1000, 256, 32), (4096, 768, 96),
@@ -106,3 +115,38 @@ def test_aligned_spans_start_on_the_grid(length, tile, overlap, align):
     for left, right in zip(spans, spans[1:]):
         assert left.stop - right.start >= overlap
     assert span_totals(spans, length).min() > 0.99
+
+
+def test_memory_tile_runs_an_image_whole_when_it_fits_the_budget():
+    assert memory_tile(1024, 1024, 500, 1024 * 1024 * 500, 96, 4) is None
+    assert memory_tile(1024, 1024, 500, 1024 * 1024 * 500 - 1, 96, 4) is not None
+
+
+@pytest.mark.parametrize("height,width,bpp,budget_mb", [(4096, 4096, 624, 640), (3000, 1000, 300, 100),
+                                                         (777, 5001, 100, 8), (2048, 2048, 624, 384)])
+def test_memory_tiles_fit_the_budget_and_are_balanced(height, width, bpp, budget_mb):
+    side = memory_tile(height, width, bpp, budget_mb << 20, 96, 4)
+    assert side is not None and side % 4 == 0
+    assert side * side * bpp <= budget_mb << 20  # every run fits
+    largest = int(math.sqrt((budget_mb << 20) / bpp)) // 4 * 4
+    fewest = len(TilePlan.create(height, width, largest, 96, 4))
+    plan = TilePlan.create(height, width, side, 96, 4)
+    assert len(plan) == fewest  # no more tiles than the budget's largest side needs, with less overlap
+    assert side <= largest
+    covered = np.zeros((height, width), bool)
+    for tile in plan:
+        covered[tile.slices] = True
+    assert covered.all()
+
+
+def test_finishing_rows_in_bands_gives_the_same_image_as_finishing_at_the_end():
+    image = np.random.default_rng(3).integers(0, 256, (150, 130, 3), dtype=np.uint8)
+    whole = run_tiled(image, _box_blur, tile=48, overlap=12)
+
+    def finish(block: np.ndarray) -> np.ndarray:
+        assert block.shape[0] <= 48  # only one row of tiles is ever held in float32
+        return np.clip(np.rint(block), 0, 255).astype(np.uint8)
+
+    banded = run_tiled(image, _box_blur, tile=48, overlap=12, finish=finish)
+    assert banded.dtype == np.uint8
+    np.testing.assert_array_equal(banded, np.clip(np.rint(whole), 0, 255).astype(np.uint8))

@@ -154,7 +154,8 @@ def test_inference_error_mid_generation_fails_the_job_and_lands_nothing(tmp_path
     assert not runner.recorder.of(entry.job_id, Result)
     _feed(runner, entry.job_id)
     assert entry.state == "failed" and "out of memory" in entry.message
-    with pytest.raises(InputError, match="not finished"):
+    assert entry not in controller.staged  # a failed result never stays in the strip
+    with pytest.raises(InputError, match="no longer in the staging strip"):
         controller.accept(entry.id, doc)
     assert document_state(doc) == state
     again = _generate(controller, doc, steps=2)  # the model still works afterwards

@@ -17,6 +17,8 @@ class DialogRecorder:
         self.save_paths: list = []
         self.unsaved_answers: list[str] = []
         self.recover_answers: list[str] = []
+        self.work_answers: list[str] = []
+        self.directories: list[str] = []
         self.new_specs: list = []
 
     def install(self, monkeypatch):
@@ -24,13 +26,15 @@ class DialogRecorder:
         monkeypatch.setattr(dialogs, "ask_save_path", self._save)
         monkeypatch.setattr(dialogs, "ask_unsaved_changes", self._unsaved)
         monkeypatch.setattr(dialogs, "ask_recover", self._recover)
+        monkeypatch.setattr(dialogs, "ask_unsaved_work", self._work)
         monkeypatch.setattr(dialogs, "show_error", self._error)
         monkeypatch.setattr(dialogs, "ask_new_document", self._new)
         monkeypatch.setattr(dialogs, "ask_feather_radius", lambda parent: 4)
         return self
 
-    def _open(self, parent, title, file_filter):
+    def _open(self, parent, title, file_filter, directory=""):
         self.asked.append(f"open:{title}")
+        self.directories.append(directory)
         return str(self.open_paths.pop(0)) if self.open_paths else None
 
     def _save(self, parent, title, file_filter, suggested=""):
@@ -40,6 +44,10 @@ class DialogRecorder:
     def _unsaved(self, parent, name):
         self.asked.append(f"unsaved:{name}")
         return self.unsaved_answers.pop(0) if self.unsaved_answers else "cancel"
+
+    def _work(self, parent, description):
+        self.asked.append(f"work:{description}")
+        return self.work_answers.pop(0) if self.work_answers else "cancel"
 
     def _recover(self, parent, description):
         self.asked.append(f"recover:{description}")
@@ -51,6 +59,17 @@ class DialogRecorder:
     def _new(self, parent):
         self.asked.append("new")
         return self.new_specs.pop(0) if self.new_specs else None
+
+
+REAL_SHOW_EXPORTED = dialogs.show_exported
+
+
+@pytest.fixture(autouse=True)
+def exports_confirmed_without_a_modal(monkeypatch):
+    """A finished export's confirmation box would wait for a click: record it instead (every ui test)."""
+    shown: list = []
+    monkeypatch.setattr(dialogs, "show_exported", lambda parent, message, folder: shown.append((message, folder)))
+    return shown
 
 
 @pytest.fixture

@@ -215,7 +215,7 @@ def test_installed_in_the_main_window_with_the_jobs_panel(qtbot, tmp_path, answe
     window.document.select_rect(Rect(10, 10, 100, 80))
     panel.apply()
     qtbot.waitUntil(lambda: len(window.document.layers) == 2, timeout=WAIT_MS)
-    assert window.document.active_layer.name == "Style: Tiny Invert"
+    assert window.document.active_layer.name == "Style: Tiny Invert 100%"
     old = window.document
     window.set_document(painted_document(64, 48))  # the panel follows the new document
     assert panel._watched is window.document and panel._watched is not old

@@ -148,7 +148,7 @@ def test_os_errors_become_save_errors_naming_the_file(files, tmp_path, monkeypat
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("genart_desktop.workspace.files.save_document", refuse)
+    monkeypatch.setattr("genart_desktop.workspace.files.save_ora", refuse)
     with pytest.raises(SaveError, match=r"^Cannot save x\.ora: Permission denied\.$"):
         files.save_as(tmp_path / "x.ora")
     assert document.dirty and document.path is None

@@ -128,7 +128,7 @@ def test_apply_adds_exactly_one_layer_and_one_undo_step_with_the_recipe(controll
     controller.status.connect(lambda message, error: statuses.append((message, error)))
     layer = apply_and_land(controller, doc)
     assert len(doc.layers) == 3 and doc.active_layer is layer
-    assert layer.name == "Style: Tiny Invert"
+    assert layer.name == "Style: Tiny Invert 100%"
     assert layer.metadata == {"source": "style-palette", "model_id": "tiny-invert", "model_name": "Tiny Invert",
                               "strength": 1.0, "preserve_colors": False, "scale": 1.0, "input": "canvas",
                               "region": [0, 0, 160, 120]}
@@ -138,7 +138,7 @@ def test_apply_adds_exactly_one_layer_and_one_undo_step_with_the_recipe(controll
     tiles = [e for e in events if isinstance(e, Progress) and e.message.startswith("Tile")]
     assert tiles and tiles[-1].message == "Tile 1 of 1"
     assert any(isinstance(e, Preview) for e in events)  # the live look the jobs panel shows
-    assert statuses[-1] == ("Added the layer \u201cStyle: Tiny Invert\u201d. Undo removes it.", False)
+    assert statuses[-1] == ("Added the layer \u201cStyle: Tiny Invert 100%\u201d. Undo removes it.", False)
     doc.undo()
     assert len(doc.layers) == 2
     np.testing.assert_array_equal(doc.composite(), before)

@@ -20,6 +20,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 from xml.etree import ElementTree as ET
 
@@ -55,6 +56,9 @@ MAX_DECODED_PIXELS = 1 << 28  # all distinct layer images together, before they 
 MAX_NESTING = 32
 MAX_LAYER_NAME = 256  # characters, on save and on load
 MAX_METADATA_BYTES = 1 << 20  # one layer's genart-metadata attribute
+EXTRAS_PREFIX = "genart/extras/"  # members the app keeps beside the layers (the diffusion dock's results)
+MAX_EXTRA_MEMBERS = 1000
+MAX_EXTRAS_BYTES = 1 << 30  # all extra members together, uncompressed
 
 TO_ORA = {"normal": "svg:src-over", "multiply": "svg:multiply", "screen": "svg:screen", "overlay": "svg:overlay",
           "darken": "svg:darken", "lighten": "svg:lighten", "add": "svg:plus"}
@@ -94,8 +98,15 @@ def layer_name_for_file(name: str) -> str:
     return _NOT_XML.sub("\ufffd", name[:MAX_LAYER_NAME])
 
 
-def write_ora(doc: Document, handle: BinaryIO, compress_level: int = 3) -> None:
-    """Write ``doc`` as OpenRaster into a seekable binary file object."""
+def extra_member_name(name: str) -> str:
+    """The archive name of an extra member (``name`` relative to :data:`EXTRAS_PREFIX`, a plain path)."""
+    return safe_member_name(EXTRAS_PREFIX + name)
+
+
+def write_ora(doc: Document, handle: BinaryIO, compress_level: int = 3,
+              extras: Mapping[str, bytes] | None = None) -> None:
+    """Write ``doc`` as OpenRaster into a seekable binary file object, with ``extras`` (name -> bytes) stored
+    under :data:`EXTRAS_PREFIX` (other programs ignore them)."""
     image = ET.Element("image", {"version": "0.0.3", "w": str(doc.width), "h": str(doc.height),
                                  "xres": "72", "yres": "72"})
     stack = ET.SubElement(image, "stack")
@@ -136,13 +147,16 @@ def write_ora(doc: Document, handle: BinaryIO, compress_level: int = 3) -> None:
         if doc.metadata:
             archive.writestr("genart/metadata.json", json.dumps(doc.metadata, sort_keys=True, default=str),
                              compress_type=zipfile.ZIP_DEFLATED)
+        for name, data in (extras or {}).items():
+            archive.writestr(extra_member_name(name), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def save_ora(doc: Document, path: str | os.PathLike[str], compress_level: int = 3) -> None:
+def save_ora(doc: Document, path: str | os.PathLike[str], compress_level: int = 3,
+             extras: Mapping[str, bytes] | None = None) -> None:
     """Save atomically (a failure leaves any previous file intact); the document then belongs to ``path``."""
     doc._finish_stroke()
     with atomic_writer(path) as handle:
-        write_ora(doc, handle, compress_level)
+        write_ora(doc, handle, compress_level, extras)
     doc.path = Path(path)
     doc.mark_clean()
     doc.changed.emit(DocumentChange("document", None))
@@ -360,15 +374,31 @@ def _read_document(archive: _Archive) -> Document:
     return doc
 
 
+def _read_extras(archive: _Archive) -> dict[str, bytes]:
+    """The extra members (names relative to :data:`EXTRAS_PREFIX`), within their own count and size caps."""
+    names = [member for member in archive.infos if member.startswith(EXTRAS_PREFIX)]
+    if len(names) > MAX_EXTRA_MEMBERS or \
+            sum(archive.infos[member].file_size for member in names) > MAX_EXTRAS_BYTES:
+        raise InputError(f"Cannot open {archive.name}: it holds more app data than allowed.")
+    return {safe_member_name(member).removeprefix(EXTRAS_PREFIX): archive.read(member) for member in names}
+
+
 def load_ora(path: str | os.PathLike[str]) -> Document:
     """Open an OpenRaster file as a new document (clean, with an empty history, ``path`` set)."""
+    return load_ora_with_extras(path)[0]
+
+
+def load_ora_with_extras(path: str | os.PathLike[str]) -> tuple[Document, dict[str, bytes]]:
+    """:func:`load_ora`, and the extra members saved with :func:`save_ora` (name -> bytes)."""
     path = Path(path)
     name = shown(path.name)
     try:
         with open_regular(path, MAX_FILE_BYTES) as handle:
             check_directory(handle, name, MAX_MEMBERS, MAX_DIRECTORY_BYTES)
             with zipfile.ZipFile(handle) as archive:
-                doc = _read_document(_Archive(archive, name))
+                checked = _Archive(archive, name)
+                doc = _read_document(checked)
+                extras = _read_extras(checked)
     except InputError as exc:
         message = str(exc)
         if message.startswith("Cannot read "):
@@ -386,4 +416,4 @@ def load_ora(path: str | os.PathLike[str]) -> Document:
         raise InputError(f"Cannot open {name}: not enough memory to load it.") from exc
     doc.path = path
     doc.mark_clean()
-    return doc
+    return doc, extras

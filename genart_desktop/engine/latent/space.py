@@ -1,7 +1,10 @@
 """A latent space to explore: a GAN generator, or a VAE decoder with an optional encoder.
 
 The shape and dtype of the latent, the batch limit and the image size are read from the ONNX sessions themselves
-(never from the card alone), so a card that lies produces a clear error instead of a wrong picture.
+(never from the card alone), so a card that lies produces a clear error instead of a wrong picture. Tensors are
+found by the graph's own names (the card maps ``z``/``latent``/``image``/``mean``/``logvar`` to them), images are
+read and fed in the card's value range, and a card latent of the same size as the graph's (``[100]`` for a
+generator taking ``[batch, 100, 1, 1]``) is reshaped on the way in.
 Sessions are the engine's checked :class:`ModelSession`; onnxruntime's ``run`` is thread-safe, so renders can happen
 on a worker thread.
 """
@@ -18,6 +21,7 @@ from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
 from genart_desktop.engine.latent.prior import LatentPrior
 from genart_desktop.engine.session import ModelSession, TensorSpec
+from genart_desktop.engine.value_range import UNIT, ValueRange, convert, model_to_levels, pixels_to_model
 
 GAN = "gan"
 VAE = "vae"
@@ -37,16 +41,36 @@ def _fixed(dim: Any) -> int | None:
     return dim if isinstance(dim, int) and dim > 0 else None
 
 
-def images_from_tensor(batch: np.ndarray) -> np.ndarray:
-    """(N, 3|1, H, W) float in [-1, 1] -> (N, H, W, 3) uint8; NaN becomes mid-grey rather than garbage."""
+def images_from_tensor(batch: np.ndarray, value_range: ValueRange = UNIT) -> np.ndarray:
+    """(N, 3|1, H, W) float in ``value_range`` -> (N, H, W, 3) uint8 (clipped to the range); NaN becomes mid-grey
+    rather than garbage."""
     x = np.asarray(batch, dtype=np.float32)
     if x.ndim != 4 or x.shape[1] not in (1, 3):
         raise ModelError(f"The model returned an image tensor of shape {tuple(x.shape)}; (N, 3, H, W) was expected.")
     if x.shape[1] == 1:
         x = np.repeat(x, 3, axis=1)
-    x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
-    out = np.clip((x + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+    levels = model_to_levels(x, value_range)
+    levels += 0.5
+    out = np.clip(levels, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out.transpose(0, 2, 3, 1))
+
+
+def latent_feed_shape(role: str, name: str, dims: Sequence[Any], card_shape: Sequence[int] | None
+                      ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(latent shape, shape fed to the graph) from the graph's latent axes and the card's ``latent.shape``: a fixed
+    graph shape with the card's element count keeps the card's shape and is reshaped on the way in."""
+    if all(_fixed(d) for d in dims):
+        graph = tuple(int(d) for d in dims)
+        if card_shape is None or tuple(card_shape) == graph:
+            return graph, graph
+        if math.prod(card_shape) == math.prod(graph):
+            return tuple(int(d) for d in card_shape), graph
+        raise ModelError(f"The card says the latent is {list(card_shape)} but the {role} takes {list(graph)}.")
+    if card_shape is not None and len(card_shape) == len(dims):
+        shape = tuple(int(d) for d in card_shape)
+        return shape, shape
+    raise ModelError(f"The {role} input '{name}' has dynamic latent dimensions {list(dims)} and the card "
+                     "does not give the latent shape.")
 
 
 class LatentSpace:
@@ -63,7 +87,12 @@ class LatentSpace:
         sha256: str = "",
         card_latent_shape: Sequence[int] | None = None,
         prior: LatentPrior | None = None,
+        names: dict[str, str] | None = None,
+        image_range: ValueRange = UNIT,
+        encoder_range: ValueRange = UNIT,
     ) -> None:
+        """``names`` maps the standard tensor names (``z``, ``latent``, ``image``, ``encoder_image``, ``mean``,
+        ``logvar``) to the graphs' own; the ranges are those of the decoder's output and the encoder's input."""
         if kind not in (GAN, VAE):
             raise ModelError(f"The latent explorer works with GAN and VAE models, not '{kind}'.")
         if kind == GAN and encoder is not None:
@@ -74,22 +103,15 @@ class LatentSpace:
         self.sha256 = sha256
         self._decoder = decoder
         self._encoder = encoder
-        in_name = "z" if kind == GAN else "latent"
+        self._names = dict(names or {})
+        self.image_range, self.encoder_range = image_range, encoder_range
+        in_name = self._name("z" if kind == GAN else "latent")
         role = "generator" if kind == GAN else "decoder"
         self._in = _port(decoder, in_name, True, role)
-        self._out = _port(decoder, "image", False, role)
+        self._out = _port(decoder, self._name("image"), False, role)
         if len(self._in.shape) < 2:
             raise ModelError(f"The {role} input '{in_name}' has rank {len(self._in.shape)}; [batch, latent...] was expected.")
-        dims = self._in.shape[1:]
-        if all(_fixed(d) for d in dims):
-            shape = tuple(int(d) for d in dims)  # type: ignore[arg-type]
-            if card_latent_shape is not None and tuple(card_latent_shape) != shape:
-                raise ModelError(f"The card says the latent is {list(card_latent_shape)} but the {role} takes {list(shape)}.")
-        elif card_latent_shape is not None and len(card_latent_shape) == len(dims):
-            shape = tuple(int(d) for d in card_latent_shape)
-        else:
-            raise ModelError(f"The {role} input '{in_name}' has dynamic latent dimensions {list(dims)} and the card "
-                             "does not give the latent shape.")
+        shape, self._feed_shape = latent_feed_shape(role, in_name, self._in.shape[1:], card_latent_shape)
         self.latent_shape: tuple[int, ...] = shape
         self.latent_dim = int(math.prod(shape))
         if prior is not None and prior.dim != self.latent_dim:
@@ -103,9 +125,14 @@ class LatentSpace:
             self._image_hw = (int(out_shape[2]), int(out_shape[3]))
         self._enc_in: TensorSpec | None = None
         if encoder is not None:
-            self._enc_in = _port(encoder, "image", True, "encoder")
-            _port(encoder, "mean", False, "encoder")
-            _port(encoder, "logvar", False, "encoder")
+            self._enc_in = _port(encoder, self._name("encoder_image"), True, "encoder")
+            _port(encoder, self._name("mean"), False, "encoder")
+            _port(encoder, self._name("logvar"), False, "encoder")
+
+    def _name(self, standard: str) -> str:
+        if standard == "encoder_image":
+            return self._names.get(standard, "image")
+        return self._names.get(standard, standard)
 
     # -- facts -----------------------------------------------------------------------------------------------------
     @property
@@ -149,7 +176,11 @@ class LatentSpace:
 
     # -- rendering -------------------------------------------------------------------------------------------------
     def decode_tensor(self, latents: np.ndarray) -> np.ndarray:
-        """(N, D) latents -> (N, 3, H, W) float32 images in [-1, 1], in batches the model accepts."""
+        """(N, D) latents -> (N, 3, H, W) float32 images in [-1, 1] (whatever the model's own range)."""
+        return convert(self._decode_raw(latents), self.image_range, UNIT)
+
+    def _decode_raw(self, latents: np.ndarray) -> np.ndarray:
+        """(N, D) latents -> the decoder's own output, in batches the model accepts."""
         z = self.check_latents(latents)
         parts = []
         for start in range(0, z.shape[0], self.max_batch):
@@ -159,7 +190,7 @@ class LatentSpace:
                 feed = np.concatenate([chunk, pad])
             else:
                 feed = chunk
-            feed = feed.reshape((feed.shape[0], *self.latent_shape)).astype(self.dtype, copy=False)
+            feed = feed.reshape((feed.shape[0], *self._feed_shape)).astype(self.dtype, copy=False)
             out = self._decoder.run({self._in.name: feed}, outputs=[self._out.name])[self._out.name]
             parts.append(np.asarray(out, dtype=np.float32)[: chunk.shape[0]])
         return np.concatenate(parts) if parts else np.zeros((0, 3, 1, 1), np.float32)
@@ -182,14 +213,14 @@ class LatentSpace:
             count = chunk.shape[0]
             if _fixed(self._in.shape[0]) and count < self.max_batch:
                 chunk = np.concatenate([chunk, np.zeros((self.max_batch - count, self.latent_dim), np.float32)])
-            feed = chunk.reshape((chunk.shape[0], *self.latent_shape)).astype(self.dtype, copy=False)
+            feed = chunk.reshape((chunk.shape[0], *self._feed_shape)).astype(self.dtype, copy=False)
             out = self._decoder.run({self._in.name: feed}, outputs=[name])[name]
             parts.append(np.asarray(out, np.float32)[:count].reshape(count, -1))
         return np.concatenate(parts)
 
     def decode(self, latents: np.ndarray) -> np.ndarray:
         """(N, D) or (D,) latents -> (N, H, W, 3) uint8 RGB images."""
-        images = images_from_tensor(self.decode_tensor(latents))
+        images = images_from_tensor(self._decode_raw(latents), self.image_range)
         if self._image_hw is None and len(images):
             self._image_hw = images.shape[1:3]
         return images
@@ -207,12 +238,13 @@ class LatentSpace:
             width, height = self.image_size
         if rgb.shape[:2] != (height, width):
             rgb = resize(rgb, width, height)
-        x = (rgb.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+        x = pixels_to_model(rgb, self.encoder_range).transpose(2, 0, 1)[None]
         if _fixed(shape[0]) and shape[0] > 1:
             x = np.concatenate([x, np.zeros((shape[0] - 1, *x.shape[1:]), np.float32)])
-        result = self._encoder.run({self._enc_in.name: x.astype(self._enc_in.dtype)}, outputs=["mean", "logvar"])
-        mean = np.asarray(result["mean"], np.float32)[:1].reshape(-1)
-        logvar = np.asarray(result["logvar"], np.float32)[:1].reshape(-1)
+        mean_name, logvar_name = self._name("mean"), self._name("logvar")
+        result = self._encoder.run({self._enc_in.name: x.astype(self._enc_in.dtype)}, outputs=[mean_name, logvar_name])
+        mean = np.asarray(result[mean_name], np.float32)[:1].reshape(-1)
+        logvar = np.asarray(result[logvar_name], np.float32)[:1].reshape(-1)
         if mean.size != self.latent_dim or logvar.size != self.latent_dim:
             raise ModelError(f"The encoder returned {mean.size} latent values but the decoder takes {self.latent_dim}.")
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(logvar))):
@@ -248,4 +280,18 @@ def space_from_registry(registry: Any, model_id: str) -> LatentSpace:
     if card is not None and card.latent and card.latent.get("prior") is not None and card_shape:
         prior = LatentPrior.from_card(card.latent["prior"], int(math.prod(card_shape)))
     return LatentSpace(entry.family, decoder, encoder, model_id=entry.id, name=entry.name, sha256=sha,
-                       card_latent_shape=card_shape, prior=prior)
+                       card_latent_shape=card_shape, prior=prior, **card_port_options(card, role))
+
+
+def card_port_options(card: Any, role: str) -> dict[str, Any]:
+    """The graph names and value ranges a GAN/VAE card declares (nothing for a card-less model)."""
+    if card is None or role not in card.io:
+        return {}
+    standard = "z" if role == "generator" else "latent"
+    names = {standard: card.tensor_name(role, standard), "image": card.tensor_name(role, "image")}
+    options: dict[str, Any] = {"image_range": card.value_range(role, "image")}
+    if "encoder" in card.io:
+        names.update({"encoder_image": card.tensor_name("encoder", "image"),
+                      "mean": card.tensor_name("encoder", "mean"), "logvar": card.tensor_name("encoder", "logvar")})
+        options["encoder_range"] = card.value_range("encoder", "image")
+    return {"names": names, **options}

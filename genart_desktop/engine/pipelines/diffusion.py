@@ -165,6 +165,7 @@ class DiffusionPipeline:
         seeds = [request.seed + i for i in range(request.batch)]
         rngs = [np.random.default_rng(s) for s in seeds]
         shape = (request.batch, self.channels, request.height // self.factor, request.width // self.factor)
+        self._check_fixed_sizes(shape[2:], request)
 
         init_pixels = self._init_pixels(request)
         pixel_mask = self._pixel_mask(request)
@@ -272,6 +273,17 @@ class DiffusionPipeline:
             raise InputError("This model has no unconditional mode for guidance; set guidance to 1.")
         if request.mask is not None and request.init_image is None:
             raise InputError("Inpainting needs the image to paint into as well as the mask.")
+
+    def _check_fixed_sizes(self, cells: tuple[int, int], request: DiffusionRequest) -> None:
+        """Refuse before the first step a size that a graph with fixed spatial axes (a U-Net, or a VAE decoder
+        exported at one size) would only reject at its end, naming the size that works."""
+        for owner, attribute in ((self.denoiser, "session"), (self.codec, "decoder")):
+            specs = getattr(getattr(owner, attribute, None), "inputs", ())
+            spatial = next((tuple(spec.shape[2:4]) for spec in specs if len(spec.shape) == 4), ())
+            if len(spatial) == 2 and all(isinstance(d, int) for d in spatial) and spatial != tuple(cells):
+                width, height = spatial[1] * self.factor, spatial[0] * self.factor
+                raise InputError(f"This model makes {width}x{height} images only, not {request.width}x"
+                                 f"{request.height}; generate at {width}x{height} and scale the result.")
 
     def _init_pixels(self, request: DiffusionRequest) -> np.ndarray | None:
         if request.init_image is None:

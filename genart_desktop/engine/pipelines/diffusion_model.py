@@ -31,6 +31,7 @@ from genart_desktop.engine.pipelines.generator import RecipeGenerator
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.schedules import ScheduleConfig
 from genart_desktop.engine.session import ModelSession
+from genart_desktop.engine.value_range import UNIT, ValueRange, convert
 
 CONDITIONING_TYPES = ("none", "class", "text")
 PAD_ID, UNKNOWN_ID, FIRST_WORD_ID = 0, 1, 2
@@ -106,22 +107,24 @@ class Conditioning:
 class OnnxUNet:
     """Adapter: the pipeline's denoiser call onto a card U-Net session."""
 
-    def __init__(self, session: ModelSession) -> None:
+    def __init__(self, session: ModelSession, names: dict[str, str] | None = None) -> None:
         self.session = session
-        self.has_cond = "cond" in session.input_names
-        self.timestep_dtype = session.input("timestep").dtype
-        self.sample_dtype = session.input("sample").dtype
+        self.names = {std: (names or {}).get(std, std) for std in ("sample", "timestep", "cond", "prediction")}
+        self.has_cond = self.names["cond"] in session.input_names
+        self.timestep_dtype = session.input(self.names["timestep"]).dtype
+        self.sample_dtype = session.input(self.names["sample"]).dtype
 
     def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None,
                  run_options: Any = None) -> np.ndarray:
         """One U-Net run; ``run_options.terminate`` stops it half way (raising JobCancelled)."""
-        feeds = {"sample": sample.astype(self.sample_dtype, copy=False),
-                 "timestep": np.asarray(timesteps).astype(self.timestep_dtype)}
+        names = self.names
+        feeds = {names["sample"]: sample.astype(self.sample_dtype, copy=False),
+                 names["timestep"]: np.asarray(timesteps).astype(self.timestep_dtype)}
         if self.has_cond:
             if cond is None:
                 raise ModelError(f"{self.session.name} needs a condition.")
-            feeds["cond"] = cond.astype(self.session.input("cond").dtype, copy=False)
-        out = self.session.run(feeds, run_options, outputs=["prediction"])["prediction"]
+            feeds[names["cond"]] = cond.astype(self.session.input(names["cond"]).dtype, copy=False)
+        out = self.session.run(feeds, run_options, outputs=[names["prediction"]])[names["prediction"]]
         return out.astype(np.float32, copy=False)
 
 
@@ -129,9 +132,13 @@ class CardCodec:
     """Latent codec from the card's decoder and, optionally, the paired VAE's encoder (its mean)."""
 
     def __init__(self, decoder: ModelSession, encoder: ModelSession | None, channels: int, factor: int,
-                 scaling_factor: float) -> None:
+                 scaling_factor: float, names: dict[str, str] | None = None,
+                 image_range: ValueRange = UNIT) -> None:
         self.decoder, self.encoder = decoder, encoder
         self.channels, self.factor, self.scaling_factor = channels, factor, scaling_factor
+        self.latent_name = (names or {}).get("latent", "latent")
+        self.image_name = (names or {}).get("image", "image")
+        self.image_range = image_range  # the decoder's output range; the pipeline works in [-1, 1]
 
     def encode(self, images: np.ndarray, run_options: Any = None) -> np.ndarray:
         if self.encoder is None:
@@ -141,8 +148,9 @@ class CardCodec:
         return mean.astype(np.float32) * self.scaling_factor
 
     def decode(self, latents: np.ndarray, run_options: Any = None) -> np.ndarray:
-        return self.decoder.run({"latent": (latents / self.scaling_factor).astype(np.float32)}, run_options,
-                                outputs=["image"])["image"]
+        image = self.decoder.run({self.latent_name: (latents / self.scaling_factor).astype(np.float32)},
+                                 run_options, outputs=[self.image_name])[self.image_name]
+        return convert(image, self.image_range, UNIT)
 
 
 class CardDiffusionModel(RecipeGenerator):
@@ -150,7 +158,8 @@ class CardDiffusionModel(RecipeGenerator):
 
     def __init__(self, model_id: str, config: dict[str, Any], unet: ModelSession, resolution: tuple[int, int],
                  decoder: ModelSession | None = None, encoder: ModelSession | None = None,
-                 fingerprint: str = "") -> None:
+                 fingerprint: str = "", card: Any = None) -> None:
+        """``card`` (optional) gives the graphs' own tensor names and the decoder's image range."""
         self.model_id = model_id
         self.fingerprint = fingerprint
         try:
@@ -164,18 +173,22 @@ class CardDiffusionModel(RecipeGenerator):
         self.default_steps = int(config.get("default_steps", 50))
         self.default_guidance = float(config.get("default_guidance", 3.0 if self.conditioning.kind != "none" else 1))
         self.resolution = resolution
-        spec = unet.input("sample")
+        unet_names = dict(card.io["unet"].names) if card is not None and "unet" in card.io else {}
+        spec = unet.input(unet_names.get("sample", "sample"))
         channels = spec.shape[1] if spec.rank == 4 and isinstance(spec.shape[1], int) else 3
         codec = None
         if decoder is not None:
             latent = config.get("latent") or {}
             scaling = float(latent.get("scaling_factor", 1.0)) if isinstance(latent, dict) else 1.0
-            lat_h = unet.input("sample").shape[2]
+            lat_h = spec.shape[2]
             factor = resolution[1] // lat_h if isinstance(lat_h, int) and lat_h > 0 else int(
                 latent.get("factor", 1) if isinstance(latent, dict) else 1)
-            codec = CardCodec(decoder, encoder, channels, max(1, factor), scaling)
+            has_decoder_card = card is not None and "vae_decoder" in card.io
+            codec = CardCodec(decoder, encoder, channels, max(1, factor), scaling,
+                              dict(card.io["vae_decoder"].names) if has_decoder_card else None,
+                              card.value_range("vae_decoder", "image") if has_decoder_card else UNIT)
         self.codec = codec
-        self.pipeline = DiffusionPipeline(OnnxUNet(unet), self.schedule, channels=channels, codec=codec)
+        self.pipeline = DiffusionPipeline(OnnxUNet(unet, unet_names), self.schedule, channels=channels, codec=codec)
 
     @classmethod
     def from_registry(cls, registry: Any, model_id: str) -> CardDiffusionModel:
@@ -193,7 +206,7 @@ class CardDiffusionModel(RecipeGenerator):
                 encoder = None  # text-to-image still works; image-to-image says the paired VAE is missing
         fingerprint = card.files["unet"].sha256[:16] if "unet" in card.files else ""
         return cls(model_id, card.config if isinstance(card.config, dict) else {}, registry.session(model_id, "unet"),
-                   card.resolution or (64, 64), decoder, encoder, fingerprint)
+                   card.resolution or (64, 64), decoder, encoder, fingerprint, card)
 
     @property
     def native_size(self) -> int:

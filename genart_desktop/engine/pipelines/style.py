@@ -2,8 +2,9 @@
 
 The same code serves the style palette (preview + apply as a job) and ``genart style`` (batch). A network is anything
 with ``run``: an onnxruntime ``InferenceSession`` (``run(None, feeds) -> list``) or an engine session / test double
-with ``run(feeds) -> dict | list``. It takes ``content`` ``(1, 3, h, w)`` in [-1, 1] and returns ``stylized`` of the
-same shape (see docs/model-card.md).
+with ``run(feeds) -> dict | list``. It takes one image ``(1, 3, h, w)`` in its card's value range ([-1, 1] unless
+declared otherwise, e.g. [0, 255] for the ONNX zoo's networks) and returns one of the same shape; a network with a
+fixed input size is always fed exactly that size (see docs/model-card.md).
 
 Order of operations: scale the canvas to the *work* resolution (bigger strokes = smaller work image), stylize it in
 overlapping tiles, resample back, optionally keep the original chroma (luminance-only transfer, YCbCr), then mix with
@@ -22,7 +23,9 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
 from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
-from genart_desktop.engine.tiling import Tile, TilePlan, run_tiled
+from genart_desktop.core.settings import load_settings
+from genart_desktop.engine.tiling import Tile, TilePlan, memory_tile, run_tiled
+from genart_desktop.engine.value_range import UNIT, ValueRange, model_to_levels, pixels_to_model
 from genart_desktop.engine.pipelines.limits import MAX_SCALE, MIN_SCALE
 
 ProgressCallback = Callable[[int, int], None]
@@ -31,6 +34,11 @@ CancelCheck = Callable[[], bool]
 # The network never runs on more pixels than this (a 4096x4096 canvas at scale 1); smaller scales are clamped.
 MAX_WORK_PIXELS = 4096 * 4096
 BAND_ROWS = 256  # colour post-processing runs in bands of rows to bound float32 temporaries
+# Tiling is decided from memory: one network run may take this much (setting below), at the card's measured
+# activation bytes per pixel (``config.activation_bytes_per_pixel``; a cautious guess for cards without it).
+MEMORY_SETTING = "style_run_memory_mb"
+DEFAULT_RUN_MEMORY_MB = 640
+DEFAULT_BYTES_PER_PIXEL = 512
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class _Network:
         self._runner = runner
         self._ort = callable(getattr(runner, "get_inputs", None)) and callable(getattr(runner, "get_outputs", None))
         self.input_dtype = np.dtype(np.float32)
+        self.fixed_size: tuple[int, int] | None = None
         specs = None
         if self._ort:
             specs = (runner.get_inputs(), runner.get_outputs())
@@ -91,6 +100,7 @@ class _Network:
             if dtype is None or np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float16)):
                 raise ModelError(f"A style network input must be float32 or float16, not {type_name}.")
             self.input_dtype = np.dtype(dtype)
+            self.fixed_size = _fixed_hw(spec.shape)
         self.input_name = input_name or "content"
         self.output_name = output_name or "stylized"
 
@@ -123,8 +133,10 @@ class _Network:
 class StylePipeline:
     """Applies one style network to RGB/RGBA uint8 images of any size.
 
-    ``tile`` and ``overlap`` bound memory (one tile through the network at a time); ``multiple`` pads tiles for
-    networks that downsample (ours: 4). ``harmonize`` fixes the tone of every tile to one global guide (see
+    Memory decides the tiling: an image whose run fits ``run_memory_mb`` at ``bytes_per_pixel`` goes through the
+    network whole (no seams, no overlap computed twice); a larger one in balanced tiles that each fit. A ``tile``
+    given explicitly (a card's ``config.tile``, ``--tile``) forces tiles of at most that side. ``overlap`` is the
+    tiles' shared margin; ``multiple`` pads tiles for networks that downsample (ours: 4). ``harmonize`` fixes the tone of every tile to one global guide (see
     :func:`harmonizer`), because instance normalisation makes each tile's colours depend on the tile's own content.
     """
 
@@ -134,16 +146,26 @@ class StylePipeline:
         *,
         input_name: str | None = None,
         output_name: str | None = None,
-        tile: int = 768,
+        tile: int | None = None,
         overlap: int = 96,
         multiple: int = 4,
         max_work_pixels: int = MAX_WORK_PIXELS,
         harmonize: bool = True,
+        input_range: ValueRange = UNIT,
+        output_range: ValueRange = UNIT,
+        fixed_size: tuple[int, int] | None = None,
+        bytes_per_pixel: float = DEFAULT_BYTES_PER_PIXEL,
+        run_memory_mb: int = DEFAULT_RUN_MEMORY_MB,
     ) -> None:
-        if tile < 16 or not 0 <= overlap < tile // 2 or not 1 <= multiple <= tile // 4:
-            raise InputError(f"Bad tiling: tile {tile}, overlap {overlap}, multiple {multiple}.")
         self._network = _Network(network, input_name, output_name)
+        self.input_range, self.output_range = input_range, output_range
+        self.fixed_size = fixed_size or self._network.fixed_size
+        if self.fixed_size is not None:
+            tile, overlap, multiple = fixed_tiling(self.fixed_size, overlap)
+        _check_tiling(tile, overlap, multiple, bytes_per_pixel, run_memory_mb)
         self.tile = tile
+        self.bytes_per_pixel = float(bytes_per_pixel)
+        self.run_memory_mb = int(run_memory_mb)
         self.overlap = overlap
         self.multiple = multiple
         self.max_work_pixels = max_work_pixels
@@ -159,9 +181,10 @@ class StylePipeline:
         config = entry.card.config if entry.card is not None else {}
         options: dict[str, Any] = {
             "multiple": _config_int(config, "size_multiple", 4, 1, 64),
-            "tile": _config_int(config, "tile", 768, 64, 4096),
             "overlap": _config_int(config, "overlap", 96, 0, 1024),
+            **memory_options(config, getattr(registry, "settings", None)),
         }
+        options.update(card_io_options(entry.card))
         options.update(overrides)
         return cls(registry.session(model_id, "stylizer"), **options)
 
@@ -176,7 +199,20 @@ class StylePipeline:
     def tile_count(self, width: int, height: int, scale: float = 1.0) -> int:
         """How many network runs a full render takes (for progress bars before starting)."""
         work_w, work_h = self.work_size(width, height, scale)
-        return len(TilePlan.create(work_h, work_w, self.tile, self.overlap, self.multiple))
+        return len(self.plan(work_h, work_w))
+
+    # -- tiling -----------------------------------------------------------------------------------------------------
+    def tile_side(self, height: int, width: int) -> int:
+        """The tile side for a ``height`` x ``width`` work image: the forced ``tile``, else the memory budget's
+        balanced tiles, else (the whole image fits) a side that covers the image in one tile."""
+        if self.tile is not None:
+            return self.tile
+        side = memory_tile(height, width, self.bytes_per_pixel, self.run_memory_mb << 20, self.overlap,
+                           self.multiple)
+        return side if side is not None else max(height, width) + self.overlap + self.multiple
+
+    def plan(self, height: int, width: int) -> TilePlan:
+        return TilePlan.create(height, width, self.tile_side(height, width), self.overlap, self.multiple)
 
     # -- the network on its own -------------------------------------------------------------------------------------
     def stylize(
@@ -191,25 +227,35 @@ class StylePipeline:
         rgb = rgb[..., :3]
 
         def process(patch: np.ndarray) -> np.ndarray:
-            batch = (patch.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
-            return self._network(np.ascontiguousarray(batch))[0].transpose(1, 2, 0)
+            return self._run_patch(patch)
 
         height, width = rgb.shape[:2]
         adjust = None
-        if self.harmonize and len(TilePlan.create(height, width, self.tile, self.overlap, self.multiple)) > 1:
+        side = self.tile_side(height, width)
+        if self.harmonize and len(self.plan(height, width)) > 1:
             if cancelled is not None and cancelled():
                 raise JobCancelled("Cancelled; nothing was changed.")
-            adjust = harmonizer(rgb, process, self.tile, self.multiple)
-        blended = run_tiled(
-            rgb, process, tile=self.tile, overlap=self.overlap, multiple=self.multiple,
-            progress=progress, cancelled=cancelled, adjust=adjust,
+            adjust = harmonizer(rgb, process, side, self.multiple)
+        return run_tiled(
+            rgb, process, tile=side, overlap=self.overlap, multiple=self.multiple,
+            progress=progress, cancelled=cancelled, adjust=adjust, finish=self._levels,
         )
-        np.nan_to_num(blended, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
-        blended += 1.0
-        blended *= 127.5
+
+    def _levels(self, blended: np.ndarray) -> np.ndarray:
+        """Finished rows of network output (float32, modified in place) as uint8 levels."""
+        model_to_levels(blended, self.output_range, out=blended)
         np.rint(blended, out=blended)
         np.clip(blended, 0, 255, out=blended)
         return blended.astype(np.uint8)
+
+    def _run_patch(self, patch: np.ndarray) -> np.ndarray:
+        """One ``(h, w, 3)`` pixel patch through the network, in its value range and (when fixed) at exactly its
+        input size: a smaller patch is padded with mirrored edges and the result cropped back."""
+        height, width = patch.shape[:2]
+        if self.fixed_size is not None:
+            patch = fit_to_size(patch, self.fixed_size)
+        batch = pixels_to_model(patch, self.input_range).transpose(2, 0, 1)[None]
+        return self._network(np.ascontiguousarray(batch))[0].transpose(1, 2, 0)[:height, :width]
 
     # -- the full operation -----------------------------------------------------------------------------------------
     def apply(
@@ -323,6 +369,75 @@ def default_settings(config: dict[str, Any] | None) -> StyleSettings:
         )
     except (InputError, TypeError, ValueError):
         return StyleSettings()
+
+
+def _fixed_hw(shape: Any) -> tuple[int, int] | None:
+    """(height, width) of an input shape whose last two axes are fixed ints, else None."""
+    if shape is None or len(shape) != 4:
+        return None
+    height, width = shape[2], shape[3]
+    if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
+        return int(height), int(width)
+    return None
+
+
+def card_io_options(card: Any) -> dict[str, Any]:
+    """The pipeline options a style card's ``io`` gives: the graph's tensor names, the value ranges in and out and
+    a fixed input size the card declares (the session's own fixed size is read by the pipeline itself)."""
+    if card is None or "stylizer" not in card.io:
+        return {}
+    content = card.io["stylizer"].tensor("content")
+    options: dict[str, Any] = {
+        "input_name": card.tensor_name("stylizer", "content"),
+        "output_name": card.tensor_name("stylizer", "stylized"),
+        "input_range": card.value_range("stylizer", "content"),
+        "output_range": card.value_range("stylizer", "stylized"),
+    }
+    fixed = _fixed_hw(content.shape) if content is not None else None
+    if fixed is not None:
+        options["fixed_size"] = fixed
+    return options
+
+
+def fixed_tiling(size: tuple[int, int], overlap: int) -> tuple[int, int, int]:
+    """(tile, overlap, multiple) for a network that takes exactly ``size`` (height, width): tiles no larger than
+    its smaller side (each is then padded to ``size``), no alignment padding."""
+    tile = min(size)
+    return tile, min(overlap, max(0, tile // 4)), 1
+
+
+def fit_to_size(patch: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Pad an ``(h, w, C)`` patch at the bottom/right to exactly ``size`` (mirrored where the patch is big enough,
+    else edge-extended); a patch larger than ``size`` is a tiling bug."""
+    height, width = patch.shape[:2]
+    pad_h, pad_w = size[0] - height, size[1] - width
+    if pad_h < 0 or pad_w < 0:
+        raise InputError(f"A {width}x{height} tile does not fit the network's fixed {size[1]}x{size[0]} input.")
+    if pad_h == 0 and pad_w == 0:
+        return patch
+    mode = "reflect" if height > pad_h and width > pad_w else "edge"
+    return np.pad(patch, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+
+
+def memory_options(config: dict[str, Any], settings: dict[str, Any] | None) -> dict[str, Any]:
+    """Tiling options from a card's ``config`` and the settings: a forced ``tile`` only where the card asks for
+    one, the card's measured ``activation_bytes_per_pixel`` and the ``style_run_memory_mb`` budget."""
+    settings = settings if settings is not None else load_settings()
+    options: dict[str, Any] = {
+        "bytes_per_pixel": _config_int(config, "activation_bytes_per_pixel", DEFAULT_BYTES_PER_PIXEL, 4, 1 << 16),
+        "run_memory_mb": _config_int(settings, MEMORY_SETTING, DEFAULT_RUN_MEMORY_MB, 16, 1 << 20),
+    }
+    if "tile" in config:
+        options["tile"] = _config_int(config, "tile", 768, 64, 4096)
+    return options
+
+
+def _check_tiling(tile: int | None, overlap: int, multiple: int, bytes_per_pixel: float, memory_mb: int) -> None:
+    side = tile if tile is not None else 4096
+    if side < 16 or not 0 <= overlap < side // 2 or not 1 <= multiple <= side // 4:
+        raise InputError(f"Bad tiling: tile {tile}, overlap {overlap}, multiple {multiple}.")
+    if not bytes_per_pixel > 0 or memory_mb < 1:
+        raise InputError(f"Bad memory budget: {memory_mb} MiB at {bytes_per_pixel} bytes per pixel.")
 
 
 def _config_int(config: dict[str, Any], key: str, default: int, low: int, high: int) -> int:

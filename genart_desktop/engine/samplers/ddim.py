@@ -2,10 +2,14 @@
 
 eta = 0 gives the deterministic implicit sampler: the same starting noise always gives the same image, and with a
 perfect noise predictor one step lands exactly on the forward-process sample at the next timestep. eta = 1 matches
-the DDPM posterior variance.
+the DDPM posterior variance. With ``clip_sample`` the schedule's ``use_clipped_model_output`` picks diffusers'
+convention: False (its default) moves along the network's own noise estimate, True along the one recomputed from
+the clipped x0.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -28,11 +32,15 @@ class DDIMSampler(Sampler):
             raise ValueError(f"DDIM eta must be between 0 (deterministic) and 1 (DDPM-like), got {eta}.")
         self.eta = float(eta)
         self.stochastic = self.eta > 0.0
+        self._raw_eps = (dataclasses.replace(self.schedule, clip_sample=False)
+                         if self.schedule.clip_sample and not self.schedule.use_clipped_model_output else None)
 
     def _step(self, model_output: np.ndarray, t: int, sample: np.ndarray, rng: Rng) -> StepResult:
         abar_t = self.alpha_bar(t)
         abar_prev = self.previous_alpha_bar(t)
         x0, eps = split_prediction(model_output, sample, abar_t, self.schedule)
+        if self._raw_eps is not None:  # diffusers' default: x0 clipped, the noise estimate left as predicted
+            eps = split_prediction(model_output, sample, abar_t, self._raw_eps)[1]
         sigma = ddim_sigma(abar_t, abar_prev, self.eta)
         # Song et al. eq. 12: x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) eps + sigma z.
         direction = np.sqrt(max(1.0 - abar_prev - sigma**2, 0.0)) * eps

@@ -13,6 +13,7 @@ FAMILY_MODULES = (
     "genart_desktop.training.vae.export",
     "genart_desktop.training.style.export",
     "genart_desktop.training.diffusion.export",
+    "genart_desktop.training.upscale.export",
 )
 
 _EXPORTERS: dict[str, FamilyExporter] = {}

@@ -13,13 +13,16 @@ panel and its tabs bind to: ``model_changed(space)``, ``grid_ready``, ``children
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.core.observable import Signal
 from genart_desktop.engine.events import Cancelled, Error, Progress, Result
 from genart_desktop.engine.jobs import MAIN_LANE, JobHandle
-from genart_desktop.engine.latent.bookmarks import BookmarkLibrary
+from genart_desktop.engine.latent.bookmarks import Bookmark, BookmarkLibrary
 from genart_desktop.engine.latent.space import GAN, VAE, LatentSpace
 from genart_desktop.workspace.executors import WithRegistry
 from genart_desktop.workspace.latent.animate import Animation
@@ -68,6 +71,7 @@ KINDS = {
     "scrub": JobKind("Rendering the path", ordered=True),
     "export": JobKind("Exporting {r.target.name}", MAIN_LANE, coalesce=False, long=True, listed=True),
     "encode": JobKind("Encoding into {r.space.name}"),
+    "thumbnails": JobKind("Rendering bookmark thumbnails", ordered=True),
 }
 
 
@@ -98,8 +102,9 @@ class LatentController:
         self.status = Signal()
         self.progress = Signal()
         self.jobs_changed = Signal()
+        self.thumbnails_ready = Signal()  # (GridResult): one image per bookmark of request_thumbnails, in order
         self._ready = {"grid": self.grid_ready, "current": self.current_ready, "children": self.children_ready,
-                       "scrub": self.scrub_ready, "export": self.exported}
+                       "scrub": self.scrub_ready, "export": self.exported, "thumbnails": self.thumbnails_ready}
         self._jobs: dict[int, tuple[str, Any]] = {}
         self._shown: dict[str, int] = {}
         self._loading: tuple[str, int | None] | None = None
@@ -152,6 +157,14 @@ class LatentController:
         except GenArtError as exc:
             self.status.emit(str(exc), True)
             return None
+
+    def request_thumbnails(self, marks: Sequence[Bookmark]) -> JobHandle | None:
+        """Render a thumbnail of each bookmark (their latents are stored as rendered, so no truncation again)."""
+        space = self.state.space
+        if space is None or not marks:
+            return None
+        latents = np.stack([space.check_latents(mark.latent)[0] for mark in marks])
+        return self.submit(RenderLatents(space, latents, 1.0, len(marks)), "thumbnails")
 
     def pending(self, kind: str) -> bool:
         return any(k == kind for k, _ in self._jobs.values())

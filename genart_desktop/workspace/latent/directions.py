@@ -9,6 +9,7 @@ import numpy as np
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine.latent.directions import Direction, UserDirections, direction_between, load_cached
 from genart_desktop.engine.latent.space import LatentSpace
+from genart_desktop.workspace.latent.direction_names import DirectionNames
 from genart_desktop.workspace.latent.requests import PRINCIPAL_COUNT, PRINCIPAL_SAMPLES, FindDirections
 from genart_desktop.workspace.latent.state import ExplorerState
 
@@ -18,11 +19,13 @@ class Directions:
 
     def __init__(self, state: ExplorerState) -> None:
         self.state = state
+        self.names: DirectionNames | None = None  # the user's names for the open model's principal directions
 
     def load(self, space: LatentSpace) -> None:
         """The saved and cached directions of a newly opened model, every slider at zero."""
         state = self.state
         state.user_directions = UserDirections(space.model_id, space.latent_dim).load()
+        self.names = DirectionNames(space.model_id)
         state.principal = load_cached(space, PRINCIPAL_COUNT, PRINCIPAL_SAMPLES) or []
         state.sliders = [0.0] * len(state.directions)
         state.directions_changed.emit()
@@ -59,6 +62,20 @@ class Directions:
         saved = self._store().save(direction_between(za, zb, name.strip()))
         self._reload_user()
         return saved
+
+    def label(self, direction: Direction) -> str:
+        """What the slider row says: the user's name for a principal direction, else the direction's own."""
+        if direction.kind == "principal" and self.names is not None:
+            return self.names.label(direction.name)
+        return direction.name
+
+    def rename(self, key: str, name: str) -> None:
+        """Name the principal direction ``key`` (e.g. "PC 1") for this model; kept between sessions."""
+        self.state.require_space()
+        if self.names is None:
+            raise InputError("Open a model first.")
+        self.names.rename(key, name)
+        self.state.directions_changed.emit()
 
     def delete(self, name: str) -> None:
         self._store().delete(name)

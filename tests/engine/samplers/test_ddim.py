@@ -80,3 +80,22 @@ def test_matches_diffusers_ddim():
         x = ours.step(out, t, x).prev_sample
         y = theirs.step(torch.from_numpy(out), int(t), y).prev_sample
     np.testing.assert_allclose(x, y.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("use_clipped", [False, True])
+def test_clipping_follows_the_schedules_convention(use_clipped):
+    """diffusers' DDIM with clip_sample: x0 is clipped; the noise estimate is the network's own unless
+    use_clipped_model_output, which recomputes it from the clipped x0."""
+    cfg = ScheduleConfig(clip_sample=True, use_clipped_model_output=use_clipped)
+    sampler = DDIMSampler(cfg)
+    t, t_prev = (int(v) for v in sampler.set_timesteps(10)[:2])
+    abar = alphas_cumprod(cfg)
+    rng = np.random.default_rng(0)
+    sample, eps = rng.standard_normal((2, 1, 3, 4, 4)).astype(np.float32) * 3
+    x0 = np.clip((sample - np.sqrt(1 - abar[t]) * eps) / np.sqrt(abar[t]), -1, 1)
+    assert np.abs(x0).max() == 1.0  # clipping engaged
+    used = (sample - np.sqrt(abar[t]) * x0) / np.sqrt(1 - abar[t]) if use_clipped else eps
+    expected = np.sqrt(abar[t_prev]) * x0 + np.sqrt(1 - abar[t_prev]) * used
+    out = sampler.step(eps, t, sample)
+    np.testing.assert_allclose(out.pred_x0, x0, atol=1e-5)
+    np.testing.assert_allclose(out.prev_sample, expected, atol=1e-4)

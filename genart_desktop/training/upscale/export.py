@@ -1,0 +1,171 @@
+"""Export a trained upscaler: one self-contained ONNX file with dynamic height and width, a parity check against
+PyTorch at two shapes, the held-out measurement (PSNR/SSIM vs bicubic and Lanczos) through the app's own tiled
+pipeline, a Lanczos | ours | original thumbnail and the card (family ``upscaler``). Everything is staged beside
+the destination and moved into place only when all of it succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from genart_desktop.core.atomic import atomic_write_bytes
+from genart_desktop.core.errors import InputError
+from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
+from genart_desktop.engine.pipelines.upscale import DEFAULT_OVERLAP, DEFAULT_TILE, UpscaleNetwork, UpscalePipeline
+from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint, load_module_tensors
+from genart_desktop.training.export.destination import choose_model_id, destination
+from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
+from genart_desktop.training.export.parity import FP32_TOLERANCE, check_parity, onnx_session
+from genart_desktop.training.export.protocol import ExportRequest, ExportResult
+from genart_desktop.training.export.registry import register
+from genart_desktop.training.export.staging import staged_model_folder
+from genart_desktop.training.runs import RunFolder, now_iso
+from genart_desktop.training.style.sources import _photo_rows
+from genart_desktop.training.upscale.config import UpscaleConfig
+from genart_desktop.training.upscale.measure import centre_crop, load_photo, measure, render_sheet, sheet_rows
+from genart_desktop.training.upscale.network import UpscaleNet
+
+FILENAME = "upscaler.onnx"
+VALUE_RANGE = [0.0, 1.0]
+PARITY_SHAPES = ((1, 3, 24, 40), (2, 3, 40, 24))
+THUMBNAIL_CROP = 160
+
+
+def export_upscaler_onnx(net: UpscaleNet, path: Path) -> Path:
+    """``low [batch, 3, height, width] -> high [batch, 3, height*s, width*s]`` with every weight inside the file."""
+    net = net.float().eval().cpu()
+    axes_in = {0: "batch", 2: "height", 3: "width"}
+    axes_out = {0: "batch", 2: "out_height", 3: "out_width"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.zeros(1, 3, 32, 32),), str(path), input_names=["low"], output_names=["high"],
+                          dynamic_axes={"low": axes_in, "high": axes_out}, opset_version=OPSET, dynamo=False,
+                          do_constant_folding=True)
+    check_self_contained(path)
+    return path
+
+
+def parity_inputs(seed: int = 0) -> list[dict[str, torch.Tensor]]:
+    """Two differently shaped inputs: agreeing on both proves the height and width axes are dynamic."""
+    generator = torch.Generator().manual_seed(seed)
+    return [{"low": torch.rand(shape, generator=generator)} for shape in PARITY_SHAPES]
+
+
+def card_io(scale: int) -> dict[str, Any]:
+    low = {"shape": ["batch", 3, "height", "width"], "dtype": "float32", "range": VALUE_RANGE}
+    high = {"shape": ["batch", 3, "out_height", "out_width"], "dtype": "float32", "range": VALUE_RANGE}
+    return {"upscaler": {"inputs": {"low": low}, "outputs": {"high": high}}}
+
+
+def licence(cfg: UpscaleConfig, held_out: list[str]) -> tuple[str, str]:
+    """The card's licence text and ATTRIBUTION.txt (empty when nothing asks for credit), from photos.csv."""
+    rows = [r for r in _photo_rows(Path(cfg.data)) if r.get("file") not in set(held_out)]
+    extras = ", ".join(Path(f).name + "/" for f in cfg.extra_folders())
+    extra_text = (f" Also trained on the pictures in {extras} (their rights and sources are in the PROVENANCE.md "
+                  "beside them)." if extras else "")
+    weights = " Network weights: trained with genart-train; the licences and credits of these images apply."
+    if not rows:
+        return (f"Trained on the images in {Path(cfg.data).name}/; their use follows the rights the user holds in "
+                f"them.{extra_text}{weights}", "")
+    counts = ", ".join(f"{name} {n}" for name, n in Counter(r.get("license", "unknown") for r in rows).most_common())
+    credited = [r for r in rows if r.get("attribution_required", "").lower() == "yes"]
+    text = (f"Training photos: {len(rows)} from {Path(cfg.data).name}/ ({counts}); authors and licences per file in "
+            f"photos.csv; the {len(credited)} that require attribution are credited in ATTRIBUTION.txt."
+            f"{extra_text}{weights}")
+    lines = [f"{r['file']}: by {r.get('author', '?')}, {r.get('license', '?')}"
+             + (f", {r['original_url']}" if r.get("original_url") else "") for r in credited]
+    attribution = ("Photos used to train this upscaler whose licences require attribution:\n" + "\n".join(lines)
+                   + "\n") if lines else ""
+    return text, attribution
+
+
+def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportRequest(),
+                       tile: int = DEFAULT_TILE) -> tuple[Path, dict[str, Any]]:
+    """An upscale run's latest checkpoint (its EMA network) -> a model folder (default ``RUN/export/<id>``)."""
+    run = RunFolder.open(run_dir)
+    record = run.read_options()
+    if record.get("family") != UpscaleConfig.FAMILY:
+        raise InputError(f"{run.path} is a {record.get('family')} run, not an upscale run.")
+    checkpoint = latest_checkpoint(run.checkpoints_dir)
+    if checkpoint is None:
+        raise InputError(f"{run.path} has no checkpoint to export; train it first.")
+    tensors, meta = load_checkpoint(checkpoint)
+    cfg = UpscaleConfig.from_dict(meta.get("options", record["options"]))
+    net = UpscaleNet(cfg.network())
+    load_module_tensors("net_ema", net, tensors)
+    held_out = list(meta.get("trainer", {}).get("held_out_files", []))
+    files = [Path(cfg.data) / name for name in held_out if (Path(cfg.data) / name).is_file()]
+    model_id = choose_model_id(request.model_id, f"upscale-x{cfg.scale}")
+    dest = destination(run.path, request.out, model_id)
+    license_text, attribution = licence(cfg, held_out)
+    with staged_model_folder(dest) as staging:
+        onnx_path = export_upscaler_onnx(net, staging / FILENAME)
+        worst = check_parity("upscaler", onnx_path, net, parity_inputs(), ["high"], FP32_TOLERANCE)
+        pipeline = UpscalePipeline(UpscaleNetwork(onnx_session(onnx_path), cfg.scale), tile=tile)
+        scores = measure(pipeline, files) if files else {}
+        if files:
+            crop = centre_crop(load_photo(files[0], cfg.scale), THUMBNAIL_CROP)
+            atomic_write_bytes(staging / "thumbnail.png", render_sheet(sheet_rows(pipeline, [crop], [])))
+        if attribution:
+            atomic_write_bytes(staging / "ATTRIBUTION.txt", attribution.encode("utf-8"))
+        card = {
+            "format": CARD_FORMAT,
+            "id": model_id,
+            "name": request.name or f"Upscaler x{cfg.scale}",
+            "family": "upscaler",
+            "description": request.description or (
+                f"Enlarges pictures {cfg.scale}x with real detail instead of blur: a {cfg.arch} network "
+                f"({cfg.blocks} blocks of {cfg.width} channels) trained for {meta['step']} steps on photos"
+                + (" and paintings" if cfg.extra_folders() else "") + "."),
+            "files": {"upscaler": {"path": FILENAME, "sha256": sha256_file(onnx_path)}},
+            "io": card_io(cfg.scale),
+            "resolution": [cfg.patch // cfg.scale, cfg.patch // cfg.scale],
+            "license": request.license_text or license_text,
+            "provenance": {
+                "data": f"photos from {cfg.data}" + (f"; extra: {cfg.extra_data}" if cfg.extra_data else ""),
+                "held_out": {"split": "by file, seeded", "fraction": cfg.holdout, "seed": cfg.seed,
+                             "files": held_out},
+                "degradation": {"kind": cfg.degradation, "degraded_fraction": cfg.degraded_fraction,
+                                "second_order": cfg.second_order},
+                "command": record.get("command", cfg.command()),
+                "steps": meta["step"],
+                "hardware": meta.get("hardware"),
+                "precision": meta.get("precision"),
+                "wall_time_s": round(float(meta.get("wall_time_s", 0.0)), 1),
+                "run": run.path.name,
+                "trainer_version": meta.get("version"),
+                "opset": OPSET,
+                "created": now_iso(),
+            },
+            "metrics": {"parity_max_abs_diff": {"upscaler": worst}, "parity_tolerance": FP32_TOLERANCE,
+                        **({"held_out_x4_bicubic": {**scores, "measure": "Y-channel PSNR (dB) and SSIM, border "
+                                                    f"{cfg.scale} px, after a Pillow bicubic x{cfg.scale} downscale"}}
+                           if scores else {})},
+            "config": {"scale": cfg.scale, "tile": tile, "overlap": DEFAULT_OVERLAP, "value_range": VALUE_RANGE,
+                       "alpha": "premultiplied colour, alpha enlarged as grey", "network": cfg.network().to_dict()},
+        }
+        if files:
+            card["thumbnail"] = "thumbnail.png"
+        atomic_write_bytes(staging / "model.json", json.dumps(card, indent=2, ensure_ascii=False).encode("utf-8"))
+    return dest, card
+
+
+class UpscaleExporter:
+    """``genart-train export`` for upscale runs."""
+
+    family = UpscaleConfig.FAMILY
+
+    def export(self, run: RunFolder, request: ExportRequest) -> ExportResult:
+        if request.fp16:
+            raise InputError("--fp16 is not available for upscale runs; export again without --fp16.")
+        folder, card = export_upscale_run(run.path, request)
+        return ExportResult(Path(folder), card, dict(card["metrics"]["parity_max_abs_diff"]))
+
+
+EXPORTER = register(UpscaleExporter())
