@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genart_desktop.cli._output import free_png_path
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize
 from genart_desktop.document.geometry import Rect
@@ -110,15 +111,6 @@ def plan(args: argparse.Namespace, info: ModelInfo, size: tuple[int, int] | None
                                          int(args.feather))
 
 
-def _free_path(outdir: Path, stem: str) -> Path:
-    path = outdir / f"{stem}.png"
-    counter = 1
-    while path.exists():
-        path = outdir / f"{stem}-{counter}.png"
-        counter += 1
-    return path
-
-
 def settings_from_args(args: argparse.Namespace, info: ModelInfo, size: tuple[int, int]) -> DiffusionSettings:
     """The dock's settings for these options (the model's defaults where an option is left out)."""
     return DiffusionSettings(
@@ -184,7 +176,7 @@ def write_image(controller: DiffusionController, job: DiffusionJob, outdir: Path
             alpha = pixels[..., 3:].astype(np.float32) / 255.0
             mixed = pixels[..., :3] * alpha + placement.source[..., :3] * (1.0 - alpha)
             pixels = np.clip(np.round(mixed), 0, 255).astype(np.uint8)
-    path = _free_path(outdir, f"{stem}-{seed}")
+    path = free_png_path(outdir, f"{stem}-{seed}")
     write_recipe_png(path, pixels, output.recipe)
     print(f"wrote {path} (seed {seed})", file=sys.stderr)
     return path

@@ -10,16 +10,14 @@ atomically. Progress is one line on stderr, per tile.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
+from genart_desktop.cli._output import free_png_path, png_bytes
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
-from genart_desktop.core.images import open_image_rgba, rgba_to_pil
+from genart_desktop.core.images import open_image_rgba
 from genart_desktop.core.text import shown
 from genart_desktop.engine.events import Progress
 from genart_desktop.engine.pipelines.limits import MAX_SCALE, MIN_SCALE
@@ -82,25 +80,6 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _free_path(outdir: Path, stem: str, taken: set[Path]) -> Path:
-    path = outdir / f"{stem}.png"
-    counter = 1
-    while path.exists() or path in taken:
-        path = outdir / f"{stem}-{counter}.png"
-        counter += 1
-    taken.add(path)
-    return path
-
-
-def _png(pixels: np.ndarray) -> bytes:
-    """PNG bytes; an image without any transparency is written as RGB."""
-    if pixels.shape[2] == 4 and bool((pixels[..., 3] == 255).all()):
-        pixels = pixels[..., :3]
-    buffer = io.BytesIO()
-    rgba_to_pil(pixels).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 def run(args: argparse.Namespace) -> int:
     if len(args.paths) < 2:
         raise InputError("Give at least one input image and then the output folder.")
@@ -139,8 +118,8 @@ def _style_files(controller: StyleController, inputs: list[Path], outdir: Path, 
             bar.start_file(index, path.name)
             request = controller.style_request(StyleSnapshot.of_image(open_image_rgba(path)), args.tile)
             render = controller.workspace.run(request, request.label, owner=bar)
-            target = _free_path(outdir, f"{path.stem}-{args.model}", taken)
-            atomic_write_bytes(target, _png(render.pixels))
+            target = free_png_path(outdir, f"{path.stem}-{args.model}", taken)
+            atomic_write_bytes(target, png_bytes(render.pixels))
     finally:
         bar.close()
     if not args.quiet:

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from genart_desktop.cli.style import _free_path, _png
+from genart_desktop.cli._output import free_png_path, png_bytes
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import open_image_rgba
@@ -70,8 +70,8 @@ def _upscale_files(controller: UpscaleController, inputs: list[Path], outdir: Pa
     for path in inputs:
         request = UpscaleRequest(args.model, scale, open_image_rgba(path), args.tile, source=path.name)
         result = controller.workspace.run(request, request.label)
-        target = _free_path(outdir, f"{path.stem}-x{scale}", taken)
-        atomic_write_bytes(target, _png(result.pixels))
+        target = free_png_path(outdir, f"{path.stem}-x{scale}", taken)
+        atomic_write_bytes(target, png_bytes(result.pixels))
         if not args.quiet:
             print(f"{shown(path.name)} -> {shown(target.name)} ({result.pixels.shape[1]}x{result.pixels.shape[0]})",
                   file=sys.stderr)

@@ -17,6 +17,7 @@ from genart_desktop.ui.jobs_panel import JobsPanel
 from genart_desktop.ui.latent_explorer import LatentExplorerPanel
 from genart_desktop.ui.services import services_for
 from genart_desktop.ui.style_palette import StylePalettePanel
+from genart_desktop.ui.upscale_menu import install_upscale_menu
 from genart_desktop.workspace.diffusion_store import DiffusionKeeper
 
 JOBS_HEIGHT = 96  # small while idle: one finished row and the buttons; it scrolls when busy
@@ -80,6 +81,7 @@ def install_ai_panels(window) -> dict[str, QDockWidget]:
     for installer in INSTALLERS:
         dock = installer(window)
         docks[dock.windowTitle()] = dock
+    install_upscale_menu(window)
     diffusion = getattr(window, "diffusion_panel", None)
     if diffusion is not None:  # unaccepted results and the history are saved in the .ora and asked about on close
         window.files.keepers.append(DiffusionKeeper(diffusion.controller))

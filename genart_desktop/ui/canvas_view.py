@@ -24,6 +24,7 @@ from genart_desktop.workspace.tools import Tool, ToolController
 
 TILE = 256
 MAX_CACHED_TILES = 512
+OVERLAY_WHILE_PAINTING = 0.35  # a staged or live preview's opacity while a stroke is being painted
 MIN_ZOOM, MAX_ZOOM = 1 / 64, 64.0
 ZOOM_LADDER = (1 / 64, 1 / 48, 1 / 32, 1 / 24, 1 / 16, 1 / 12, 1 / 8, 1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0,
                1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0)
@@ -101,12 +102,16 @@ class CanvasView(QWidget):
         return self._overlay
 
     def _paint_overlay(self, painter: QPainter) -> None:
+        """The overlay over the painting; see-through while the pen paints, so the stroke shows under a preview."""
         if self._overlay is not None:
             image, x, y = self._overlay
+            painter.setOpacity(OVERLAY_WHILE_PAINTING if self.controller.active and self.controller.tool.paints
+                               else 1.0)
             if self._overlay_size is None:
                 painter.drawImage(QPointF(x, y), image)
             else:
                 painter.drawImage(QRectF(x, y, *self._overlay_size), image)
+            painter.setOpacity(1.0)
 
     # ------------------------------------------------------------------ document
     def set_document(self, document) -> None:

@@ -35,27 +35,23 @@ def ask_save_path(parent: QWidget | None, title: str, file_filter: str, suggeste
 
 def ask_unsaved_changes(parent: QWidget | None, name: str) -> str:
     """"save", "discard" or "cancel"."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Unsaved changes")
-    box.setText(f"Save the changes to \u201c{name}\u201d?")
-    box.setInformativeText("Your changes will be lost if you don't save them.")
-    box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                           | QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(QMessageBox.StandardButton.Save)
-    answer = box.exec()
-    return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
-        QMessageBox.StandardButton(answer), "cancel")
+    return _ask_save_discard_cancel(parent, "Unsaved changes", f"Save the changes to \u201c{name}\u201d?",
+                                    "Your changes will be lost if you don't save them.")
 
 
 def ask_unsaved_work(parent: QWidget | None, description: str) -> str:
     """Closing would lose work kept beside the document (unaccepted diffusion results): "save" (into the
     document's file), "discard" or "cancel"."""
+    return _ask_save_discard_cancel(parent, "Unaccepted results", description,
+                                    "Save keeps them in the document's .ora file; they come back when you open it.")
+
+
+def _ask_save_discard_cancel(parent: QWidget | None, title: str, text: str, detail: str) -> str:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Unaccepted results")
-    box.setText(description)
-    box.setInformativeText("Save keeps them in the document's .ora file; they come back when you open it.")
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(detail)
     box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                            | QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Save)

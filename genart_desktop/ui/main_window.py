@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         a["rotate_right"] = self._action("Rotate &Right", lambda: self.canvas.rotate_by(15), "6", menu=view_menu)
         a["rotate_reset"] = self._action("Reset Rotation", self.canvas.reset_rotation, "5", menu=view_menu)
 
-        layer_menu = bar.addMenu("&Layer")
+        layer_menu = self.layer_menu = bar.addMenu("&Layer")  # AI installers add their layer actions here
         a["layer_new"] = self._action("&New Layer", lambda: self.layers_panel.add_layer(), "Ctrl+Shift+N",
                                       "layer_add", layer_menu)
         a["layer_duplicate"] = self._action("&Duplicate Layer", lambda: self.layers_panel.duplicate_layer(),

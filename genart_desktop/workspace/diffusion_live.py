@@ -3,13 +3,14 @@ with a fixed seed and shows as a preview over it; *Keep* turns the frame shown i
 
 Why this shape: painting must never wait on a model, and a backlog of stale frames is worse than none. So a change
 only bumps a revision and schedules one read (``later``: the GUI's next idle moment in the app, at once in tests);
-the read copies the region's pixels (no resizing on the caller's thread) and at most one frame is in flight. When
-it lands, the next frame starts from the newest canvas, so a burst of changes renders at most two frames and the
-last one reflects the last change; when an edit is committed (the pen lifted), a frame still rendering an older
-canvas is cancelled, so the finished stroke shows after one frame, not two. Frames run through :meth:`DiffusionController.render` (the same
-``RecipeGenerator.render`` path as every dock image, for our U-Nets and Stable Diffusion folders alike) and are
-never layers: *Keep* lands the current one through :meth:`DiffusionController.land`, like the staging strip's
-Accept.
+the read copies the region's pixels (nothing else runs on the caller's thread) and at most one frame is in
+flight. When it lands, the next frame starts from the newest canvas, so a burst of changes renders at most two
+frames and the last one reflects the last change; when an edit is committed (the pen lifted), a frame still
+rendering an older canvas is cancelled, so the finished stroke shows after one frame, not two. A frame works at
+preview size (:data:`PREVIEW_SIDE`) and runs through :meth:`DiffusionController.render` (the same
+``RecipeGenerator.render`` path as every dock image, for our U-Nets and Stable Diffusion folders alike); frames are
+never layers: *Keep* lands the current one at full resolution through :meth:`DiffusionController.land`, like the
+staging strip's Accept.
 """
 
 from __future__ import annotations

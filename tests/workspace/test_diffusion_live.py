@@ -184,3 +184,35 @@ def test_a_model_that_cannot_start_from_an_image_is_refused(make, monkeypatch):
     with pytest.raises(InputError, match="cannot start from an image"):
         h.live.set_enabled(True)
     assert not h.live.enabled and not h.live.busy
+
+
+@pytest.mark.slow
+def test_a_stable_diffusion_folder_follows_the_painting_through_the_same_path(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers")
+    pytest.importorskip("transformers")
+    import warnings
+
+    from tests.engine.tiny_sd import export_tiny_sd
+
+    root = tmp_path / "sd-models"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_tiny_sd(root / "tiny-sd", seed=0)
+    h = Live(ModelRegistry(roots=[(root, "user")], settings={"execution_provider": "cpu", "intra_op_threads": 2}))
+    try:
+        base = h.diffusion.default_settings("tiny-sd")
+        h.diffusion.set_settings(dataclasses.replace(base, prompt="a red fox", seed=5, guidance=5.0))
+        h.live.set_document(flat_document(96, 64, (40, 160, 90)))
+        h.live.set_enabled(True)
+        h.pump()
+        first = h.live.frame
+        assert first is not None and first.recipe.model_id == "tiny-sd" and first.recipe.mode == "img2img"
+        assert first.preview.shape == (64, 96, 4) and first.recipe.seed == 5
+        h.live.invalidate()  # render the same picture again: the same frame
+        h.pump()
+        assert h.live.frame is not first and np.array_equal(h.live.frame.pixels, first.pixels)
+        layer = h.live.keep()
+        assert layer.pixels.shape == (64, 96, 4)
+    finally:
+        h.workspace.shutdown()

@@ -399,10 +399,16 @@ def card_io_options(card: Any) -> dict[str, Any]:
     return options
 
 
+MIN_TILE = 16  # pixels: smaller tiles are mostly overlap
+
+
 def fixed_tiling(size: tuple[int, int], overlap: int) -> tuple[int, int, int]:
     """(tile, overlap, multiple) for a network that takes exactly ``size`` (height, width): tiles no larger than
     its smaller side (each is then padded to ``size``), no alignment padding."""
     tile = min(size)
+    if tile < MIN_TILE:
+        raise InputError(f"The network takes only the fixed input size {size[1]}x{size[0]}, too small to paint with "
+                         f"in tiles (a style network needs at least {MIN_TILE}x{MIN_TILE}).")
     return tile, min(overlap, max(0, tile // 4)), 1
 
 
@@ -434,7 +440,7 @@ def memory_options(config: dict[str, Any], settings: dict[str, Any] | None) -> d
 
 def _check_tiling(tile: int | None, overlap: int, multiple: int, bytes_per_pixel: float, memory_mb: int) -> None:
     side = tile if tile is not None else 4096
-    if side < 16 or not 0 <= overlap < side // 2 or not 1 <= multiple <= side // 4:
+    if side < MIN_TILE or not 0 <= overlap < side // 2 or not 1 <= multiple <= side // 4:
         raise InputError(f"Bad tiling: tile {tile}, overlap {overlap}, multiple {multiple}.")
     if not bytes_per_pixel > 0 or memory_mb < 1:
         raise InputError(f"Bad memory budget: {memory_mb} MiB at {bytes_per_pixel} bytes per pixel.")

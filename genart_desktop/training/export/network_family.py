@@ -19,7 +19,6 @@ import torch
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
-from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint
 from genart_desktop.training.config import TrainConfig
 from genart_desktop.training.data.store import META_FILE
 from genart_desktop.training.export.destination import choose_model_id, destination
@@ -27,6 +26,7 @@ from genart_desktop.training.export.networks import HalfPrecision, Network
 from genart_desktop.training.export.onnx_file import OPSET, export_onnx
 from genart_desktop.training.export.parity import FP16_TOLERANCE, FP32_TOLERANCE, check_parity, onnx_session
 from genart_desktop.training.export.protocol import USER_DATA_LICENSE, ExportRequest, ExportResult
+from genart_desktop.training.export.run_state import latest_state
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
@@ -42,14 +42,10 @@ class NetworkFamilyExporter:
     settings: Callable[[Any, float], dict[str, Any]]  # (config, truncation) -> the card's config beyond precision
 
     def export(self, run: RunFolder, request: ExportRequest) -> ExportResult:
-        record = run.read_options()
-        checkpoint = latest_checkpoint(run.checkpoints_dir)
-        if checkpoint is None:
-            raise InputError(f"{run.path} has no checkpoint to export; train it first.")
         if not 0.0 < request.truncation <= 1.0:
             raise InputError("--truncation must be in (0, 1].")
-        tensors, meta = load_checkpoint(checkpoint)
-        cfg = self.config_type.from_dict(meta.get("options", record["options"]))
+        state = latest_state(run, self.config_type)
+        record, tensors, meta, cfg = state.record, state.tensors, state.meta, state.config
         networks = self.networks(cfg, tensors)
         model_id = choose_model_id(request.model_id, f"{self.family}-{run.path.name}")
         dest = destination(run.path, request.out, model_id)

@@ -20,8 +20,6 @@ from genart_desktop.core.errors import InputError
 from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
 from genart_desktop.engine.pipelines.style import StylePipeline
 from genart_desktop.training.checkpoint import (
-    latest_checkpoint,
-    load_checkpoint,
     load_module_tensors,
 )
 from genart_desktop.training.export.destination import check_destination, choose_model_id, destination
@@ -29,6 +27,7 @@ from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
 from genart_desktop.training.export.parity import FP32_TOLERANCE, check_parity, onnx_session
 from genart_desktop.training.export.protocol import ExportRequest, ExportResult
 from genart_desktop.training.export.registry import register
+from genart_desktop.training.export.run_state import latest_state
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.runs import RunFolder, now_iso
 from genart_desktop.training.style.config import StyleConfig
@@ -130,14 +129,8 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
     if default_scale is not None and not MIN_SCALE <= default_scale <= MAX_SCALE:
         raise InputError(f"--default-scale must be between {MIN_SCALE} and {MAX_SCALE}, not {default_scale}.")
     run = RunFolder.open(run_dir)
-    record = run.read_options()
-    if record.get("family") != "style":
-        raise InputError(f"{run.path} is a {record.get('family')} run, not a style run.")
-    checkpoint = latest_checkpoint(run.checkpoints_dir)
-    if checkpoint is None:
-        raise InputError(f"{run.path} has no checkpoint to export; train it first.")
-    tensors, meta = load_checkpoint(checkpoint)
-    cfg = StyleConfig.from_dict(meta.get("options", record["options"]))
+    state = latest_state(run, StyleConfig, "style")
+    record, tensors, meta, cfg = state.record, state.tensors, state.meta, state.config
     net = StyleNet(StyleNetConfig(cfg.width, cfg.residual_blocks))
     load_module_tensors("net", net, tensors)
     sources = describe_sources(cfg.style, cfg.data)

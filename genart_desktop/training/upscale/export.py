@@ -18,12 +18,13 @@ from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
 from genart_desktop.engine.pipelines.upscale import DEFAULT_OVERLAP, DEFAULT_TILE, UpscaleNetwork, UpscalePipeline
-from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint, load_module_tensors
+from genart_desktop.training.checkpoint import load_module_tensors
 from genart_desktop.training.export.destination import choose_model_id, destination
 from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
 from genart_desktop.training.export.parity import FP32_TOLERANCE, check_parity, onnx_session
 from genart_desktop.training.export.protocol import ExportRequest, ExportResult
 from genart_desktop.training.export.registry import register
+from genart_desktop.training.export.run_state import latest_state
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.runs import RunFolder, now_iso
 from genart_desktop.training.style.sources import _photo_rows
@@ -89,14 +90,8 @@ def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportReque
                        tile: int = DEFAULT_TILE) -> tuple[Path, dict[str, Any]]:
     """An upscale run's latest checkpoint (its EMA network) -> a model folder (default ``RUN/export/<id>``)."""
     run = RunFolder.open(run_dir)
-    record = run.read_options()
-    if record.get("family") != UpscaleConfig.FAMILY:
-        raise InputError(f"{run.path} is a {record.get('family')} run, not an upscale run.")
-    checkpoint = latest_checkpoint(run.checkpoints_dir)
-    if checkpoint is None:
-        raise InputError(f"{run.path} has no checkpoint to export; train it first.")
-    tensors, meta = load_checkpoint(checkpoint)
-    cfg = UpscaleConfig.from_dict(meta.get("options", record["options"]))
+    state = latest_state(run, UpscaleConfig, UpscaleConfig.FAMILY)
+    record, tensors, meta, cfg = state.record, state.tensors, state.meta, state.config
     net = UpscaleNet(cfg.network())
     load_module_tensors("net_ema", net, tensors)
     held_out = list(meta.get("trainer", {}).get("held_out_files", []))
