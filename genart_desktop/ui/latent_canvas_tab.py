@@ -83,12 +83,14 @@ class CanvasTab(QWidget):
             self.place_height.setValue(rect.height)
 
     def place(self) -> None:
-        """Render the current image off the GUI thread, then add it to the canvas at the chosen size."""
+        """Render the current image and enlarge it to the chosen size (through the upscaler) off the GUI thread, then
+        add it to the canvas."""
         host = self.host
         if host.document() is None or host.controller.state.space is None:
             host.set_status("Open a document and choose a model first.", error=True)
             return
-        request = host.call(host.controller.encoding.current_request)
+        size = (self.place_width.value(), self.place_height.value())
+        request = host.call(lambda: host.controller.encoding.current_request(*size))
         if request is not None:
             host.controller.submit(request, "current")
 

@@ -266,3 +266,33 @@ def test_renders_stay_out_of_the_jobs_list_and_an_export_shows_in_it(explorer, t
     assert runner.is_listed(export.job_id) and export.request.lane == "main"
     assert export.wait(TIMEOUT) and (tmp_path / "walk.gif").is_file()
     settle(explorer)
+
+
+def test_place_on_canvas_enlarges_through_the_installed_upscaler(tmp_path):
+    from genart_desktop.core.images import resize
+    from genart_desktop.engine.registry import ModelRegistry
+    from genart_desktop.workspace.latent.requests import PlaceLatent
+    from genart_desktop.workspace.upscale import upscale_to
+    from tests.engine.tiny_upscaler import write_upscaler_folder
+
+    root = latent_registry(tmp_path).roots()[0][0]
+    write_upscaler_folder(root, scale=2, tile=32, overlap=4)
+    registry = ModelRegistry(roots=[(root, "user")], settings={"execution_provider": "cpu"})
+    workspace = Workspace(registry, name="test-latent-place")
+    try:
+        explorer = LatentController(workspace, BookmarkLibrary(tmp_path / "bookmarks.json"))
+        open_model(explorer, "tiny-gan", seed=5)
+        request = explorer.encoding.current_request(16, 16)
+        assert isinstance(request, PlaceLatent)
+        placed = render(explorer, request).images[0]
+        small = render(explorer, explorer.encoding.current_request()).images[0]
+        assert placed.shape == (16, 16, 3)
+        np.testing.assert_array_equal(placed, upscale_to(small, 16, 16, registry))  # the upscaler's pixels ...
+        assert not np.array_equal(placed, resize(small, 16, 16))  # ... not Lanczos
+        doc = Document(64, 64)
+        layer = explorer.encoding.place_on_canvas(doc, placed, 16, 16, (8, 8))
+        np.testing.assert_array_equal(layer.pixels[8:24, 8:24, :3], placed)
+        with pytest.raises(InputError, match="between 1 and"):
+            explorer.encoding.current_request(0, 16)
+    finally:
+        workspace.shutdown()

@@ -12,8 +12,8 @@ panel and its tabs bind to: ``model_changed(space)``, ``grid_ready``, ``children
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,11 +36,13 @@ from genart_desktop.workspace.latent.requests import (
     ExportAnimation,
     FindDirections,
     LoadModel,
+    PlaceLatent,
     RenderLatents,
     encode_image,
     export_animation,
     find_directions,
     load_model,
+    place_latent,
     render_latents,
 )
 from genart_desktop.workspace.latent.state import ExplorerState
@@ -66,7 +68,7 @@ KINDS = {
     "load": JobKind("Loading {r.model_id}", long=True),
     "directions": JobKind("Finding directions in {r.space.name}", long=True),
     "grid": JobKind("Rendering the neighbour grid", ordered=True),
-    "current": JobKind("Rendering the current image"),
+    "current": JobKind("Rendering the current image", long=True),
     "children": JobKind("Rendering children", ordered=True),
     "scrub": JobKind("Rendering the path", ordered=True),
     "export": JobKind("Exporting {r.target.name}", MAIN_LANE, coalesce=False, long=True, listed=True),
@@ -82,6 +84,7 @@ class LatentController:
         self.workspace = workspace
         self.registry = workspace.registry
         workspace.register(LoadModel, WithRegistry(load_model, self.registry))
+        workspace.register(PlaceLatent, WithRegistry(place_latent, self.registry))
         for request_type, executor in ((FindDirections, find_directions), (RenderLatents, render_latents),
                                        (ExportAnimation, export_animation), (EncodeImage, encode_image)):
             workspace.register(request_type, executor)

@@ -11,7 +11,7 @@ from genart_desktop.core.images import flatten_alpha, resize
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
 from genart_desktop.workspace.latent.history import History
-from genart_desktop.workspace.latent.requests import EncodeImage, Encoded, RenderLatents, frozen_copy
+from genart_desktop.workspace.latent.requests import Encoded, EncodeImage, PlaceLatent, RenderLatents, frozen_copy
 from genart_desktop.workspace.latent.state import ExplorerState
 
 MAX_PLACE_SIDE = 16384
@@ -53,10 +53,15 @@ class Encoding:
         self.history.move_to(encoded.mean)
         return True
 
-    def current_request(self) -> RenderLatents:
-        """Render just the current image (to place it on the canvas)."""
+    def current_request(self, width: int | None = None, height: int | None = None) -> RenderLatents | PlaceLatent:
+        """Render just the current image; with a size, also enlarge it to that size for the canvas."""
         state = self.state
-        return RenderLatents(state.require_space(), frozen_copy(state.current()[None]), state.render_truncation)
+        shown = RenderLatents(state.require_space(), frozen_copy(state.current()[None]), state.render_truncation)
+        if width is None or height is None:
+            return shown
+        if not (1 <= width <= MAX_PLACE_SIDE and 1 <= height <= MAX_PLACE_SIDE):
+            raise InputError(f"Choose a size between 1 and {MAX_PLACE_SIDE} pixels; got {width}x{height}.")
+        return PlaceLatent(shown, int(width), int(height))
 
     def default_placement(self, doc: Document) -> Rect:
         """Where 'Place on canvas' puts the image: where it was encoded from, else the selection, else a centred
@@ -76,7 +81,8 @@ class Encoding:
     def place_on_canvas(self, doc: Document, image: np.ndarray, width: int, height: int,
                         origin: tuple[int, int] | None = None, name: str | None = None,
                         latent: np.ndarray | None = None) -> Any:
-        """Add ``image`` (a rendered RGB result) as a new, undoable layer, resampled with Lanczos to the size."""
+        """Add ``image`` (a rendered RGB result) as a new, undoable layer of that size (a :class:`PlaceLatent` job has
+        already enlarged it through the upscaler; any other size is resampled with Lanczos)."""
         if width < 1 or height < 1 or width > MAX_PLACE_SIDE or height > MAX_PLACE_SIDE:
             raise InputError(f"Choose a size between 1 and {MAX_PLACE_SIDE} pixels; got {width}x{height}.")
         state = self.state

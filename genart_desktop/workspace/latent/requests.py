@@ -62,6 +62,16 @@ class RenderLatents:
 
 
 @dataclass(frozen=True, eq=False)
+class PlaceLatent:
+    """Render the current image and enlarge it to ``width`` x ``height`` for the canvas, on the worker: through the
+    learned upscaler when one is installed (Lanczos otherwise), so a 64-pixel model's picture lands sharp."""
+
+    render: RenderLatents
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, eq=False)
 class ExportAnimation:
     """Render ``latents`` (the path's frames) and write them as GIF / MP4 / PNG sequence at ``target``."""
 
@@ -108,6 +118,14 @@ def find_directions(request: FindDirections, context: JobContext) -> list[Direct
 def render_latents(request: RenderLatents, context: JobContext) -> GridResult:
     return GridResult(request.latents, render(request.space, request.latents, request.truncation, context),
                       request.size)
+
+
+def place_latent(request: PlaceLatent, context: JobContext, registry: Any) -> GridResult:
+    from genart_desktop.workspace.upscale import upscale_to
+
+    shown = render_latents(request.render, context)
+    image = upscale_to(np.asarray(shown.images[0]), request.width, request.height, registry, context=context)
+    return GridResult(shown.latents, np.asarray(image)[None], 1)
 
 
 def export_animation(request: ExportAnimation, context: JobContext):  # noqa: ANN201 - a generator job
