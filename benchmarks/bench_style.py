@@ -48,6 +48,7 @@ if ARGS is not None:
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from common import print_plain_table  # noqa: E402
 
 
 def session(path: str, threads: int):
@@ -218,12 +219,7 @@ def main(args: argparse.Namespace) -> int:
             label = "harmonised" if harmonize else "plain"
             rows.append((f"tiled ({seam_tile} px, {label}) vs whole {seam_size}x{seam_size}",
                          f"mean {mean:.2f} levels", "", f"tone (above 16 px) {tone:.2f} levels"))
-    print(f"Style transfer, {weights}, {args.threads} thread(s), onnxruntime CPU; each apply in a fresh process.")
-    print()
-    print("| benchmark | time | peak RSS (process) | notes |")
-    print("|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_plain_table(f"Style transfer, {weights}, {args.threads} thread(s), onnxruntime CPU; each apply in a fresh process.", rows)
     return 0
 
 

@@ -44,6 +44,7 @@ if ARGS is not None:
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 import numpy as np  # noqa: E402
+from common import print_plain_table  # noqa: E402
 from bench_style import canvas, median_seconds, peak_rss, session  # noqa: E402
 
 
@@ -155,12 +156,7 @@ def main(args: argparse.Namespace) -> int:
         rows.append((f"network {side}x{side} whole, onnxruntime", f"{ours:.2f} s", "", ratio))
         if theirs is not None:
             rows.append((f"network {side}x{side} whole, PyTorch eager", f"{theirs:.2f} s", "", ""))
-    print(f"Upscaler, {weights}, {args.threads} thread(s), onnxruntime CPU; each enlargement in a fresh process.")
-    print()
-    print("| benchmark | time | peak RSS (process) | notes |")
-    print("|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print_plain_table(f"Upscaler, {weights}, {args.threads} thread(s), onnxruntime CPU; each enlargement in a fresh process.", rows)
     return 0
 
 

@@ -455,3 +455,14 @@ def markdown_table(rows: Sequence[Row], ceiling_gflops: float | None, header: Se
     out = [line(header), "|" + "|".join("---" for _ in header) + "|"]
     out += [line(row.cells(ceiling_gflops)) for row in rows]
     return "\n".join(out)
+
+
+def print_plain_table(title: str, rows: Sequence[Sequence[str]],
+                      header: Sequence[str] = ("benchmark", "time", "peak RSS (process)", "notes")) -> None:
+    """A standalone benchmark's own table: a title line, then ``rows`` under ``header`` in Markdown."""
+    print(title)
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
