@@ -149,12 +149,14 @@ def median_seconds(fn, repeats: int) -> float:
     return float(np.median(samples))
 
 
-def runtime_comparison(onnx_path: Path, net, side: int, threads: int, repeats: int) -> tuple[float, float | None,
-                                                                                                    float | None]:
-    """Median seconds of onnxruntime and PyTorch eager on one (1, 3, side, side) input, and their max difference."""
-    x = (np.random.default_rng(0).random((1, 3, side, side), np.float32) * 2 - 1)
+def runtime_comparison(onnx_path: Path, net, side: int, threads: int, repeats: int, input_name: str = "content",
+                       value_range: tuple[float, float] = (-1.0, 1.0)) -> tuple[float, float | None, float | None]:
+    """Median seconds of onnxruntime and PyTorch eager on one random (1, 3, side, side) input in ``value_range``
+    fed as ``input_name``, and their max difference."""
+    low, high = value_range
+    x = (np.random.default_rng(0).random((1, 3, side, side), np.float32) * (high - low) + low).astype(np.float32)
     ort_session = session(str(onnx_path), threads)
-    ours = median_seconds(lambda: ort_session.run(None, {"content": x}), repeats)
+    ours = median_seconds(lambda: ort_session.run(None, {input_name: x}), repeats)
     if net is None:
         return ours, None, None
     import torch
@@ -168,7 +170,7 @@ def runtime_comparison(onnx_path: Path, net, side: int, threads: int, repeats: i
             return net(tensor)
 
     theirs = median_seconds(eager, repeats)
-    diff = float(np.abs(ort_session.run(None, {"content": x})[0] - eager().numpy()).max())
+    diff = float(np.abs(ort_session.run(None, {input_name: x})[0] - eager().numpy()).max())
     return ours, theirs, diff
 
 

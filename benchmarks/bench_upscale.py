@@ -43,9 +43,8 @@ if ARGS is not None:
         os.environ[name] = str(ARGS.threads)
 sys.path[:0] = [str(ROOT), str(HERE)]
 
-import numpy as np  # noqa: E402
 from common import print_plain_table  # noqa: E402
-from bench_style import canvas, median_seconds, peak_rss, session  # noqa: E402
+from bench_style import canvas, peak_rss, runtime_comparison, session  # noqa: E402
 
 
 def worker(onnx_path: str, size: int, tile: int, threads: int) -> None:
@@ -113,27 +112,6 @@ def _torch_from_onnx(path: Path, net):
     return net.eval()
 
 
-def runtime_comparison(onnx_path: Path, net, side: int, threads: int, repeats: int):
-    """Median seconds of onnxruntime and PyTorch eager on one (1, 3, side, side) input, and their max difference."""
-    x = np.random.default_rng(0).random((1, 3, side, side), np.float32)
-    ort_session = session(str(onnx_path), threads)
-    ours = median_seconds(lambda: ort_session.run(None, {"low": x}), repeats)
-    if net is None:
-        return ours, None, None
-    import torch
-
-    torch.set_num_threads(threads)
-    tensor = torch.from_numpy(x)
-
-    def eager():
-        with torch.inference_mode():
-            return net(tensor)
-
-    theirs = median_seconds(eager, repeats)
-    diff = float(np.abs(ort_session.run(None, {"low": x})[0] - eager().numpy()).max())
-    return ours, theirs, diff
-
-
 def main(args: argparse.Namespace) -> int:
     if args.worker:
         worker(args.worker[0], int(args.worker[1]), int(args.worker[2]), args.threads)
@@ -151,7 +129,7 @@ def main(args: argparse.Namespace) -> int:
                 continue
             rows.append((f"x4 {size}x{size} -> {size * 4}x{size * 4} (tiled pipeline)", f"{result['seconds']:.2f} s",
                          f"{result['peak_rss'] / 2**20:,.0f} MiB", f"tiles of {result['tile']} px"))
-        ours, theirs, diff = runtime_comparison(Path(onnx_path), net, side, args.threads, repeats)
+        ours, theirs, diff = runtime_comparison(Path(onnx_path), net, side, args.threads, repeats, "low", (0.0, 1.0))
         ratio = f"PyTorch time / ours {theirs / ours:.2f}x; max |diff| {diff:.1e}" if theirs else "PyTorch: n/a"
         rows.append((f"network {side}x{side} whole, onnxruntime", f"{ours:.2f} s", "", ratio))
         if theirs is not None:

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from genart_desktop.document.document import Document
 from genart_desktop.engine.jobs import JobRequest, JobRunner
@@ -76,3 +77,12 @@ def blocker(runner: JobRunner, timeout: float = 10, lane: str = "main") -> threa
     runner.submit(JobRequest(work, "Blocker", lane=lane))
     assert started.wait(timeout)
     return release
+
+
+def noise_image_file(path: Path, size: tuple[int, int] = (70, 50), mode: str = "RGB") -> np.ndarray:
+    """Write a seeded mid-grey noise picture (``size`` is width, height) for the CLI commands; returns its pixels."""
+    rng = np.random.default_rng(0)
+    channels = 4 if mode == "RGBA" else 3
+    pixels = rng.integers(30, 220, (size[1], size[0], channels), dtype=np.uint8)
+    Image.fromarray(pixels, mode).save(path)
+    return pixels

@@ -10,6 +10,7 @@ from PIL import Image
 
 from genart_desktop import cli
 from genart_desktop.cli.style import ProgressBar
+from tests.fixtures import noise_image_file
 from tests.tiny_onnx import image_model, linear_generator, write_model_folder
 
 
@@ -26,17 +27,9 @@ def style_model(tmp_path, monkeypatch):
     return "tiny-invert"
 
 
-def _image(path, size=(70, 50), mode="RGB"):
-    rng = np.random.default_rng(0)
-    channels = 4 if mode == "RGBA" else 3
-    pixels = rng.integers(30, 220, (size[1], size[0], channels), dtype=np.uint8)
-    Image.fromarray(pixels, mode).save(path)
-    return pixels
-
-
 def test_styles_every_input_into_pngs(tmp_path, style_model, capsys):
-    a = _image(tmp_path / "a.png")
-    b = _image(tmp_path / "b.png", (150, 90), "RGBA")
+    a = noise_image_file(tmp_path / "a.png")
+    b = noise_image_file(tmp_path / "b.png", (150, 90), "RGBA")
     out = tmp_path / "out"
     assert cli.run(["style", "--model", style_model, str(tmp_path / "a.png"), str(tmp_path / "b.png"),
                     str(out)]) == 0
@@ -55,7 +48,7 @@ def test_styles_every_input_into_pngs(tmp_path, style_model, capsys):
 
 
 def test_strength_and_preserve_colors_reach_the_pipeline(tmp_path, style_model):
-    a = _image(tmp_path / "a.png")
+    a = noise_image_file(tmp_path / "a.png")
     out = tmp_path / "out"
     assert cli.run(["style", "--model", style_model, "--strength", "0", "--quiet", str(tmp_path / "a.png"),
                     str(out)]) == 0
@@ -70,7 +63,7 @@ def test_strength_and_preserve_colors_reach_the_pipeline(tmp_path, style_model):
 
 
 def test_bad_input_writes_nothing(tmp_path, style_model, capsys):
-    _image(tmp_path / "good.png")
+    noise_image_file(tmp_path / "good.png")
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     out = tmp_path / "out"
     assert cli.run(["style", "--model", style_model, str(tmp_path / "good.png"), str(tmp_path / "broken.png"),
@@ -101,7 +94,7 @@ def test_a_cli_image_and_a_dock_render_of_the_same_picture_are_byte_identical(tm
     from genart_desktop.workspace.style import StyleController
     from genart_desktop.workspace.workspace import Workspace
 
-    picture = _image(tmp_path / "a.png", (150, 90))
+    picture = noise_image_file(tmp_path / "a.png", (150, 90))
     out = tmp_path / "out"
     assert cli.run(["style", "--model", style_model, "--strength", "0.6", "--preserve-colors", "--scale", "1.5",
                     "--quiet", str(tmp_path / "a.png"), str(out)]) == 0

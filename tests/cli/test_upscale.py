@@ -12,6 +12,7 @@ from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.workspace.upscale import UpscaleController, UpscaleRequest
 from genart_desktop.workspace.workspace import Workspace
 from tests.engine.tiny_upscaler import write_upscaler_folder
+from tests.fixtures import noise_image_file
 from tests.tiny_onnx import linear_generator, write_model_folder
 
 
@@ -25,17 +26,9 @@ def models(tmp_path, monkeypatch):
     return root
 
 
-def _image(path, size=(70, 50), mode="RGB"):
-    rng = np.random.default_rng(0)
-    channels = 4 if mode == "RGBA" else 3
-    pixels = rng.integers(30, 220, (size[1], size[0], channels), dtype=np.uint8)
-    Image.fromarray(pixels, mode).save(path)
-    return pixels
-
-
 def test_upscales_every_input_into_pngs_like_the_app(tmp_path, models, capsys):
-    a = _image(tmp_path / "a.png")
-    _image(tmp_path / "b.png", (33, 61), "RGBA")
+    a = noise_image_file(tmp_path / "a.png")
+    noise_image_file(tmp_path / "b.png", (33, 61), "RGBA")
     out = tmp_path / "out"
     assert cli.run(["upscale", "--model", "tiny-upscaler", str(tmp_path / "a.png"), str(tmp_path / "b.png"),
                     str(out)]) == 0
@@ -54,7 +47,7 @@ def test_upscales_every_input_into_pngs_like_the_app(tmp_path, models, capsys):
 
 
 def test_scale_four_with_a_two_times_model(tmp_path, models):
-    _image(tmp_path / "a.png", (20, 10))
+    noise_image_file(tmp_path / "a.png", (20, 10))
     assert cli.run(["upscale", "--model", "tiny-upscaler", "--scale", "4", "--quiet", str(tmp_path / "a.png"),
                     str(tmp_path / "out")]) == 0
     assert np.asarray(Image.open(tmp_path / "out" / "a-x4.png")).shape == (40, 80, 3)
@@ -62,7 +55,7 @@ def test_scale_four_with_a_two_times_model(tmp_path, models):
 
 @pytest.mark.parametrize("case", ["corrupt", "missing", "wrong-family", "unknown-model"])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, models, capsys, case):
-    _image(tmp_path / "good.png")
+    noise_image_file(tmp_path / "good.png")
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
     inputs = {"corrupt": [tmp_path / "good.png", bad], "missing": [tmp_path / "good.png", tmp_path / "nope.png"]}
