@@ -52,6 +52,7 @@ from genart_desktop.training.export.onnx_file import check_self_contained, store
 from genart_desktop.training.export.parity import check_parity
 from genart_desktop.training.export.protocol import USER_DATA_LICENSE, ExportRequest, ExportResult
 from genart_desktop.training.export.registry import register
+from genart_desktop.training.export.run_state import training_record
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
@@ -278,10 +279,7 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
             "license": licence,
             "provenance": {"data": {"path": cfg.data, "count": dataset.get("count"),
                                     "provenance": dataset.get("provenance")},
-                           "command": run.read_options().get("command", cfg.command()),
-                           "steps": int(meta["step"]), "hardware": meta.get("hardware"),
-                           "precision": meta.get("precision"), "wall_time_s": round(float(meta.get("wall_time_s", 0)), 1),
-                           "created": now_iso(), "run": run.path.name},
+                           **training_record(run, run.read_options(), meta, cfg), "created": now_iso()},
             "metrics": {"parity_max_abs_diff": diff, "parity_tolerance": tolerance,
                         "weights": "float16 (computed in float32)" if fp16 else "float32",
                         "parameters": parameter_count(model),

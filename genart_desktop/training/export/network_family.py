@@ -26,7 +26,7 @@ from genart_desktop.training.export.networks import HalfPrecision, Network
 from genart_desktop.training.export.onnx_file import OPSET, export_onnx
 from genart_desktop.training.export.parity import FP16_TOLERANCE, FP32_TOLERANCE, check_parity, onnx_session
 from genart_desktop.training.export.protocol import USER_DATA_LICENSE, ExportRequest, ExportResult
-from genart_desktop.training.export.run_state import latest_state
+from genart_desktop.training.export.run_state import latest_state, training_record
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
@@ -91,13 +91,8 @@ class NetworkFamilyExporter:
             "provenance": {
                 "data": data_text,
                 "data_provenance": dataset.get("provenance"),
-                "command": record.get("command", cfg.command()),
-                "steps": meta["step"],
-                "hardware": meta.get("hardware"),
-                "precision": meta.get("precision"),
-                "wall_time_s": round(float(meta.get("wall_time_s", 0.0)), 1),
+                **training_record(run, record, meta, cfg),
                 "created": now_iso(),
-                "run": run.path.name,
                 "opset": OPSET,
                 "trainer_version": meta.get("version"),
             },

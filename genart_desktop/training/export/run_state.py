@@ -1,5 +1,6 @@
-"""What every exporter reads first from a run folder: its options, its latest checkpoint and the config it trained
-with — refused with one line when the run is of another family or has no checkpoint yet."""
+"""What every exporter reads first from a run folder (its options, its latest checkpoint and the config it trained
+with — refused with one line when the run is of another family or has no checkpoint yet), and the training record
+every card's provenance repeats."""
 
 from __future__ import annotations
 
@@ -32,3 +33,15 @@ def latest_state(run: RunFolder, config_type: Any, family: str | None = None) ->
         raise InputError(f"{run.path} has no checkpoint to export; train it first.")
     tensors, meta = load_checkpoint(checkpoint)
     return RunState(record, tensors, meta, config_type.from_dict(meta.get("options", record["options"])))
+
+
+def training_record(run: RunFolder, record: dict[str, Any], meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
+    """The provenance fields every family's card shares: how to repeat the run, how long it trained and on what."""
+    return {
+        "command": record.get("command", cfg.command()),
+        "steps": int(meta["step"]),
+        "hardware": meta.get("hardware"),
+        "precision": meta.get("precision"),
+        "wall_time_s": round(float(meta.get("wall_time_s", 0.0)), 1),
+        "run": run.path.name,
+    }

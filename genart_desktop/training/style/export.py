@@ -27,7 +27,7 @@ from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
 from genart_desktop.training.export.parity import FP32_TOLERANCE, check_parity, onnx_session
 from genart_desktop.training.export.protocol import ExportRequest, ExportResult
 from genart_desktop.training.export.registry import register
-from genart_desktop.training.export.run_state import latest_state
+from genart_desktop.training.export.run_state import latest_state, training_record
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.runs import RunFolder, now_iso
 from genart_desktop.training.style.config import StyleConfig
@@ -148,12 +148,7 @@ def export_style_run(run_dir: str | Path, out: str | Path | None = None, model_i
         "license": license_text or sources.license,
         "provenance": {
             "data": f"content photos from {cfg.data}; style image {cfg.style}",
-            "command": record.get("command", cfg.command()),
-            "steps": meta["step"],
-            "hardware": meta.get("hardware"),
-            "precision": meta.get("precision"),
-            "wall_time_s": round(float(meta.get("wall_time_s", 0.0)), 1),
-            "run": run.path.name,
+            **training_record(run, record, meta, cfg),
             "loss_network": trainer_extra.get("loss_net"),
             "trainer_version": meta.get("version"),
             "thumbnail_photo": photo_source,
