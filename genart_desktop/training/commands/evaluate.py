@@ -31,6 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompts", nargs="+", default=["red heart", "cat face", "sun", "pizza", "rocket"],
                         metavar="TEXT", help="prompts of the prompt sheet")
     parser.add_argument("--columns", type=int, default=6, help="seeds per prompt on the prompt sheet")
+    parser.add_argument("--styles", metavar="DIR", help="style-arbitrary: the folder of paintings (trained and "
+                                                        "held-out styles are told apart by the card)")
+    parser.add_argument("--blend-strip", metavar="PNG", help="style-arbitrary: also write a strip blending the "
+                                                             "first two --blend paintings in five steps")
+    parser.add_argument("--blend", nargs=2, metavar="FILE", default=["van_gogh_starry_night.jpg",
+                                                                    "hokusai_great_wave_off_kanagawa.jpg"],
+                        help="style-arbitrary: the two paintings (file names in --styles) of the blend strip")
 
 
 def _family(model_dir: str) -> str:
@@ -65,11 +72,38 @@ def run_generator(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_arbitrary(args: argparse.Namespace) -> int:
+    from genart_desktop.core.errors import InputError
+    from genart_desktop.training.evaluation.arbitrary_quality import blend_strip, contact_sheet, evaluate_arbitrary
+    from genart_desktop.training.evaluation.card_metrics import save_card
+
+    if not args.styles:
+        raise InputError("Give the folder of paintings with --styles DIR.")
+    figures, runner, photos, pictures = evaluate_arbitrary(args.model_dir, args.data, args.styles)
+    held = set(runner.card.get("provenance", {}).get("held_out", {}).get("styles", []))
+    if args.grid:
+        contact_sheet(runner, photos, pictures, held).save(args.grid)
+    if args.blend_strip:
+        missing = [name for name in args.blend if name not in pictures]
+        if missing:
+            raise InputError(f"--blend names {', '.join(missing)}, which is not in {args.styles}.")
+        blend_strip(runner, photos[0], pictures[args.blend[0]], pictures[args.blend[1]]).save(args.blend_strip)
+    if args.write_card:
+        card = dict(runner.card)
+        card.setdefault("metrics", {})["style_figures"] = figures
+        save_card(args.model_dir, card)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from genart_desktop.core.errors import InputError
 
-    if _family(args.model_dir) == "gan":
+    family = _family(args.model_dir)
+    if family == "gan":
         return run_generator(args)
+    if family == "style-arbitrary":
+        return run_arbitrary(args)
     from genart_desktop.training.data.cached import ImageDataset
     from genart_desktop.training.evaluation.diffusion_quality import (
         evaluate_diffusion,

@@ -14,6 +14,7 @@ FAMILY_MODULES = (
     "genart_desktop.training.style.export",
     "genart_desktop.training.diffusion.export",
     "genart_desktop.training.upscale.export",
+    "genart_desktop.training.style_arbitrary.export",
 )
 
 _EXPORTERS: dict[str, FamilyExporter] = {}
