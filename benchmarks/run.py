@@ -23,8 +23,8 @@ import argparse
 import os
 import sys
 
-SECTIONS = ("models", "ui", "strokes", "style", "diffusion", "latent", "upscale", "seams", "live")
-SCRIPTS = ("strokes", "style", "diffusion", "latent", "upscale", "seams", "live")
+SECTIONS = ("models", "ui", "strokes", "style", "diffusion", "latent", "upscale", "seams", "live", "regions")
+SCRIPTS = ("strokes", "style", "diffusion", "latent", "upscale", "seams", "live", "regions")
 
 
 def _usable_cpus() -> int:

@@ -3,8 +3,9 @@
 The options become the dock's :class:`DiffusionSettings`; the controller turns them into the same requests the dock
 queues (``DiffusionController.jobs``) and the workspace runs them inline with the same executor, so a PNG written
 here and a dock result with the same recipe are the same pixels. Every PNG carries its recipe (model id and hash,
-seed, steps, sampler, guidance, prompt...) in a text chunk and is written atomically. All inputs (model, images,
-size, settings) are checked before the first file is written; Ctrl+C cancels the image in progress.
+seed, steps, sampler, guidance, prompt, regional prompts...) in a text chunk and is written atomically. All inputs
+(model, images, region masks, size, settings) are checked before the first file is written; Ctrl+C cancels the
+image in progress.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ import numpy as np
 
 from genart_desktop.cli._output import free_png_path
 from genart_desktop.core.errors import InputError
-from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize
+from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize, resize_mask
+from genart_desktop.core.text import shown
 from genart_desktop.document.geometry import Rect
 from genart_desktop.engine.pipelines.limits import MAX_SEED, MAX_SIDE
+from genart_desktop.engine.pipelines.regions import MAX_REGIONS, same_shape
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.diffusion import DiffusionController, DiffusionJob
 from genart_desktop.workspace.diffusion_models import ModelInfo, diffusion_registry
 from genart_desktop.workspace.diffusion_placement import Placement, placed_pixels, working_size
+from genart_desktop.workspace.diffusion_regions import recipe_regions
 from genart_desktop.workspace.diffusion_settings import MAX_BATCH_COUNT, DiffusionSettings
 from genart_desktop.workspace.recipe_png import check_recipe, write_recipe_png
 from genart_desktop.workspace.workspace import Workspace
@@ -56,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a fixed-size model's picture in another shape: fit inside (transparent margins) or "
                              "fill (crop)")
     parser.add_argument("--feather", type=int, default=8, metavar="PX", help="soft mask edge in pixels (--mask)")
+    parser.add_argument("--region", action="append", default=[], metavar="MASK=PROMPT",
+                        help="a regional prompt: white (opaque) pixels of the MASK image, which has the picture's "
+                             f"shape, follow PROMPT; repeatable (at most {MAX_REGIONS})")
     parser.add_argument("-n", "--count", type=int, default=1, help="number of images")
     parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="folder for the PNGs (created if missing)")
 
@@ -84,6 +91,24 @@ def _load_mask(path: Path, size: tuple[int, int]) -> np.ndarray:
         rgba = resize(rgba, *size)
     grey = rgba[..., :3].astype(np.float32).mean(axis=2) / 255.0
     return grey * (rgba[..., 3].astype(np.float32) / 255.0)
+
+
+def region_masks(specs: list[str], size: tuple[int, int]) -> list[tuple[np.ndarray, str]]:
+    """(uint8 mask at ``size``, prompt) for each ``MASK=PROMPT``; a mask of another shape is refused."""
+    if len(specs) > MAX_REGIONS:
+        raise InputError(f"--region can be given at most {MAX_REGIONS} times, got {len(specs)}.")
+    masks = []
+    for spec in specs:
+        path, equals, prompt = spec.partition("=")
+        if not equals or not path or not prompt.strip():
+            raise InputError(f"--region must look like MASK=PROMPT, got {shown(spec)!r}.")
+        rgba = open_image_rgba(Path(path))
+        if not same_shape((rgba.shape[1], rgba.shape[0]), size):
+            raise InputError(f"{shown(Path(path).name)} is {rgba.shape[1]}x{rgba.shape[0]}, not the shape of the "
+                             f"{size[0]}x{size[1]} picture; draw the region on a mask of that shape.")
+        grey = rgba[..., :3].astype(np.float32).mean(axis=2) * (rgba[..., 3].astype(np.float32) / 255.0)
+        masks.append((resize_mask(np.round(grey).astype(np.uint8), *size), prompt))
+    return masks
 
 
 def plan(args: argparse.Namespace, info: ModelInfo, size: tuple[int, int] | None) -> tuple[
@@ -150,7 +175,9 @@ def generate_all(args: argparse.Namespace, controller: DiffusionController, mode
     size, init, mask, placement = plan(args, info, size)
     mode = "inpaint" if mask is not None else "img2img" if init is not None else "txt2img"
     settings = settings_from_args(args, info, size)
-    jobs, _shown = controller.jobs(settings, mode, size, init, mask)  # checks every setting before any file
+    picture = placement or Placement(Rect(0, 0, *size))  # the output picture, which the masks describe
+    regions = recipe_regions(region_masks(args.region, (picture.rect.width, picture.rect.height)), picture, size)
+    jobs, _shown = controller.jobs(settings, mode, size, init, mask, regions=regions)  # every setting checked
     check_recipe(jobs[0].recipe)  # what the PNG will carry (the others differ only in the seed)
     controller.generator(model_id)  # a model that cannot load is refused before the folder is made
     args.outdir.mkdir(parents=True, exist_ok=True)
@@ -159,7 +186,7 @@ def generate_all(args: argparse.Namespace, controller: DiffusionController, mode
         if index and index % MAX_BATCH_COUNT == 0:  # the next batch of requests, seeds continuing
             settings = dataclasses.replace(settings, seed=jobs[-1].recipe.seed + 1, seed_mode="fixed",
                                            batch_count=min(args.count - index, MAX_BATCH_COUNT))
-            jobs, _shown = controller.jobs(settings, mode, size, init, mask)
+            jobs, _shown = controller.jobs(settings, mode, size, init, mask, regions=regions)
         write_image(controller, jobs[index % MAX_BATCH_COUNT], args.outdir, stem_base, placement)
 
 

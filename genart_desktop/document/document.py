@@ -31,6 +31,7 @@ from genart_desktop.document.fill import fill_region
 from genart_desktop.document.geometry import Rect
 from genart_desktop.document.history import CompoundCommand, History, TilePatch
 from genart_desktop.document.layer import Layer, check_blend_mode, check_opacity
+from genart_desktop.document.regions import PromptRegions
 from genart_desktop.document import selection as sel
 from genart_desktop.document.stroke import TOOLS, Stroke
 
@@ -58,6 +59,8 @@ class Document:
         self._layers: list[Layer] = [Layer("Background" if background is not None else "Layer 1", pixels)]
         self._active = 0
         self.selection = sel.Selection(self._width, self._height)
+        self.regions = PromptRegions(self._width, self._height)  # regional prompts (not undo steps)
+        self.regions.changed.connect(self._regions_edited)
         self.history = History(max_undo_bytes)
         self.path: Path | None = None
         self.metadata: dict[str, Any] = {}
@@ -138,6 +141,10 @@ class Document:
         if kind in ("pixels", "layers", "document"):
             self._compositor.invalidate(rect)
         self.changed.emit(DocumentChange(kind, rect))
+
+    def _regions_edited(self) -> None:
+        self._force_dirty = True
+        self._emit("regions", None)
 
     def _pixels_changed(self, rect: Rect | None) -> None:
         if rect is not None and rect.is_empty():

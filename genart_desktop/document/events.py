@@ -8,7 +8,7 @@ from typing import Any
 
 from genart_desktop.document.geometry import Rect
 
-CHANGE_KINDS = ("pixels", "layers", "selection", "active", "history", "document")
+CHANGE_KINDS = ("pixels", "layers", "selection", "active", "history", "document", "regions")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from genart_desktop.document.document import Document
 from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.samplers import sampler_names
 from genart_desktop.ui import dialogs
+from genart_desktop.ui.diffusion_regions import RegionsBox
 from genart_desktop.ui.diffusion_seed import SeedControl
 from genart_desktop.ui.diffusion_strip import HistoryList, StagingStrip
 from genart_desktop.ui.widgets import ValueSlider, compact_combo
@@ -84,7 +85,7 @@ class DiffusionPanel(QWidget):
         self._info: ModelInfo | None = None
         self._showing = False  # True while controls are being set from the controller's settings
         self._canvas: Any = None  # the CanvasView that previews the chosen result (set_canvas)
-        self._overlay_key_shown: tuple[int, int] | None = None
+        self._overlay_key_shown: tuple[Any, int] | None = None
         # live frames render on the worker; the GUI only reads the canvas when it is next idle and swaps an image
         self.live = LiveController(controller, later=lambda call: QTimer.singleShot(0, call))
         self._build()
@@ -172,6 +173,10 @@ class DiffusionPanel(QWidget):
             self.condition_stack.addWidget(page)
         self._pages = {"text": text_page, "class": class_page, "none": none_page}
         layout.addWidget(self.condition_stack)
+        self.regions_box = RegionsBox()
+        self.regions_box.message.connect(self._say)
+        self.regions_box.highlight_changed.connect(self._show_overlay)
+        layout.addWidget(self.regions_box)
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -349,6 +354,13 @@ class DiffusionPanel(QWidget):
     def _show_overlay(self) -> None:
         canvas = self._canvas
         if canvas is None or not shiboken6.isValid(canvas):
+            return
+        highlight = self.regions_box.highlight()  # the chosen region, tinted, while the Regions list has focus
+        if highlight is not None:
+            key = ("region", id(highlight[0]))
+            if key != self._overlay_key_shown:
+                self._overlay_key_shown = key
+                canvas.set_overlay(*highlight)
             return
         if self.live.enabled:
             frame = self.live.frame
@@ -534,6 +546,7 @@ class DiffusionPanel(QWidget):
         if document is not None:
             document.changed.connect(self._document_changed)
         self.live.set_document(document)
+        self.regions_box.set_document(document)
         self._update_buttons()
 
     def _document_changed(self, change: Any) -> None:
@@ -647,6 +660,7 @@ class DiffusionPanel(QWidget):
             return False
         try:
             recipe = self.controller.history_item(item_id).recipe
+            self.controller.restore_regions(recipe, self._document_provider())
             return self._restore(self.controller.restore(item_id), recipe.model_id)
         except GenArtError as exc:
             self._say(str(exc), error=True)
@@ -659,6 +673,7 @@ class DiffusionPanel(QWidget):
                 return False
         try:
             settings, item = self.controller.open_png(path)
+            self.controller.restore_regions(item.recipe, self._document_provider())
         except GenArtError as exc:
             dialogs.show_error(self, "Open PNG recipe", str(exc))
             return False

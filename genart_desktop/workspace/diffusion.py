@@ -36,6 +36,7 @@ from genart_desktop.engine.events import Cancelled, Error, Preview, Progress, Re
 from genart_desktop.engine.jobs import JobContext, JobHandle
 from genart_desktop.engine.pipelines.generator import GenerationOutput, StepControl
 from genart_desktop.engine.pipelines.recipe import Recipe
+from genart_desktop.engine.pipelines.regions import MAX_REGIONS, RecipeRegion
 from genart_desktop.workspace.diffusion_models import FAMILIES, ModelInfo, load_generator, model_info
 from genart_desktop.workspace.diffusion_placement import (
     FITS,
@@ -46,6 +47,7 @@ from genart_desktop.workspace.diffusion_placement import (
     text_placement,
     working_size,
 )
+from genart_desktop.workspace.diffusion_regions import document_regions, restore_regions
 from genart_desktop.workspace.diffusion_settings import (
     MAX_BATCH_COUNT,
     MAX_FEATHER,
@@ -235,11 +237,14 @@ class DiffusionController:
 
     # -- requests ------------------------------------------------------------------------------------------------
     def jobs(self, settings: DiffusionSettings, mode: str, size: tuple[int, int], init: np.ndarray | None = None,
-             mask: np.ndarray | None = None, placement: Placement | None = None) -> tuple[list[DiffusionJob], int]:
+             mask: np.ndarray | None = None, placement: Placement | None = None,
+             regions: tuple[RecipeRegion, ...] = ()) -> tuple[list[DiffusionJob], int]:
         """One request per image of ``settings`` (checked first: InputError before anything runs) at ``size``,
-        and the seed to show afterwards. The dock and ``genart generate`` both build their requests here."""
+        with ``regions`` (regional prompts cut to that picture), and the seed to show afterwards. The dock and
+        ``genart generate`` both build their requests here."""
         info = self.info(settings.model_id)
         settings.check_for(info)
+        self.check_regions(info, regions)
         seeds, shown = plan_seeds(settings)
         every = self.preview_every
         if every is None:  # about six previews over the steps that run
@@ -249,8 +254,25 @@ class DiffusionController:
         if works != tuple(size):  # a size the graphs refuse never reaches the steps
             raise InputError(f"{info.size_rule()}; {size[0]}\u00d7{size[1]} would fail. Generate at "
                              f"{works[0]}\u00d7{works[1]} and scale.")
-        return [DiffusionJob(recipe_for(settings, info, seed, mode, size), init, mask, every, placement)
+        return [DiffusionJob(recipe_for(settings, info, seed, mode, size, regions), init, mask, every, placement)
                 for seed in seeds], shown
+
+    @staticmethod
+    def check_regions(info: ModelInfo, regions: tuple[RecipeRegion, ...]) -> None:
+        """InputError when ``info``'s model cannot follow these regional prompts (before anything runs)."""
+        if not regions:
+            return
+        if info.conditioning == "none":
+            raise InputError(f"{info.name} takes no prompt, so regional prompts cannot change its picture.")
+        if len(regions) > MAX_REGIONS:
+            raise InputError(f"At most {MAX_REGIONS} regions can share a picture, got {len(regions)}.")
+        if info.conditioning == "class":
+            for region in regions:
+                info.class_named(region.prompt)
+
+    def restore_regions(self, recipe: Recipe, doc: Document | None) -> int:
+        """Put a restored recipe's regional prompts back on ``doc`` (how many; 0 without a document)."""
+        return 0 if doc is None else restore_regions(doc, recipe)
 
     def submit(self, action: str, settings: DiffusionSettings | None = None, doc: Document | None = None) -> tuple[
             list[StagedResult], int]:
@@ -273,6 +295,7 @@ class DiffusionController:
                 size = info.snap_size(settings.width, settings.height)
             fit = settings.fit if info.fixed_size is not None else "fill"  # grid rounding: crop a few pixels
             placement = text_placement(doc, size, fit, cutout=not settings.keep_background)
+            regions = document_regions(doc, placement, size)
         else:
             if doc is None:
                 raise InputError("Open a document first.")
@@ -283,7 +306,8 @@ class DiffusionController:
             init, mask, placement = canvas_source(doc, action == INPAINT, info, max(settings.width, settings.height),
                                                   settings.feather, settings.strength)
             size = (init.shape[1], init.shape[0])
-        jobs, shown = self.jobs(settings, ACTION_MODES[action], size, init, mask, placement)
+            regions = document_regions(doc, placement, size)
+        jobs, shown = self.jobs(settings, ACTION_MODES[action], size, init, mask, placement, regions)
         entries = [self._queue(job, placement, f"{info.name} \u00b7 seed {job.recipe.seed}") for job in jobs]
         self.set_settings(dataclasses.replace(settings, seed=shown))
         self.staged_changed.emit(None)

@@ -39,12 +39,13 @@ from genart_desktop.workspace.diffusion_placement import (
     placed_pixels,
     region_source,
 )
+from genart_desktop.workspace.diffusion_regions import recipe_regions
 from genart_desktop.workspace.diffusion_settings import DiffusionSettings
 
 LIVE_STEPS = 8  # steps while live (the dock's steps are lowered to this and restored afterwards)
 PREVIEW_SIDE = 512  # the preview is placed at most this large on a side and drawn scaled over its region
 COALESCE_KEY = "diffusion-live"
-WATCHED = ("pixels", "layers", "selection", "document")  # document changes that alter the region's picture
+WATCHED = ("pixels", "layers", "selection", "document", "regions")  # document changes that alter the region's picture
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +57,7 @@ class LiveRequest:
     region: Rect
     pixels: np.ndarray = field(repr=False)  # (h, w, 4) uint8 composite of the region
     selection: np.ndarray | None = field(default=None, repr=False)  # the selection on the region, or None
+    regions: tuple[tuple[np.ndarray, str], ...] = field(default=(), repr=False)  # (mask on the region, prompt)
 
 
 @dataclass(frozen=True, eq=False)
@@ -207,7 +209,8 @@ class LiveController:
             return
         settings = dataclasses.replace(self.diffusion.settings, seed_mode="fixed", batch_count=1)
         region, pixels, selection = canvas_region(doc, inpaint=False)
-        request = LiveRequest(self._revision, settings, region, pixels, selection)
+        regions = tuple((np.array(r.mask[region.slices()]), r.prompt) for r in doc.regions)
+        request = LiveRequest(self._revision, settings, region, pixels, selection, regions)
         with self._lock:  # its events wait until the frame is known to be in flight
             self._submitted = self._revision
             self.frames_submitted += 1
@@ -222,7 +225,10 @@ class LiveController:
         init, _mask, preview_placement = region_source(rect, pixels, selection, False, info,
                                                        max(settings.width, settings.height),
                                                        round(settings.feather * scale), settings.strength)
-        jobs, _seed = self.diffusion.jobs(settings, "img2img", (init.shape[1], init.shape[0]), init)
+        size = (init.shape[1], init.shape[0])
+        regions = recipe_regions(request.regions, Placement(Rect(0, 0, request.region.width, request.region.height)),
+                                 size)
+        jobs, _seed = self.diffusion.jobs(settings, "img2img", size, init, regions=regions)
         output = self.diffusion.render(dataclasses.replace(jobs[0], preview_every=0), context)
         context.check_cancelled()
         preview = placed_pixels(output.pixels, preview_placement, lanczos)

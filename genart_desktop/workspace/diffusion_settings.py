@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.pipelines.recipe import Recipe
+from genart_desktop.engine.pipelines.regions import RecipeRegion
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.diffusion_models import ModelInfo
 from genart_desktop.workspace.diffusion_placement import FITS
@@ -95,8 +96,10 @@ def plan_seeds(settings: DiffusionSettings) -> tuple[list[int], int]:
     return seeds, settings.seed + count if settings.seed_mode == "increment" else settings.seed
 
 
-def recipe_for(settings: DiffusionSettings, info: ModelInfo, seed: int, mode: str, size: tuple[int, int]) -> Recipe:
-    """The recipe of one image: what the model's conditioning reads from the settings, at ``size``."""
+def recipe_for(settings: DiffusionSettings, info: ModelInfo, seed: int, mode: str, size: tuple[int, int],
+               regions: tuple[RecipeRegion, ...] = ()) -> Recipe:
+    """The recipe of one image: what the model's conditioning reads from the settings, at ``size``, with the
+    regional prompts already cut to that picture."""
     if info.conditioning == "class":
         label = info.class_named(settings.class_label)
         prompt, negative = label, ""
@@ -109,7 +112,7 @@ def recipe_for(settings: DiffusionSettings, info: ModelInfo, seed: int, mode: st
                   sampler=settings.sampler, guidance=guidance, prompt=prompt, negative_prompt=negative,
                   width=int(size[0]), height=int(size[1]),
                   strength=float(settings.strength) if mode != "txt2img" else 1.0, mode=mode,
-                  eta=float(settings.eta), class_label=label)
+                  eta=float(settings.eta), class_label=label, regions=tuple(regions))
 
 
 def settings_from_recipe(recipe: Recipe, current: DiffusionSettings | None = None) -> DiffusionSettings:

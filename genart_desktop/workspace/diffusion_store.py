@@ -98,7 +98,15 @@ def dump(staged: list[StagedResult], history: list) -> dict[str, bytes]:
     for number, item in enumerate(history):
         index["history"].append({"recipe": item.recipe.to_dict(),
                                  "image": writer.image(f"history-{number}", item.thumbnail)})
-    writer.members[INDEX] = json.dumps(index, sort_keys=True).encode("utf-8")
+    data = json.dumps(index, sort_keys=True).encode("utf-8")
+    if len(data) > MAX_INDEX_BYTES:  # the oldest entries lose their regional prompts first, so the file reads back
+        excess = len(data) - MAX_INDEX_BYTES
+        for record in reversed(index["history"]):
+            if excess <= 0:
+                break
+            excess -= len(json.dumps(record["recipe"].pop("regions", [])))
+        data = json.dumps(index, sort_keys=True).encode("utf-8")
+    writer.members[INDEX] = data
     return writer.members
 
 

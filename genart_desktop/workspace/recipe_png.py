@@ -54,6 +54,8 @@ def check_recipe(recipe: Recipe) -> Recipe:
     except (ValueError, AttributeError):
         raise InputError(f"The recipe's sampler {recipe.sampler!r} is not one of {', '.join(sampler_names())}.") \
             from None
+    for region in recipe.regions:  # each mask decodes, in the picture's shape
+        region.pixels(recipe.width, recipe.height)
     key = next(name for name, cls in SAMPLERS.items() if type(sampler) is cls)
     return dataclasses.replace(recipe, sampler=key) if key != recipe.sampler else recipe
 

@@ -350,6 +350,34 @@ def _(folder: Path) -> Path:
     return recipe_png(folder, json.dumps({**_RECIPE, "prompt": [[[[[[[[["deep"]]]]]]]]]}))
 
 
+def _region_recipe(folder: Path, masks: list[bytes]) -> Path:
+    """A recipe PNG whose regions carry these mask files (base64), each with the prompt "red"."""
+    import base64
+
+    regions = [{"prompt": "red", "mask": base64.b64encode(mask).decode("ascii")} for mask in masks]
+    return recipe_png(folder, json.dumps({**_RECIPE, "regions": regions}))
+
+
+@case("recipe", "recipe_region_mask_bomb_header", reason="larger than|too large")
+def _(folder: Path) -> Path:
+    return _region_recipe(folder, [raw_png(16_000, 16_000, 8, 0)])
+
+
+@case("recipe", "recipe_region_mask_wrong_shape", reason="not the shape of the 16x16 picture")
+def _(folder: Path) -> Path:
+    return _region_recipe(folder, [encode(Image.fromarray(np.full((8, 32), 255, np.uint8)), "PNG")])
+
+
+@case("recipe", "recipe_region_mask_not_png", reason="region's mask must be a PNG")
+def _(folder: Path) -> Path:
+    return _region_recipe(folder, [encode(Image.fromarray(np.full((16, 16), 255, np.uint8)), "BMP")])
+
+
+@case("recipe", "recipe_too_many_regions", reason="at most 8 regions")
+def _(folder: Path) -> Path:
+    return _region_recipe(folder, [encode(Image.fromarray(np.full((16, 16), 255, np.uint8)), "PNG")] * 9)
+
+
 @case("recipe", "recipe_folder", reason="is a folder")
 def _(folder: Path) -> Path:
     path = folder / "recipe.png"

@@ -1,8 +1,9 @@
 """OpenRaster (.ora): the layered format Krita, MyPaint and GIMP share.
 
 Layout written: ``mimetype`` (first, stored uncompressed), ``stack.xml``, ``data/*.png`` (one per layer, cropped to
-its non-zero pixels with x/y offsets), ``mergedimage.png`` and ``Thumbnails/thumbnail.png``. Loading treats the file
-as untrusted: the zip's entry count is read from its end record before the directory is parsed, member sizes and
+its non-zero pixels with x/y offsets), ``mergedimage.png`` and ``Thumbnails/thumbnail.png``; regional prompts go to
+``genart/regions.json`` (name, prompt, mask member) with one greyscale ``genart/regions/*.png`` mask each.
+Loading treats the file as untrusted: the zip's entry count is read from its end record before the directory is parsed, member sizes and
 compression ratios are limited, layer sources must be plain paths inside the archive, the XML may not declare a DTD
 or entities (in any encoding), the canvas, layer count, layer names and decoded pixels are bounded, and each layer
 image is decoded once however many layers use it; any problem raises :class:`InputError` before a document exists,
@@ -38,6 +39,7 @@ from genart_desktop.document.events import DocumentChange
 from genart_desktop.document.io.plain_xml import parse_plain_xml
 from genart_desktop.document.io.zip_directory import check_directory
 from genart_desktop.document.layer import Layer
+from genart_desktop.document.regions import MAX_DOCUMENT_REGIONS, MAX_REGION_NAME, MAX_REGION_PROMPT
 
 MIMETYPE = b"image/openraster"
 THUMBNAIL_SIDE = 256
@@ -56,6 +58,8 @@ MAX_DECODED_PIXELS = 1 << 28  # all distinct layer images together, before they 
 MAX_NESTING = 32
 MAX_LAYER_NAME = 256  # characters, on save and on load
 MAX_METADATA_BYTES = 1 << 20  # one layer's genart-metadata attribute
+REGIONS_INDEX = "genart/regions.json"
+MAX_REGIONS_INDEX_BYTES = 64 << 10
 EXTRAS_PREFIX = "genart/extras/"  # members the app keeps beside the layers (the diffusion dock's results)
 MAX_EXTRA_MEMBERS = 1000
 MAX_EXTRAS_BYTES = 1 << 30  # all extra members together, uncompressed
@@ -149,6 +153,20 @@ def write_ora(doc: Document, handle: BinaryIO, compress_level: int = 3,
                              compress_type=zipfile.ZIP_DEFLATED)
         for name, data in (extras or {}).items():
             archive.writestr(extra_member_name(name), data, compress_type=zipfile.ZIP_DEFLATED)
+        _write_regions(doc, archive, compress_level)
+
+
+def _write_regions(doc: Document, archive: zipfile.ZipFile, compress_level: int) -> None:
+    """Each regional prompt as a greyscale mask member, listed with its name and prompt in :data:`REGIONS_INDEX`."""
+    index = []
+    for number, region in enumerate(doc.regions):
+        src = f"genart/regions/region{number:02d}.png"
+        buffer = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(region.mask), "L").save(buffer, "PNG", compress_level=compress_level)
+        archive.writestr(src, buffer.getvalue(), compress_type=zipfile.ZIP_STORED)
+        index.append({"name": layer_name_for_file(region.name), "prompt": region.prompt, "src": src})
+    if index:
+        archive.writestr(REGIONS_INDEX, json.dumps(index, ensure_ascii=False), compress_type=zipfile.ZIP_DEFLATED)
 
 
 def save_ora(doc: Document, path: str | os.PathLike[str], compress_level: int = 3,
@@ -371,7 +389,34 @@ def _read_document(archive: _Archive) -> Document:
                                   MAX_STACK_XML_BYTES)
     doc = Document.from_layers(width, height, layers, doc_meta)
     doc._set_active_silently(active)
+    if REGIONS_INDEX in archive.infos:
+        doc.regions.replace_all(_read_regions(archive, width, height))
     return doc
+
+
+def _read_regions(archive: _Archive, width: int, height: int) -> list[tuple[str, str, np.ndarray]]:
+    """(name, prompt, canvas-sized uint8 mask) of each regional prompt, within the document's caps."""
+    index = parse_json(archive.read(REGIONS_INDEX, MAX_REGIONS_INDEX_BYTES), REGIONS_INDEX,
+                       max_bytes=MAX_REGIONS_INDEX_BYTES, max_depth=4)
+    if not isinstance(index, list) or len(index) > MAX_DOCUMENT_REGIONS:
+        raise InputError(f"{REGIONS_INDEX} must list at most {MAX_DOCUMENT_REGIONS} regions.")
+    regions = []
+    for item in index:
+        if not isinstance(item, dict) or not all(isinstance(item.get(key), str) for key in ("name", "prompt", "src")):
+            raise InputError(f"Each region in {REGIONS_INDEX} needs a name, a prompt and a src, all text.")
+        if len(item["name"]) > MAX_REGION_NAME or len(item["prompt"]) > MAX_REGION_PROMPT:
+            raise InputError(f"A region's name or prompt in {REGIONS_INDEX} is too long.")
+        src = safe_member_name(item["src"])
+        try:
+            rgba = open_image_rgba(archive.read(src), max_pixels=width * height, name=src)
+        except InputError as exc:
+            reason = str(exc).removeprefix(f"Cannot open {shown(src)}: ")
+            raise InputError(f"Cannot open {archive.name}: region mask {src!r}: {reason}") from exc
+        if rgba.shape[:2] != (height, width):
+            raise InputError(f"Region mask {src!r} is {rgba.shape[1]}x{rgba.shape[0]}, not the canvas's "
+                             f"{width}x{height}.")
+        regions.append((item["name"], item["prompt"], np.ascontiguousarray(rgba[..., 0])))
+    return regions
 
 
 def _read_extras(archive: _Archive) -> dict[str, bytes]:

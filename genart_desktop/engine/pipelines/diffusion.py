@@ -9,6 +9,10 @@ small adapter, so both get the same samplers, guidance, image-to-image, inpainti
   unconditional rows run in one batched call and the prediction is ``uncond + s * (cond - uncond)``.
 - Image-to-image: the input is noised to the timestep where ``strength`` of the schedule remains and sampling
   starts there; strength 0 returns the input unchanged.
+- Regional prompts (``regions``): every region's condition rows join the same batched U-Net call, guidance is
+  applied per region, and the guided predictions are mixed with the regions' mask weights
+  (:func:`~genart_desktop.engine.pipelines.regions.region_weights`; the base prompt fills what no region covers).
+  A graph with a fixed batch axis is called in chunks of its batch size instead.
 - Inpainting (mask 1 = repaint): after every step the known region is re-noised to the new noise level and blended
   in, so the repainted region grows into its surroundings without a seam; the final image keeps every unmasked
   pixel of the input exactly.
@@ -29,6 +33,7 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
 from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED
+from genart_desktop.engine.pipelines.regions import MAX_REGIONS, RegionCondition, region_weights
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, Sampler, draw_noise, make_sampler
 from genart_desktop.engine.schedules import ScheduleConfig, add_noise, timesteps
 
@@ -63,6 +68,7 @@ class DiffusionRequest:
     init_image: np.ndarray | None = field(default=None, repr=False)
     strength: float = 1.0
     mask: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1]; 1 = repaint
+    regions: tuple[RegionCondition, ...] = field(default=(), repr=False)  # each: its prompt's row and (H, W) mask
 
     @property
     def mode(self) -> str:
@@ -145,6 +151,7 @@ class DiffusionPipeline:
         self.schedule = schedule
         self.channels = channels
         self.codec = codec
+        self.rows_per_call = _fixed_batch(denoiser)  # None: any number of rows in one call
 
     @property
     def factor(self) -> int:
@@ -186,10 +193,11 @@ class DiffusionPipeline:
             known = self._encode(init_pixels, run_options)
             x = add_noise(self.schedule, known, noise, int(run_steps[0]))
         latent_mask = None if pixel_mask is None else self._latent_mask(pixel_mask)
+        weights = region_weights([r.mask for r in request.regions], shape[2:]) if request.regions else None
 
         for i, t in enumerate(run_steps):
             check_cancel(cancel, run_options)
-            prediction = self._predict(x, int(t), request, run_options)
+            prediction = self._predict(x, int(t), request, run_options, weights)
             out = sampler.step(prediction, int(t), x, rngs)
             x = out.prev_sample
             pred_x0 = out.pred_x0
@@ -215,19 +223,42 @@ class DiffusionPipeline:
 
     # -- steps -----------------------------------------------------------------------------------------------
 
-    def _predict(self, x: np.ndarray, t: int, request: DiffusionRequest, run_options: Any = None) -> np.ndarray:
+    def _predict(self, x: np.ndarray, t: int, request: DiffusionRequest, run_options: Any = None,
+                 weights: np.ndarray | None = None) -> np.ndarray:
+        """The (guided) prediction at ``t``; with regions, each region's guided prediction mixed by ``weights``."""
         batch = x.shape[0]
-        steps = np.full((batch,), t, dtype=np.int64)
+        if request.cond is None:
+            return self._call(x, np.full((batch,), t, dtype=np.int64), None, run_options)
         guided = request.guidance != 1.0 and request.uncond is not None
+        conds = [request.cond] + [region.cond for region in request.regions]
+        rows = [request.uncond, *conds] if guided else conds
+        count = len(rows)
+        cond = np.concatenate([_repeat(row, batch) for row in rows])
+        out = self._call(np.concatenate([x] * count), np.full((batch * count,), t, dtype=np.int64), cond,
+                         run_options)
+        predictions = [out[i * batch:(i + 1) * batch] for i in range(count)]
         if guided:
-            cond = np.concatenate([_repeat(request.uncond, batch), _repeat(request.cond, batch)])
-            both = self._call(np.concatenate([x, x]), np.concatenate([steps, steps]), cond, run_options)
-            uncond_pred, cond_pred = both[:batch], both[batch:]
-            return uncond_pred + request.guidance * (cond_pred - uncond_pred)  # Ho & Salimans eq. 6
-        cond = None if request.cond is None else _repeat(request.cond, batch)
-        return self._call(x, steps, cond, run_options)
+            uncond_pred = predictions.pop(0)
+            predictions = [uncond_pred + request.guidance * (p - uncond_pred) for p in predictions]  # Ho & Salimans
+        if weights is None:
+            return predictions[0]
+        return np.sum([w * p for w, p in zip(weights, predictions)], axis=0, dtype=np.float32)
 
     def _call(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None, run_options: Any = None) -> np.ndarray:
+        """The denoiser on all rows: one call, or chunks of a fixed-batch graph's size (the last one padded)."""
+        size = self.rows_per_call
+        rows = x.shape[0]
+        if size is None or rows == size:
+            return self._call_once(x, steps, cond, run_options)
+        parts = []
+        for start in range(0, rows, size):
+            pick = np.minimum(np.arange(start, start + size), rows - 1)  # pad with the last row, dropped after
+            out = self._call_once(x[pick], steps[pick], None if cond is None else cond[pick], run_options)
+            parts.append(out[:min(size, rows - start)])
+        return np.concatenate(parts)
+
+    def _call_once(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None,
+                   run_options: Any = None) -> np.ndarray:
         prediction = np.asarray(_invoke(self.denoiser, (x, steps, cond), run_options))
         if prediction.shape != x.shape:
             raise ModelError(f"The U-Net returned shape {prediction.shape} for a sample of shape {x.shape}.")
@@ -273,6 +304,24 @@ class DiffusionPipeline:
             raise InputError("This model has no unconditional mode for guidance; set guidance to 1.")
         if request.mask is not None and request.init_image is None:
             raise InputError("Inpainting needs the image to paint into as well as the mask.")
+        self._check_regions(request)
+
+    def _check_regions(self, request: DiffusionRequest) -> None:
+        if not request.regions:
+            return
+        if request.cond is None:
+            raise InputError("This model takes no prompt, so regional prompts cannot change its picture.")
+        if len(request.regions) > MAX_REGIONS:
+            raise InputError(f"At most {MAX_REGIONS} regions can share a picture, got {len(request.regions)}.")
+        grid = (request.height // self.factor, request.width // self.factor)
+        for number, region in enumerate(request.regions, 1):
+            if np.shape(region.mask) not in ((request.height, request.width), grid):
+                raise InputError(f"Region {number}'s mask has shape {np.shape(region.mask)}; it must be "
+                                 f"{request.width}x{request.height} like the picture.")
+            if not np.isfinite(np.asarray(region.mask, np.float32)).all():
+                raise InputError(f"Region {number}'s mask holds NaN or infinite values.")
+            if np.shape(region.cond)[1:] != np.shape(request.cond)[1:]:
+                raise InputError(f"Region {number}'s condition does not match the prompt's.")
 
     def _check_fixed_sizes(self, cells: tuple[int, int], request: DiffusionRequest) -> None:
         """Refuse before the first step a size that a graph with fixed spatial axes (a U-Net, or a VAE decoder
@@ -328,6 +377,13 @@ def _repeat(row: np.ndarray, batch: int) -> np.ndarray:
     if row.shape[0] != 1:
         raise InputError(f"A condition must have one row (or one per image), got {row.shape[0]} for a batch of {batch}.")
     return np.repeat(row, batch, axis=0)
+
+
+def _fixed_batch(denoiser: Any) -> int | None:
+    """The batch size a denoiser's graph fixes on its sample input, or None when the batch axis is free."""
+    specs = getattr(getattr(denoiser, "session", None), "inputs", ())
+    batch = next((spec.shape[0] for spec in specs if len(spec.shape) == 4), None)
+    return batch if isinstance(batch, int) and batch > 0 else None
 
 
 def sampler_for(name: str, schedule: ScheduleConfig, eta: float = 0.0) -> Sampler:

@@ -1,9 +1,9 @@
 """The one generation call both diffusion families implement: a :class:`Recipe` in, the picture with its recipe out.
 
 Our own card models and Stable Diffusion folders differ only in how a recipe's prompt becomes condition rows (a
-class index, word ids, or CLIP hidden states); everything else (sizes, init image, mask, seeds, previews, cancel)
-is read from the recipe here, once, and handed to the shared :class:`DiffusionPipeline`. ``generate`` is the same
-call for scripts and training previews that want keywords and batches instead of a recipe.
+class index, word ids, or CLIP hidden states); everything else (sizes, init image, mask, regional prompts, seeds,
+previews, cancel) is read from the recipe here, once, and handed to the shared :class:`DiffusionPipeline`.
+``generate`` is the same call for scripts and training previews that want keywords and batches instead of a recipe.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from genart_desktop.core.images import to_tensor
 from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, DiffusionRequest, DiffusionResult, StepEvent
 from genart_desktop.engine.pipelines.recipe import Recipe
+from genart_desktop.engine.pipelines.regions import RegionCondition
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER
 
 Condition = np.ndarray | None
@@ -72,13 +73,25 @@ class RecipeGenerator:
                control: StepControl) -> DiffusionResult:
         """``batch`` images (seeds ``recipe.seed + i``); ``init_image`` is a (1, 3, H, W) tensor in [-1, 1]."""
         cond, uncond = self.conditions(recipe, init_image is not None, control.run_options)
+        regions = self.region_conditions(recipe, control.run_options)
         request = DiffusionRequest(
             width=recipe.width, height=recipe.height, steps=recipe.steps, sampler=recipe.sampler, eta=recipe.eta,
             guidance=float(recipe.guidance) if cond is not None else 1.0, seed=recipe.seed, batch=batch, cond=cond,
             uncond=uncond, init_image=init_image, strength=float(recipe.strength) if init_image is not None else 1.0,
-            mask=mask)
+            mask=mask, regions=regions)
         return self.pipeline.run(request, on_step=control.on_step, cancel=control.cancel,
                                  preview_every=control.preview_every, run_options=control.run_options)
+
+    def region_conditions(self, recipe: Recipe, run_options: Any = None) -> tuple[RegionCondition, ...]:
+        """Each of the recipe's regions as its prompt's condition row (read as the recipe reads its own prompt: a
+        class name for a class model) and its mask at the recipe's size."""
+        conditions = []
+        for region in recipe.regions:
+            own = dataclasses.replace(recipe, regions=(), prompt=region.prompt,
+                                      class_label=None if recipe.class_label is None else region.prompt)
+            cond = self.conditions(own, False, run_options)[0]
+            conditions.append(RegionCondition(cond, region.pixels(recipe.width, recipe.height)))
+        return tuple(conditions)
 
     def generate(self, prompt: str = "", negative_prompt: str = "", *, init_image: np.ndarray | None = None,
                  mask: np.ndarray | None = None, batch: int = 1, on_step: Callable[[StepEvent], None] | None = None,

@@ -1,7 +1,8 @@
 """The recipe of a generated image: everything needed to make it again, stored as JSON in a PNG text chunk.
 
 Exported PNGs carry it under the ``genart-recipe`` key (plus a human-readable ``parameters`` line); opening such a
-PNG gives the recipe back so the diffusion panel or ``genart generate`` can repeat or vary it.
+PNG gives the recipe back so the diffusion panel or ``genart generate`` can repeat or vary it. Regional prompts
+(:mod:`regions`) ride along as a ``regions`` list, written only when there are some.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from genart_desktop.core.errors import InputError
+from genart_desktop.engine.pipelines.regions import RecipeRegion, regions_from_data
 
 RECIPE_KEY = "genart-recipe"
 RECIPE_FORMAT = "genart-recipe/1"
@@ -40,9 +42,12 @@ class Recipe:
     mode: str = "txt2img"
     eta: float = 0.0
     class_label: str | None = None
+    regions: tuple[RecipeRegion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": RECIPE_FORMAT, **dataclasses.asdict(self)}
+        data = {"format": RECIPE_FORMAT, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+        regions = data.pop("regions")
+        return {**data, "regions": [region.to_dict() for region in regions]} if regions else data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
@@ -55,7 +60,8 @@ class Recipe:
         parts.append(f"Steps: {self.steps}, Sampler: {self.sampler}, CFG scale: {self.guidance:g}, Seed: {self.seed}, "
                      f"Size: {self.width}x{self.height}, Model: {self.model_id}"
                      + (f", Model hash: {self.model_hash}" if self.model_hash else "")
-                     + (f", Denoising strength: {self.strength:g}" if self.mode != "txt2img" else ""))
+                     + (f", Denoising strength: {self.strength:g}" if self.mode != "txt2img" else "")
+                     + "".join(f", Region {i}: {r.prompt}" for i, r in enumerate(self.regions, 1)))
         return "\n".join(parts)
 
     @classmethod
@@ -72,6 +78,9 @@ class Recipe:
                     raise InputError(f"The recipe has no {f.name!r}.")
                 continue
             value = data[f.name]
+            if f.name == "regions":
+                values[f.name] = regions_from_data(value)
+                continue
             kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
             if kind == "int":
                 if isinstance(value, bool) or not isinstance(value, int):

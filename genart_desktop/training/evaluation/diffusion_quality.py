@@ -44,6 +44,10 @@ class DiffusionQuality:
     sampler: str
     seed: int
     prompts: dict[str, list[str]] = field(default_factory=dict)
+    # Variety among seeds of one prompt, relative to the variety of real images of that prompt's category (the
+    # across-prompt ratio above hides a model that draws one picture per prompt). Measured on one prompt per category.
+    within_prompt_diversity_ratio: float | None = None
+    within_prompt_seeds: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +92,7 @@ def load_model(model_dir: str | Path) -> Any:
 def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, steps: int | None = None,
                        guidance: float | None = None, sampler: str = "dpmpp_2m", seed: int = 0,
                        classifier: TrainedClassifier | None = None,
-                       log: Callable[[str], None] = print) -> tuple[DiffusionQuality, torch.Tensor, list[str]]:
+                       log: Callable[[str], None] = print, within_seeds: int = 6) -> tuple[DiffusionQuality, torch.Tensor, list[str]]:
     """(quality, generated images (N, 3, H, W) in [-1, 1] grouped by category, the category of each row)."""
     labels, names = dataset_labels(dataset)
     if classifier is None:
@@ -122,7 +126,33 @@ def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, s
         real_holdout_nearest_distance=nearest_distance(all_real[order[:held]], all_real[order[held:]]),
         guidance=float(model.default_guidance if guidance is None else guidance),
         steps=int(steps or model.default_steps), sampler=sampler, seed=seed, prompts=prompts)
+    if within_seeds >= 2:
+        quality.within_prompt_diversity_ratio = within_prompt_diversity(
+            model, dataset, labels, names, prompts, within_seeds, steps, guidance, sampler, seed, log)
+        quality.within_prompt_seeds = within_seeds
     return quality, generated, [names[t] for t in targets]
+
+
+def within_prompt_diversity(model: Any, dataset: ImageDataset, labels: torch.Tensor, names: list[str],
+                            prompts: dict[str, list[str]], seeds: int, steps: int | None, guidance: float | None,
+                            sampler: str, seed: int, log: Callable[[str], None] = print) -> float:
+    """Mean over categories of (diversity of ``seeds`` images of the category's first prompt) / (diversity of the
+    category's real images); 1 means one prompt varies as much as its category does, near 0 one picture per prompt."""
+    ratios = []
+    for index, name in enumerate(names):
+        texts = prompts.get(name) or []
+        members = torch.nonzero(labels == index).flatten()
+        if not texts or len(members) < 2:
+            continue
+        images = torch.stack([torch.from_numpy(np.ascontiguousarray(
+            model.generate(texts[0], steps=steps, guidance=guidance, sampler=sampler,
+                           seed=seed + 7919 * k + 11).images[0])) for k in range(seeds)]).float()
+        real = dataset.batch(members[:64])
+        ratios.append(diversity_score(images) / max(diversity_score(real), 1e-12))
+        log(f"'{texts[0]}': {seeds} seeds vary {ratios[-1]:.2f}x as much as real '{name}' images")
+    if not ratios:
+        raise InputError("No category has a prompt and two real images to measure within-prompt diversity.")
+    return float(np.mean(ratios))
 
 
 def record_in_card(model_dir: str | Path, quality: DiffusionQuality) -> None:

@@ -55,8 +55,8 @@ class Oracle:
 
     default_guidance, default_steps = 2.0, 10
 
-    def __init__(self, dataset: ImageDataset, wrong: bool = False, noise: float = 0.0):
-        self.dataset, self.wrong, self.noise = dataset, wrong, noise
+    def __init__(self, dataset: ImageDataset, wrong: bool = False, noise: float = 0.0, one_picture: bool = False):
+        self.dataset, self.wrong, self.noise, self.one_picture = dataset, wrong, noise, one_picture
         self.prompts: list[str] = []
 
     def generate(self, prompt: str, seed: int = 0, **_options) -> DiffusionResult:
@@ -65,7 +65,8 @@ class Oracle:
         if self.wrong:
             shape = "circle" if shape == "square" else "square"
         rows = [i for i, item in enumerate(self.dataset.meta["items"]) if item["label"] == shape]
-        image = self.dataset.batch(torch.tensor([rows[seed % len(rows)]]))[0].numpy()
+        pick = sum(map(ord, prompt)) if self.one_picture else seed  # one_picture: the seed changes nothing
+        image = self.dataset.batch(torch.tensor([rows[pick % len(rows)]]))[0].numpy()
         image = image + self.noise * np.random.default_rng(seed).standard_normal(image.shape).astype(np.float32)
         return DiffusionResult(np.clip(image, -1, 1)[None].astype(np.float32), [seed])
 
@@ -115,6 +116,17 @@ def test_copies_of_the_training_data_are_flagged_as_memorised(dataset, judge):
     assert copies.nearest_train_distance < 0.005  # float error of the distance only
     assert noisy.nearest_train_distance > 0.05
     assert copies.real_holdout_nearest_distance > 0.05  # the yardstick: real images are not duplicates
+
+
+def test_within_prompt_diversity_tells_one_picture_per_prompt_from_variety(dataset, judge):
+    varied, _, _ = evaluate_diffusion(Oracle(dataset), dataset, per_label=2, classifier=judge, log=lambda _: None,
+                                      within_seeds=6)
+    stuck, _, _ = evaluate_diffusion(Oracle(dataset, one_picture=True), dataset, per_label=2, classifier=judge,
+                                     log=lambda _: None, within_seeds=6)
+    assert varied.within_prompt_seeds == stuck.within_prompt_seeds == 6
+    assert varied.within_prompt_diversity_ratio > 0.5
+    assert stuck.within_prompt_diversity_ratio < 0.01
+    assert stuck.diversity_ratio > 0.5  # across prompts the stuck model still looks varied: why this figure exists
 
 
 def test_prompts_come_from_each_categorys_own_captions(dataset):
