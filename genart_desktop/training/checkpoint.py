@@ -57,7 +57,8 @@ def optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer) -> tuple[di
 
 
 def load_optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                           info: dict) -> None:
+                           info: dict, lr: float | None = None) -> None:
+    """Restore an optimiser; ``lr`` (the run's current option) replaces the stored rate, so ``--resume --lr`` works."""
     start = prefix + ".state."
     state: dict[int, dict[str, Any]] = {}
     for name, value in tensors.items():
@@ -75,6 +76,9 @@ def load_optimizer_tensors(prefix: str, optimizer: torch.optim.Optimizer, tensor
         optimizer.load_state_dict({"state": state, "param_groups": groups})
     except (ValueError, KeyError) as exc:
         raise InputError(f"The checkpoint's {prefix} optimiser state does not match: {exc}") from exc
+    if lr is not None:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
 
 
 def rng_tensors() -> dict[str, torch.Tensor]:

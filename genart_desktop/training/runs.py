@@ -72,6 +72,10 @@ class RunFolder:
     def samples_dir(self) -> Path:
         return self.path / "samples"
 
+    def sample_path(self, step: int) -> Path:
+        """Where a trainer writes the sample grid of ``step``."""
+        return self.samples_dir / f"step-{step:07d}.png"
+
     @property
     def checkpoints_dir(self) -> Path:
         return self.path / "checkpoints"

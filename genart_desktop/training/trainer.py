@@ -7,9 +7,11 @@ from typing import Any
 
 import torch
 
+from genart_desktop.core.errors import InputError
 from genart_desktop.training.config import TrainConfig
 from genart_desktop.training.data.cached import BatchSampler, ImageDataset
 from genart_desktop.training.device import Runtime
+from genart_desktop.training.init_weights import InitTargets
 from genart_desktop.training.runs import RunFolder
 
 
@@ -44,6 +46,11 @@ class Trainer(ABC):
     @abstractmethod
     def evaluate(self, step: int) -> dict[str, float]:
         """Write a sample grid and return quality measures (run on the main process only)."""
+
+    def init_targets(self) -> InitTargets:
+        """What ``--init-from`` may fill: networks by checkpoint prefix, and per card role the network its ONNX
+        file holds (see init_weights.py)."""
+        raise InputError(f"--init-from is not available for {self.family} runs.")
 
     def plot_references(self) -> dict[str, dict[str, float]]:
         return {}

@@ -213,6 +213,9 @@ class MainWindow(QMainWindow):
         tools_menu.addSeparator()
         a["brush_smaller"] = self._action("Smaller Brush", lambda: self._scale_brush(1 / 1.25), "[", menu=tools_menu)
         a["brush_bigger"] = self._action("Bigger Brush", lambda: self._scale_brush(1.25), "]", menu=tools_menu)
+        tools_menu.addSeparator()
+        a["train_model"] = self._action("&Train a Model\u2026", self.train_model, menu=tools_menu,
+                                        tip="Make a style from a picture or fine-tune a model on your pictures")
 
         self.window_menu = bar.addMenu("&Window")
         help_menu = bar.addMenu("&Help")
@@ -453,6 +456,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Imported {shown_name(folder)}", 4000)
         return folder
 
+    def train_model(self):
+        """Tools > Train a Model...: the Train dialog; runs show in the Training dock (ui/training_panel)."""
+        from genart_desktop.ui.training_panel import open_train_dialog
+
+        return open_train_dialog(self)
+
     def open_as_layer(self, path: str | Path | None = None) -> bool:
         """Add an image file as a new layer (centred on the canvas), one undoable step."""
         if self.document is None:
@@ -560,6 +569,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.controller.cancel()
         if not self.confirm_discard():
+            event.ignore()
+            return
+        training = getattr(self, "training_panel", None)
+        if training is not None and not training.confirm_close():  # stop (checkpoint) or keep running
             event.ignore()
             return
         self._autosave_timer.stop()

@@ -106,9 +106,9 @@ def test_ctrl_c_saves_a_checkpoint_and_stops(tmp_path, monkeypatch):
 
     original = loop.run_training
 
-    def interrupt_after_first_step(trainer, start_step=0, wall_time=0.0, on_step=None):
+    def interrupt_after_first_step(trainer, start_step=0, wall_time=0.0, on_step=None, **options):
         return original(trainer, start_step, wall_time,
-                        on_step=lambda step: signal.raise_signal(signal.SIGINT) if step == 1 else None)
+                        on_step=lambda step: signal.raise_signal(signal.SIGINT) if step == 1 else None, **options)
 
     monkeypatch.setattr("genart_desktop.training.launch.run_training", interrupt_after_first_step)
     data = build_tiny_dataset(tmp_path)

@@ -26,6 +26,8 @@ def parse_channels(text: str) -> tuple[int, ...]:
 @dataclass
 class DiffusionConfig(TrainConfig):
     FAMILY = "diffusion"
+    ARCHITECTURE = ("resolution", "condition", "prediction", "schedule", "timesteps", "channels", "res_blocks",
+                    "attention_res", "heads", "latent_vae", "tokens", "text_dim", "text_layers")
 
     resolution: int = option(32, "image size in pixels (square)", (16, 32, 64, 128))
     lr: float = option(2e-4, "learning rate (AdamW, linear warm-up)")

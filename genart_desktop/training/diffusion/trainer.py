@@ -22,6 +22,7 @@ from genart_desktop.training.diffusion.unet import UNet, parameter_count
 from genart_desktop.training.ema import EMA
 from genart_desktop.training.grid import save_grid
 from genart_desktop.training.metrics import diversity_score, nearest_distance
+from genart_desktop.training.init_weights import InitTargets, OnnxTarget
 from genart_desktop.training.runs import RunFolder
 from genart_desktop.training.trainer import Trainer
 
@@ -159,6 +160,19 @@ class DiffusionTrainer(Trainer):
                 "latent": None if self.vae is None else {"scale": self.scale, "vae": self.vae.describe(),
                                                          "vae_folder": str(self.vae.folder.resolve())},
                 "real_diversity": self.real_diversity}
+
+    def init_targets(self) -> InitTargets:
+        """The U-Net graph (as exported, with its ``cond`` input when conditioned) fills the U-Net and its EMA.
+
+        The conditioning (classes, or the caption vocabulary) comes from this run's data: a source whose own
+        differs does not fit, and its tensors' shapes say so."""
+        from genart_desktop.training.diffusion.export import PARITY_TOLERANCE, ExportedUNet, parity_inputs
+
+        inputs = parity_inputs(self.model, self.in_channels, self.sample_size, self.conditioning)[0]
+        exported = ExportedUNet(self.model, self.conditioning.width > 0)
+        return InitTargets({"unet": self.model, "unet_ema": self.ema.module},
+                           [OnnxTarget("unet", ("unet", "unet_ema"), inputs, ["prediction"], exported,
+                                       tolerance=PARITY_TOLERANCE)])
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {**module_tensors("unet", self.model), **module_tensors("unet_ema", self.ema.module)}

@@ -36,8 +36,10 @@ def latest_state(run: RunFolder, config_type: Any, family: str | None = None) ->
 
 
 def training_record(run: RunFolder, record: dict[str, Any], meta: dict[str, Any], cfg: Any) -> dict[str, Any]:
-    """The provenance fields every family's card shares: how to repeat the run, how long it trained and on what."""
-    return {
+    """The provenance fields every family's card shares: how to repeat the run, how long it trained and on what,
+    and (for a fine-tuned run) what it started from: source id or folder, sha256 of the weights read, the networks
+    reused and those that started fresh."""
+    fields = {
         "command": record.get("command", cfg.command()),
         "steps": int(meta["step"]),
         "hardware": meta.get("hardware"),
@@ -45,3 +47,6 @@ def training_record(run: RunFolder, record: dict[str, Any], meta: dict[str, Any]
         "wall_time_s": round(float(meta.get("wall_time_s", 0.0)), 1),
         "run": run.path.name,
     }
+    if record.get("init_from"):
+        fields["init_from"] = record["init_from"]
+    return fields

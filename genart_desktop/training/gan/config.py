@@ -22,6 +22,8 @@ def parse_policy(text: str) -> tuple[str, ...]:
 @dataclass
 class GanConfig(TrainConfig):
     FAMILY = "gan"
+    ARCHITECTURE = ("resolution", "latent_dim", "g_arch", "upsample", "g_channels", "d_channels", "max_channels",
+                    "spectral_norm")
 
     loss: str = option("ns", "ns: non-saturating; wgan-gp: Wasserstein with gradient penalty", ("ns", "wgan-gp"))
     latent_dim: int = option(128, "size of the latent vector z")

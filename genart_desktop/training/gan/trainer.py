@@ -18,6 +18,7 @@ from genart_desktop.training.gan.losses import d_loss_ns, d_loss_wgan, g_loss_ns
 from genart_desktop.training.gan.models import Discriminator, Generator, SkipGenerator
 from genart_desktop.training.gan.monitor import DiversityMonitor
 from genart_desktop.training.grid import save_grid
+from genart_desktop.training.init_weights import InitTargets, OnnxTarget
 from genart_desktop.training.metrics import nearest_distance
 from genart_desktop.training.runs import RunFolder
 from genart_desktop.training.trainer import Trainer
@@ -120,6 +121,12 @@ class GanTrainer(Trainer):
         return logs
 
     # -- checkpoint -------------------------------------------------------------------------------------------------
+    def init_targets(self) -> InitTargets:
+        """A model folder holds the EMA generator only: both generators start from it, the discriminator fresh."""
+        z = torch.randn(2, self.cfg.latent_dim, generator=torch.Generator().manual_seed(4))
+        return InitTargets({"G": self.G, "G_ema": self.ema.module, "D": self.D},
+                           [OnnxTarget("generator", ("G", "G_ema"), {"z": z}, ["image"])])
+
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {**module_tensors("G", self.G), **module_tensors("D", self.D),
                    **module_tensors("G_ema", self.ema.module)}

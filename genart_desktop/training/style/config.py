@@ -12,6 +12,7 @@ from genart_desktop.training.style.perceptual import NETWORKS
 @dataclass
 class StyleConfig(TrainConfig):
     FAMILY = "style"
+    ARCHITECTURE = ("width", "residual_blocks")
 
     data: str = option("", "folder of content photos (alias --content)")
     style: str = option("", "the style image (e.g. a painting)")

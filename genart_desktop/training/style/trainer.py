@@ -14,12 +14,14 @@ from genart_desktop.training.checkpoint import (load_module_tensors, load_optimi
 from genart_desktop.training.data.cached import ImageDataset
 from genart_desktop.training.device import Runtime
 from genart_desktop.training.grid import save_grid
+from genart_desktop.training.init_weights import InitTargets, OnnxTarget
 from genart_desktop.training.runs import RunFolder
 from genart_desktop.training.style.config import StyleConfig
 from genart_desktop.training.style.images import fit_long_side, load_rgb, to_tensor
 from genart_desktop.training.style.losses import LossWeights, PerceptualLoss
 from genart_desktop.training.style.network import StyleNet, StyleNetConfig
 from genart_desktop.training.style.perceptual import LossNetwork, load_loss_network
+from genart_desktop.training.style.reexport import load_onnx_weights
 from genart_desktop.training.trainer import Trainer
 
 STYLE_COPY = "style_image"  # the run keeps its own copy, so --resume does not depend on the original file
@@ -99,6 +101,12 @@ class StyleTrainer(Trainer):
         with torch.no_grad():
             values = self.loss(stylized, self.loss.content_targets(self.preview), self.style_targets)
         return {"eval_content": float(values["content"]), "eval_style": float(values["style"])}
+
+    def init_targets(self) -> InitTargets:
+        """The stylizer graph (either export form) read back by the re-exporter's reader."""
+        content = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(4)) * 2 - 1
+        return InitTargets({"net": self.net},
+                           [OnnxTarget("stylizer", ("net",), {"content": content}, ["stylized"], load=load_onnx_weights)])
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = module_tensors("net", self.net)

@@ -14,6 +14,10 @@ DEGRADATIONS = ("real", "bicubic")
 @dataclass
 class UpscaleConfig(TrainConfig):
     FAMILY = "upscale"
+    ARCHITECTURE = ("scale", "arch", "width", "blocks")
+    CARD_FAMILY = "upscaler"
+    # A lower rate for the last stretch is the usual way to finish a super-resolution run; the optimiser takes it.
+    RESUMABLE_EXTRA = frozenset({"lr"})
 
     data: str = option("", "folder of photos (a held-out share of its files is kept for measuring)")
     resolution: int = option(512, "side of the square each training picture is cropped and fitted to before "

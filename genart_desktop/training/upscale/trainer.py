@@ -15,6 +15,7 @@ from genart_desktop.training.device import Runtime
 from genart_desktop.training.ema import EMA
 from genart_desktop.training.gan.losses import d_loss_ns, g_loss_ns
 from genart_desktop.training.grid import save_grid
+from genart_desktop.training.init_weights import InitTargets, OnnxTarget
 from genart_desktop.training.runs import RunFolder
 from genart_desktop.training.style.perceptual import load_loss_network
 from genart_desktop.training.trainer import Trainer
@@ -144,6 +145,12 @@ class UpscaleTrainer(Trainer):
         bicubic_db = float(np.mean([psnr(b, h, border) for _, b, h in pairs]))
         return {"psnr": ours_db, "psnr_bicubic": bicubic_db}
 
+    def init_targets(self) -> InitTargets:
+        """The upscaler graph fills the network and its EMA copy; a discriminator only comes from a run."""
+        low = torch.rand(1, 3, 24, 20, generator=torch.Generator().manual_seed(4))
+        networks = {"net": self.net, "net_ema": self.ema.module, **({"D": self.D} if self.D is not None else {})}
+        return InitTargets(networks, [OnnxTarget("upscaler", ("net", "net_ema"), {"low": low}, ["high"])])
+
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {**module_tensors("net", self.net), **module_tensors("net_ema", self.ema.module)}
         optim, info = optimizer_tensors("optim", self.optimizer)
@@ -161,9 +168,9 @@ class UpscaleTrainer(Trainer):
     def load_state(self, tensors: dict[str, torch.Tensor], extra: dict[str, Any]) -> None:
         load_module_tensors("net", self.net, tensors)
         load_module_tensors("net_ema", self.ema.module, tensors)
-        load_optimizer_tensors("optim", self.optimizer, tensors, extra["optim"])
+        load_optimizer_tensors("optim", self.optimizer, tensors, extra["optim"], lr=self.cfg.lr)
         if self.D is not None and self.opt_d is not None:
             load_module_tensors("D", self.D, tensors)
-            load_optimizer_tensors("optim.D", self.opt_d, tensors, extra["optim.D"])
+            load_optimizer_tensors("optim.D", self.opt_d, tensors, extra["optim.D"], lr=self.cfg.lr)
         if extra.get("scaler") and self.scaler.is_enabled():
             self.scaler.load_state_dict(extra["scaler"])

@@ -25,14 +25,14 @@ def _run_folder(tmp_path, family):
 
 
 def test_registry_lists_every_family():
-    assert registry.families() == ["diffusion", "gan", "style", "upscale", "vae"]
+    assert registry.families() == ["diffusion", "gan", "style", "style-arbitrary", "upscale", "vae"]
     for family in registry.families():
         exporter = registry.exporter_for(family)
         assert exporter.family == family and callable(exporter.export)
 
 
 def test_unknown_family_is_one_clear_error(tmp_path, capsys):
-    known = r"\(known: diffusion, gan, style, upscale, vae\)"
+    known = r"\(known: diffusion, gan, style, style-arbitrary, upscale, vae\)"
     with pytest.raises(InputError, match=r"No exporter for 'upscaler' runs " + known):
         registry.exporter_for("upscaler")
     run = _run_folder(tmp_path, "upscaler")
