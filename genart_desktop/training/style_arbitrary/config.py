@@ -15,6 +15,7 @@ DEFAULT_HELD_OUT = "botticelli_birth_of_venus.jpg,van_gogh_cafe_terrace_at_night
 @dataclass
 class ArbitraryStyleConfig(TrainConfig):
     FAMILY = "style-arbitrary"
+    ARCHITECTURE = ("width",)
 
     data: str = option("", "folder of content photos (a held-out share is kept for measuring)")
     styles: str = option("", "folder of style pictures (paintings); each step crops them at random places and scales")

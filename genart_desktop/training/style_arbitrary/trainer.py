@@ -7,23 +7,26 @@ on four layers against the style picture's (style), and total variation; each re
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from genart_desktop.core.errors import InputError
 from genart_desktop.training.checkpoint import (load_module_tensors, load_optimizer_tensors, module_tensors,
                                                 optimizer_tensors)
 from genart_desktop.training.data.cached import BatchSampler, ImageDataset
 from genart_desktop.training.device import Runtime
 from genart_desktop.training.grid import save_grid
+from genart_desktop.training.init_weights import InitTargets, OnnxTarget
 from genart_desktop.training.runs import RunFolder
 from genart_desktop.training.style.losses import total_variation
 from genart_desktop.training.style.perceptual import find_squeezenet_weights
 from genart_desktop.training.style.squeezenet import load_squeezenet
 from genart_desktop.training.style_arbitrary.config import ArbitraryStyleConfig
 from genart_desktop.training.style_arbitrary.network import (ADAIN_LAYER, STYLE_LAYERS, Decoder, DecoderConfig,
-                                                             Encoder, adain, feature_stats)
+                                                             Encoder, StatsEncoder, Transfer, adain, feature_stats)
 from genart_desktop.training.style_arbitrary.styles import StyleCrops, style_files
 from genart_desktop.training.upscale.patches import split_photos
 from genart_desktop.training.trainer import Trainer
@@ -46,6 +49,20 @@ def stats_loss(output: dict[str, torch.Tensor], style: dict[str, torch.Tensor]) 
         scale = (s_mean.pow(2) + s_std.pow(2)).mean() + EPS
         terms.append((F.mse_loss(o_mean, s_mean) + F.mse_loss(o_std, s_std)) / scale)
     return torch.stack(terms).mean()
+
+
+def load_decoder(transfer: Transfer, path: Path) -> None:
+    """The decoder's weights from an exported transfer graph, by name (``decoder.*``), shapes checked."""
+    import onnx
+    from onnx import numpy_helper
+
+    arrays = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    state = transfer.decoder.state_dict()
+    wrong = [n for n in state if getattr(arrays.get(f"decoder.{n}"), "shape", None) != tuple(state[n].shape)]
+    if wrong:
+        raise InputError(f"{path.name} holds no decoder weights for {wrong[0]} {list(state[wrong[0]].shape)}; "
+                         "its --width differs.")
+    transfer.decoder.load_state_dict({n: torch.from_numpy(arrays[f"decoder.{n}"].astype("float32")) for n in state})
 
 
 class ArbitraryStyleTrainer(Trainer):
@@ -131,6 +148,16 @@ class ArbitraryStyleTrainer(Trainer):
             grid = torch.cat([self.preview, self.preview_styles, values["output"].clamp(-1, 1)])
             save_grid(self.run.samples_dir / f"step-{step:07d}.png", grid, columns=len(self.preview))
         return {"eval_content": float(values["content"]), "eval_style": float(values["style"])}
+
+    def init_targets(self) -> InitTargets:
+        """``--init-from``: the decoder read back from a model's transfer graph (the encoder is SqueezeNet's)."""
+        from genart_desktop.training.style_arbitrary.export import PARITY_TOLERANCE, transfer_inputs
+
+        inputs = transfer_inputs(StatsEncoder(self.encoder))[0]
+        return InitTargets({"decoder": self.decoder},
+                           [OnnxTarget("transfer", ("decoder",), inputs, ["stylized"],
+                                       Transfer(self.encoder, self.decoder), load=load_decoder,
+                                       tolerance=PARITY_TOLERANCE)])
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = module_tensors("decoder", self.decoder)

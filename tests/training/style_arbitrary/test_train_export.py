@@ -95,3 +95,23 @@ def test_evaluate_writes_both_figures_a_sheet_and_a_blend_strip(exported, capsys
 
     assert Image.open(tmp / "strip.png").size[0] > 5 * Image.open(tmp / "strip.png").size[1]
     assert (tmp / "sheet.png").stat().st_size > 1000
+
+
+def test_a_new_run_starts_from_the_exported_decoder(exported):
+    from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint
+    from genart_desktop.training.cli import main
+
+    tmp, photos, styles, model = exported
+    runs = tmp / "fine-tune"
+    assert main(["style-arbitrary", "--data", str(photos), "--styles", str(styles), "--held-out-styles", "dots.png",
+                 "--runs-dir", str(runs), "--resolution", "128", "--batch-size", "2", "--init-from", str(model),
+                 "--steps", "1", "--lr", "1e-12", "--checkpoint-every", "1", "--sample-every", "1"]) == 0
+    run = sorted(runs.iterdir())[-1]
+    options = json.loads((run / "options.json").read_text())
+    assert options["options"]["width"] == 16  # the source's network shape, not the default 128
+    tensors, _ = load_checkpoint(latest_checkpoint(run / "checkpoints"))
+    import onnx
+    from onnx import numpy_helper
+
+    first = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(model / "transfer.onnx")).graph.initializer}
+    assert np.allclose(tensors["decoder.body.0.weight"].numpy(), first["decoder.body.0.weight"], atol=1e-6)
