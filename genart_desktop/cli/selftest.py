@@ -243,6 +243,21 @@ def run_style(registry: Any, entry: Any) -> str:
     return f"stylized a {TEST_SIZE}x{TEST_SIZE} image"
 
 
+def run_style_arbitrary(registry: Any, entry: Any) -> str:
+    from genart_desktop.engine.pipelines.arbitrary_style import ArbitraryStyleModel
+    from genart_desktop.engine.pipelines.style import StyleSettings
+
+    model = ArbitraryStyleModel.from_registry(registry, entry.id)  # config and presets checked as the palette does
+    image = sample_image()
+    measured = model.measure(image)  # statistics are refused unless finite
+    presets = model.presets()
+    out = model.pipeline(presets[0].stats if presets else measured).apply(image, StyleSettings(strength=1.0))
+    if out.shape != image.shape or out.dtype != np.uint8:
+        raise ModelError(f"the arbitrary style pipeline returned {out.shape} {out.dtype} for a {image.shape} image.")
+    return (f"measured a style ({measured.channels} channels), {len(presets)} presets, stylized a "
+            f"{TEST_SIZE}x{TEST_SIZE} image")
+
+
 def _prompt_for(model: Any) -> str:
     conditioning = model.conditioning
     if conditioning.kind == "class":
@@ -274,6 +289,7 @@ FAMILY_RUNS: dict[str, Callable[[Any, Any], str]] = {
     "gan": run_gan,
     "vae": run_vae,
     "style": run_style,
+    "style-arbitrary": run_style_arbitrary,
     "diffusion": run_diffusion,
     "sd-onnx": run_sd_onnx,
 }

@@ -1,18 +1,23 @@
-"""``genart style``: apply a style network to image files without a window, through the style palette's controller.
+"""``genart style``: apply a style to image files without a window, through the style palette's controller.
 
-Each file becomes the same :class:`~genart_desktop.workspace.style_jobs.StyleRequest` the dock builds for a one-layer
+The style is a fixed network (``--model``), a preset painting of the arbitrary model (``--preset``), any picture
+(``--style-image``), or a blend of 2 to 4 of them (``--weights``, in the order models, presets, pictures). Each
+file becomes the same :class:`~genart_desktop.workspace.style_jobs.StyleRequest` the dock builds for a one-layer
 canvas, run inline by the workspace with the dock's executor, so the pixels are the dock's. Every input is opened
 (header and pixels) and the model loaded before the first file is written; each result is a PNG
-``OUTDIR/<name>-<model id>.png`` (alpha kept, never overwriting: ``-1``, ``-2`` ... are appended), written
+``OUTDIR/<name>-<style>.png`` (alpha kept, never overwriting: ``-1``, ``-2`` ... are appended), written
 atomically. Progress is one line on stderr, per tile.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 from genart_desktop.cli._output import free_png_path, png_bytes
 from genart_desktop.core.atomic import atomic_write_bytes
@@ -26,11 +31,19 @@ from genart_desktop.workspace.style_jobs import StyleSnapshot, tile_counts
 from genart_desktop.workspace.workspace import Workspace
 
 NAME = "style"
-HELP = "Apply a style model to image files (tiled, any size) and write PNGs."
+HELP = "Apply a style (a style model, a preset painting or any picture, or a blend) to image files and write PNGs."
+MAX_LABEL = 60  # characters of the style part of an output name
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, metavar="ID", help="a style model id from `genart models`")
+    parser.add_argument("--model", action="append", default=[], metavar="ID",
+                        help="a style model id from `genart models` (repeat to blend)")
+    parser.add_argument("--preset", action="append", default=[], metavar="ID",
+                        help="a painting of the arbitrary style model, e.g. starry-night (repeat to blend)")
+    parser.add_argument("--style-image", action="append", default=[], type=Path, metavar="IMG",
+                        help="any picture as the style, through the arbitrary style model (repeat to blend)")
+    parser.add_argument("--weights", default=None, metavar="W1,W2,...",
+                        help="one weight per style, in the order models, presets, pictures (default: equal)")
     parser.add_argument("--strength", type=float, default=1.0, help="0 keeps the image, 1 is the full style "
                         "(default 1)")
     parser.add_argument("--preserve-colors", action="store_true", help="keep the original colours, take only the "
@@ -86,29 +99,63 @@ def run(args: argparse.Namespace) -> int:
     *inputs, outdir = args.paths
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"{outdir} exists and is not a folder; the last argument must be the output folder.")
-    missing = [str(p) for p in inputs if not p.is_file()]
+    count = len(args.model) + len(args.preset) + len(args.style_image)
+    if count == 0:
+        raise InputError("Choose a style: --model ID, --preset ID or --style-image IMG.")
+    weights = parse_weights(args.weights, count)
+    missing = [shown(p) for p in [*inputs, *args.style_image] if not p.is_file()]
     if missing:
         raise InputError(f"Cannot find {', '.join(missing)}; nothing was written.")
-    for path in inputs:  # decode everything once up front, so a broken file stops the batch before any output
-        try:
-            open_image_rgba(path)
-        except InputError as exc:
-            raise InputError(f"{exc} Nothing was written.") from exc
+    for path in inputs:  # decode everything up front, so a broken file stops the batch before any output
+        _decoded(path)
+    styles = [_decoded(path) for path in args.style_image]
 
     workspace = Workspace(name="genart-style")
     try:
         controller = StyleController(workspace)
         controller.set_settings(strength=args.strength, preserve_colors=args.preserve_colors, scale=args.scale)
-        controller.select(args.model)
+        choices = [*args.model, *(f"preset:{p}" for p in args.preset),
+                   *(controller.add_picture(p.stem, px) for p, px in zip(args.style_image, styles))]
+        controller.select_many(choices, weights)
         controller.check_model(args.tile)
         outdir.mkdir(parents=True, exist_ok=True)
-        _style_files(controller, inputs, outdir, args)
+        label = "+".join([*args.model, *args.preset, *(p.stem for p in args.style_image)])
+        _style_files(controller, inputs, outdir, args, safe_label(label))
     finally:
         workspace.shutdown()
     return 0
 
 
-def _style_files(controller: StyleController, inputs: list[Path], outdir: Path, args: argparse.Namespace) -> None:
+def _decoded(path: Path) -> np.ndarray:
+    try:
+        return open_image_rgba(path)
+    except InputError as exc:
+        raise InputError(f"{exc} Nothing was written.") from exc
+
+
+def parse_weights(text: str | None, count: int) -> list[float] | None:
+    """``0.7,0.3`` -> [0.7, 0.3]: one finite weight >= 0 per style, not all 0; None keeps them equal."""
+    if text is None:
+        return None
+    try:
+        weights = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise InputError(f"--weights must be numbers separated by commas, not {shown(text)}.") from None
+    if len(weights) != count:
+        raise InputError(f"--weights gives {len(weights)} weight(s) for {count} style(s).")
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or not sum(weights) > 0:
+        raise InputError("--weights must be numbers of at least 0, and one above 0.")
+    return weights
+
+
+def safe_label(text: str) -> str:
+    """The style part of an output file name: letters, digits, '.', '_', '-' and '+' only, not too long."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "._-+" else "_" for ch in text)[:MAX_LABEL].strip("._")
+    return cleaned or "style"
+
+
+def _style_files(controller: StyleController, inputs: list[Path], outdir: Path, args: argparse.Namespace,
+                 label: str) -> None:
     """Each file through the dock's request type and executor, run inline; the bar shows the tiles."""
     bar = ProgressBar(len(inputs), enabled=not args.quiet)
     taken: set[Path] = set()
@@ -118,10 +165,10 @@ def _style_files(controller: StyleController, inputs: list[Path], outdir: Path, 
             bar.start_file(index, path.name)
             request = controller.style_request(StyleSnapshot.of_image(open_image_rgba(path)), args.tile)
             render = controller.workspace.run(request, request.label, owner=bar)
-            target = free_png_path(outdir, f"{path.stem}-{args.model}", taken)
+            target = free_png_path(outdir, f"{path.stem}-{label}", taken)
             atomic_write_bytes(target, png_bytes(render.pixels))
     finally:
         bar.close()
     if not args.quiet:
-        print(f"Styled {len(inputs)} image(s) with {shown(args.model)} into {shown(outdir)} in "
+        print(f"Styled {len(inputs)} image(s) with {shown(controller.recipe().model_name)} into {shown(outdir)} in "
               f"{time.perf_counter() - began:.1f} s.", file=sys.stderr)

@@ -27,7 +27,7 @@ CARD_NAME = "model.json"
 CARD_FORMAT = "genart-model-card/1"
 MAX_CARD_BYTES = 1 << 20
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-FAMILIES = ("gan", "vae", "style", "diffusion", "upscaler", "sd-onnx")
+FAMILIES = ("gan", "vae", "style", "style-arbitrary", "diffusion", "upscaler", "sd-onnx")
 DTYPES = ("float32", "float16", "float64", "int64", "int32", "int8", "uint8", "bool")
 # A fixed tensor axis larger than this, or a fixed shape with more elements, is a broken or hostile file: no model of
 # ours (or Stable Diffusion's) comes near, and trusting it could make us allocate absurd buffers.
@@ -43,6 +43,18 @@ ROLE_TENSORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "unet": (("sample", "timestep"), ("prediction",)),
     "vae_decoder": (("latent",), ("image",)),
     "upscaler": (("low",), ("high",)),
+}
+# Roles whose tensors depend on the family: the arbitrary style model's encoder measures feature statistics (mean,
+# std), not a VAE's (mean, logvar), and its transfer network takes the content and style statistics and a strength.
+FAMILY_ROLE_TENSORS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "style-arbitrary": {
+        "encoder": (("image",), ("mean", "std")),
+        "transfer": (("content", "content_mean", "content_std", "style_mean", "style_std", "strength"),
+                     ("stylized",)),
+    },
+}
+FAMILY_IMAGE_TENSORS: dict[str, dict[str, tuple[str, ...]]] = {
+    "style-arbitrary": {"encoder": ("image",), "transfer": ("content", "stylized")},
 }
 # Standard names a role may map besides the required ones.
 ROLE_OPTIONAL: dict[str, tuple[str, ...]] = {"unet": ("cond",)}
@@ -62,6 +74,7 @@ FAMILY_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "style": (("stylizer",), ()),
     "diffusion": (("unet",), ("vae_decoder",)),
     "upscaler": (("upscaler",), ()),
+    "style-arbitrary": (("encoder", "transfer"), ()),
 }
 
 
@@ -310,13 +323,13 @@ def _check_roles(family: str, files: dict[str, FileRef], io: dict[str, RoleIO], 
         raise ModelError(f"{where}: a {family} model has no role {', '.join(extra)} "
                          f"(expected {', '.join(required + optional)}).")
     for role in onnx_roles:
-        _check_names(role, io[role], where)
+        _check_names(role, io[role], where, family)
 
 
-def _check_names(role: str, role_io: RoleIO, where: str) -> None:
+def _check_names(role: str, role_io: RoleIO, where: str, family: str = "") -> None:
     """Every standard tensor of the role resolves (through ``names``) to a declared tensor of the right kind, and
     image tensors have a usable range."""
-    inputs, outputs = ROLE_TENSORS[role]
+    inputs, outputs = FAMILY_ROLE_TENSORS.get(family, {}).get(role) or ROLE_TENSORS[role]
     known = set(inputs) | set(outputs) | set(ROLE_OPTIONAL.get(role, ()))
     for standard in sorted(set(role_io.names) - known):
         raise ModelError(f"{where}: io.{role}.names maps '{standard}', which is not a {role} tensor "
@@ -329,7 +342,7 @@ def _check_names(role: str, role_io: RoleIO, where: str) -> None:
                 mapped = f" (mapped to '{name}')" if name != standard else ""
                 raise ModelError(f"{where}: the {role} must {kind} named '{standard}'{mapped}; declare it, or map "
                                  f"io.{role}.names.{standard} to the graph's name.")
-    for standard in IMAGE_TENSORS.get(role, ()):
+    for standard in FAMILY_IMAGE_TENSORS.get(family, {}).get(role, IMAGE_TENSORS.get(role, ())):
         low, high = role_io.value_range(standard)
         if not low < high:
             raise ModelError(f"{where}: the {role} tensor '{role_io.name(standard)}' range must have low < high.")

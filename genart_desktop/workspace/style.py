@@ -1,26 +1,38 @@
 """The style palette as a Qt-free controller: which style, which settings, what part of the canvas, and the jobs.
 
-The panel turns clicks into calls here. The controller registers the executors of the style request types
-(``style_jobs``, ``style_thumbnails``) with the workspace, builds requests on the thread that owns the document and
-submits them; its jobs' events come back on ``on_*`` and leave through its signals. Previews share one coalesce
+The panel turns clicks into calls here. A choice is a string (see ``style_choices``): one fixed network runs as
+itself, anything else (presets, the user's pictures, blends of 2 to 4) runs the arbitrary model. The controller
+registers the executors of the style request types (``style_jobs``, ``style_thumbnails``) with the workspace,
+builds requests on the thread that owns the document and submits them; its jobs' events come back on ``on_*`` and
+leave through its signals. Previews share one coalesce
 key, so clicking through styles only renders the latest click. A full render lands as one undoable layer carrying
 its recipe; a cancelled or failed render changes nothing.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from genart_desktop.core.errors import GenArtError, InputError, ModelError
+import numpy as np
+
+from genart_desktop.core.errors import GenArtError, InputError
 from genart_desktop.core.observable import Signal
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
 from genart_desktop.engine.events import Cancelled, Error, Progress, Result
 from genart_desktop.engine.jobs import JobHandle
+from genart_desktop.engine.pipelines.arbitrary_style import MAX_STYLES
 from genart_desktop.engine.pipelines.style import StyleSettings
 from genart_desktop.workspace.executors import WithRegistry
+from genart_desktop.workspace.style_choices import (
+    STYLE_FAMILY,
+    USER,
+    StyleChoices,
+    StyleOption,
+)
 from genart_desktop.workspace.style_jobs import (
     PREVIEW_SIDE,
     SOURCES,
@@ -35,18 +47,25 @@ from genart_desktop.workspace.style_jobs import (
     render_style,
     take_snapshot,
 )
-from genart_desktop.workspace.style_thumbnails import StyleThumbnailRequest, render_thumbnail
+from genart_desktop.workspace.style_library import StyleLibrary
+from genart_desktop.workspace.style_thumbnails import (
+    THUMB_SIDE,
+    StyleThumbnailRequest,
+    fit_thumbnail,
+    render_thumbnail,
+)
 
-STYLE_FAMILY = "style"
+__all__ = ["STYLE_FAMILY", "StyleController", "StyleOption", "layer_name"]
 
 
 def layer_name(recipe: StyleRecipe, taken: list[str]) -> str:
-    """A name that tells applied styles apart: the style, its strength and stroke size, and a counter when the
-    same settings were applied before ("Style: Starry Night 80% 1.5x", "... (2)")."""
+    """A name that tells applied styles apart: the style(s), the strength and stroke size, and a counter when the
+    same settings were applied before ("Style: Starry Night 70% + Great Wave 30%, strength 80%, strokes 1.5x",
+    "... (2)")."""
     settings = recipe.settings
-    base = f"Style: {recipe.model_name} {settings.strength:.0%}"
+    base = f"Style: {recipe.model_name}, strength {settings.strength:.0%}"
     if abs(settings.scale - 1.0) > 1e-6:
-        base += f" {settings.scale:g}\u00d7"
+        base += f", strokes {settings.scale:g}\u00d7"
     name, count = base, 1
     while name in taken:
         count += 1
@@ -73,7 +92,8 @@ class StyleController:
     """
 
     def __init__(self, workspace: Any, preview_side: int = PREVIEW_SIDE,
-                 current_document: Callable[[], Document | None] | None = None) -> None:
+                 current_document: Callable[[], Document | None] | None = None,
+                 library: StyleLibrary | None = None) -> None:
         self.workspace = workspace
         self.registry = workspace.registry
         for request_type, function in ((StyleRequest, render_style), (StylePreviewRequest, render_preview),
@@ -81,9 +101,11 @@ class StyleController:
             workspace.register(request_type, WithRegistry(function, self.registry))
         self.preview_side = int(preview_side)
         self.current_document = current_document
-        self.model_id: str | None = None
+        self.library = library if library is not None else StyleLibrary()
+        self.choices_of = StyleChoices(self.registry, self.library)
+        self.choices: tuple[tuple[str, float], ...] = ()  # (choice, weight), 1 to 4 of them
         self.settings = StyleSettings()
-        self.source = "canvas"
+        self.source = "layer"  # the active layer: restyling the canvas would restyle earlier style layers too
         self.settings_changed = Signal()
         self.preview_ready = Signal()
         self.preview_failed = Signal()
@@ -106,18 +128,82 @@ class StyleController:
             return []
         return list(self.registry.models(STYLE_FAMILY))
 
-    def select(self, model_id: str) -> None:
-        entry = self.registry.get(model_id)
-        if entry.family != STYLE_FAMILY:
-            raise ModelError(f"Model '{model_id}' is a {entry.family} model, not a style network.")
-        self.model_id = model_id
+    def options(self) -> list[StyleOption]:
+        """Every style the palette shows: fixed networks, presets and the user's styles (with the arbitrary model)."""
+        return self.choices_of.options()
+
+    @property
+    def model_id(self) -> str | None:
+        """The first chosen style (None when nothing is chosen)."""
+        return self.choices[0][0] if self.choices else None
+
+    def select(self, choice: str) -> None:
+        """Choose one style (a fixed network's id, ``preset:<id>``, ``user:<id>``, ``picture:<n>``)."""
+        self.select_many([choice])
+
+    def select_many(self, choices: list[str], weights: list[float] | None = None) -> None:
+        """Choose 1 to 4 styles to blend; a style chosen before keeps its weight, a new one gets weight 1 (or
+        ``weights``). A bad choice raises and changes nothing."""
+        if not 1 <= len(choices) <= MAX_STYLES or len(set(choices)) != len(choices):
+            raise InputError(f"Choose 1 to {MAX_STYLES} different styles to blend.")
+        if weights is not None and len(weights) != len(choices):
+            raise InputError(f"Give one weight per style ({len(choices)}), not {len(weights)}.")
+        for choice in choices:
+            self.choices_of.check(choice)
+            if len(choices) > 1:
+                self.choices_of.pick(choice, 1.0, pixels=False)  # a network blends only as its painting
+        old = dict(self.choices)
+        picked = [float(weights[i]) if weights is not None else old.get(c, 1.0) for i, c in enumerate(choices)]
+        if any(w < 0 for w in picked) or not sum(picked) > 0:
+            raise InputError("Style weights must be at least 0, and one above 0.")
+        self.choices = tuple(zip(choices, picked))
         self.settings_changed.emit()
 
-    def forget_missing(self, model_ids: list[str]) -> None:
-        """After a rescan: the chosen style is dropped when it is no longer among ``model_ids``."""
-        if self.model_id is not None and self.model_id not in model_ids:
-            self.model_id = None
+    def set_weight(self, choice: str, weight: float) -> None:
+        """One chosen style's share of the blend (any value >= 0; the blend normalises them)."""
+        if choice not in dict(self.choices):
+            raise InputError(f"{choice!r} is not among the chosen styles.")
+        if not float(weight) >= 0:
+            raise InputError(f"A style weight must be at least 0, got {weight!r}.")
+        self.choices = tuple((c, float(weight) if c == choice else w) for c, w in self.choices)
+        self.settings_changed.emit()
+
+    def forget_missing(self, choices: list[str]) -> None:
+        """After a rescan or a removal: chosen styles no longer among ``choices`` are dropped."""
+        kept = tuple((c, w) for c, w in self.choices if c in choices)
+        if kept != self.choices:
+            self.choices = kept if sum(w for _c, w in kept) > 0 else ()
             self.settings_changed.emit()
+
+    # -- the user's styles -----------------------------------------------------------------------------------------
+    def add_style_from_image(self, path: str | os.PathLike[str], name: str | None = None) -> StyleOption:
+        """A new user style from an image file (refused with one line, nothing written, when it is not one)."""
+        self.choices_of.needs_arbitrary()
+        style = self.library.add_image(path, name)
+        return StyleOption(style.choice, style.name, "user", "Your style")
+
+    def add_style_from_layer(self, document: Document) -> StyleOption:
+        """A new user style from the active layer's pixels (call on the thread that owns the document)."""
+        self.choices_of.needs_arbitrary()
+        layer = document.active_layer
+        style = self.library.add_pixels(np.array(layer.pixels, copy=True), layer.name)
+        return StyleOption(style.choice, style.name, "user", "Your style")
+
+    def add_picture(self, name: str, pixels: np.ndarray) -> str:
+        """A picture used as a style for this session only (``genart style --style-image``; nothing is saved)."""
+        self.choices_of.needs_arbitrary()
+        return self.choices_of.add_picture(name, pixels)
+
+    def remove_style(self, choice: str) -> None:
+        if not choice.startswith(USER):
+            raise InputError("Only your own styles can be removed here.")
+        self.library.remove(choice[len(USER):])
+        self.forget_missing([c for c, _w in self.choices if c != choice])
+
+    def rename_style(self, choice: str, name: str) -> None:
+        if not choice.startswith(USER):
+            raise InputError("Only your own styles can be renamed.")
+        self.library.rename(choice[len(USER):], name)
 
     def set_settings(self, strength: float | None = None, preserve_colors: bool | None = None,
                      scale: float | None = None) -> StyleSettings:
@@ -140,14 +226,12 @@ class StyleController:
         self.settings_changed.emit()
 
     def recipe(self) -> StyleRecipe:
-        if self.model_id is None:
-            raise InputError("Choose a style first.")
-        entry = self.registry.get(self.model_id)
-        return StyleRecipe(entry.id, entry.name, self.settings, self.source)
+        return self.choices_of.recipe(self.choices, self.settings, self.source)
 
     def check_model(self, tile: int | None = None) -> None:
-        """Load the chosen style's network now (a broken or wrong model raises before any work starts)."""
-        open_pipeline(self.registry, self.recipe().model_id, tile=tile)
+        """Load the chosen style's network now, and measure its pictures (a broken or wrong model or picture raises
+        before any work starts)."""
+        open_pipeline(self.registry, self.recipe(), tile=tile)
 
     # -- requests: data, built on the thread that owns the document ---------------------------------------------------
     def style_request(self, snapshot: StyleSnapshot, tile: int | None = None) -> StyleRequest:
@@ -164,7 +248,7 @@ class StyleController:
         """A quick look at the chosen style on a downscaled copy of the region (replaces any waiting preview)."""
         request = self.preview_request(document)
         handle = self.workspace.submit(request, f"Style preview: {request.recipe.model_name}", self,
-                                       coalesce_key=("style-preview", self._key))
+                                       coalesce_key=("style-preview", self._key), listed=False)
         self._previews.add(handle.job_id)
         self.jobs_changed.emit()
         return handle
@@ -179,11 +263,24 @@ class StyleController:
         self.jobs_changed.emit()
         return handle
 
-    def thumbnail(self, model_id: str) -> JobHandle:
-        """The style's thumbnail (housekeeping: not listed in the jobs panel)."""
-        handle = self.workspace.submit(StyleThumbnailRequest(model_id), f"Style thumbnail: {model_id}", self,
-                                       coalesce_key=("style-thumbnail", self._key, model_id), listed=False)
-        self._thumbs[handle.job_id] = model_id
+    def thumbnail(self, choice: str) -> JobHandle | None:
+        """The style's thumbnail (housekeeping: not listed in the jobs panel). A user style's is its own picture,
+        delivered at once; a preset's is the arbitrary model's render of the sample scene."""
+        if choice.startswith(USER):
+            try:
+                self.thumbnail_ready.emit(choice, fit_thumbnail(self.library.pixels(choice[len(USER):]), THUMB_SIDE))
+            except GenArtError as exc:
+                self.thumbnail_failed.emit(choice, str(exc))
+            return None
+        request = StyleThumbnailRequest(choice)
+        if not self.choices_of.is_network(choice):
+            entry = self.choices_of.arbitrary()
+            if entry is None:
+                return None
+            request = StyleThumbnailRequest(entry.id, choice.split(":", 1)[1])
+        handle = self.workspace.submit(request, f"Style thumbnail: {choice}", self,
+                                       coalesce_key=("style-thumbnail", self._key, choice), listed=False)
+        self._thumbs[handle.job_id] = choice
         return handle
 
     @property
@@ -246,12 +343,18 @@ class StyleController:
         elif job_id in self._previews:
             self._previews.discard(job_id)
             if isinstance(value, StylePreviewImage) and job_id > self._shown_preview \
-                    and value.recipe.model_id == self.model_id:
+                    and value.recipe.key == self._key_now():
                 self._shown_preview = job_id
                 self.preview_ready.emit(value, not self._previews)
             self.jobs_changed.emit()
         elif job_id in self._pending:
             self._land(job_id, value)
+
+    def _key_now(self) -> tuple[tuple[str, float], ...]:
+        """The key a preview of the current choice has (a fixed network alone always weighs 1)."""
+        if len(self.choices) == 1 and self.choices_of.is_network(self.choices[0][0]):
+            return ((self.choices[0][0], 1.0),)
+        return self.choices
 
     def _land(self, job_id: int, value: Any) -> None:
         current = self.current_document() if self.current_document is not None else None

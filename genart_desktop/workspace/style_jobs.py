@@ -9,8 +9,11 @@ copied into a frozen request, so the worker never touches the document. The dock
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,11 @@ from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
 from genart_desktop.document.selection import feather
 from genart_desktop.engine.jobs import JobContext
+from genart_desktop.engine.pipelines.arbitrary_style import (
+    ArbitraryStyleModel,
+    StyleStats,
+    blend_stats,
+)
 from genart_desktop.engine.pipelines.style import StylePipeline, StyleSettings
 
 SOURCES = ("canvas", "layer")  # restyle what you see, or only the active layer's paint
@@ -33,17 +41,42 @@ TILE_MESSAGE = "Tile {done} of {total}"  # a full render's progress message per 
 _TILE_PATTERN = re.compile(r"Tile (\d+) of (\d+)")
 
 
+@dataclass(frozen=True, eq=False)
+class StylePick:
+    """One style of a blend for the arbitrary model: the ``choice`` it came from ("preset:<id>", "user:<id>", a
+    fixed network's id), its shown ``name`` and ``weight``, and what the model measures: a ``preset`` id of the
+    model, or the style picture's ``pixels`` (copied when the request is built)."""
+
+    choice: str
+    name: str
+    weight: float
+    preset: str | None = None
+    pixels: np.ndarray | None = None
+
+
 @dataclass(frozen=True)
 class StyleRecipe:
-    """Everything needed to render the same style again; stored in the result layer's metadata."""
+    """Everything needed to render the same style again; stored in the result layer's metadata.
+
+    ``model_id`` is the network that runs: a fixed style network alone (no ``picks``), or the arbitrary model
+    with the blend of ``picks``; ``model_name`` says what the user chose ("Starry Night 70% + Great Wave 30%").
+    """
 
     model_id: str
     model_name: str
     settings: StyleSettings
-    source: str = "canvas"
+    source: str = "layer"
+    picks: tuple[StylePick, ...] = ()
+
+    @property
+    def key(self) -> tuple[tuple[str, float], ...]:
+        """The chosen styles and weights (what a preview must still match to be shown)."""
+        if not self.picks:
+            return ((self.model_id, 1.0),)
+        return tuple((pick.choice, float(pick.weight)) for pick in self.picks)
 
     def metadata(self, region: Rect) -> dict[str, Any]:
-        return {
+        data = {
             "source": "style-palette",
             "model_id": self.model_id,
             "model_name": self.model_name,
@@ -53,6 +86,9 @@ class StyleRecipe:
             "input": self.source,
             "region": [region.x, region.y, region.width, region.height],
         }
+        if self.picks:
+            data["styles"] = [{"choice": p.choice, "name": p.name, "weight": float(p.weight)} for p in self.picks]
+        return data
 
 
 @dataclass(frozen=True)
@@ -188,18 +224,61 @@ class StylePreviewRequest:
     max_side: int = PREVIEW_SIDE
 
 
-def open_pipeline(registry: Any, model_id: str, context: JobContext | None = None,
+def open_pipeline(registry: Any, recipe: StyleRecipe, context: JobContext | None = None,
                   tile: int | None = None) -> StylePipeline:
-    """The style pipeline of ``model_id``; inside a job its sessions stop mid-graph when the job is cancelled."""
+    """The pipeline of a recipe: its fixed network, or the arbitrary model with the blend of its picks; inside a
+    job its sessions stop mid-graph when the job is cancelled."""
     overrides = {"tile": tile} if tile else {}
     source = registry if context is None else RegistryForJob(registry, context.run_options)
-    return StylePipeline.from_registry(source, model_id, **overrides)
+    if not recipe.picks:
+        return StylePipeline.from_registry(source, recipe.model_id, **overrides)
+    model = ArbitraryStyleModel.from_registry(source, recipe.model_id, **overrides)
+    return model.pipeline(blend_stats([(pick_stats(model, source, recipe.model_id, pick), pick.weight)
+                                       for pick in recipe.picks]))
+
+
+class _MeasuredStyles:
+    """Statistics of style pictures already measured, per model file and picture (a preview per slider move must
+    not run the encoder on every picture again)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._lock = threading.Lock()
+        self._size = size
+        self._stats: OrderedDict[tuple[str, str], StyleStats] = OrderedDict()
+
+    def get(self, model: ArbitraryStyleModel, model_key: str, pixels: np.ndarray) -> StyleStats:
+        digest = hashlib.sha256(np.ascontiguousarray(pixels).tobytes() + str(pixels.shape).encode()).hexdigest()
+        key = (model_key, digest)
+        with self._lock:
+            if key in self._stats:
+                self._stats.move_to_end(key)
+                return self._stats[key]
+        stats = model.measure(pixels)
+        with self._lock:
+            self._stats[key] = stats
+            while len(self._stats) > self._size:
+                self._stats.popitem(last=False)
+        return stats
+
+
+_MEASURED = _MeasuredStyles()
+
+
+def pick_stats(model: ArbitraryStyleModel, registry: Any, model_id: str, pick: StylePick) -> StyleStats:
+    """The statistics of one pick: the model's preset, or its picture measured (remembered per model file)."""
+    if pick.preset is not None:
+        return model.preset(pick.preset).stats
+    if pick.pixels is None:
+        raise InputError(f"The style {pick.name} has neither a preset nor a picture.")
+    card = registry.get(model_id).card
+    model_key = card.files["encoder"].sha256 if card is not None else model_id
+    return _MEASURED.get(model, model_key, pick.pixels)
 
 
 def render_style(request: StyleRequest, context: JobContext, registry: Any) -> StyleRender:
     """Executor of :class:`StyleRequest`: a live look for the jobs panel, then the tiles, cut to the selection."""
     recipe, snapshot = request.recipe, request.snapshot
-    pipeline = open_pipeline(registry, recipe.model_id, context, request.tile)
+    pipeline = open_pipeline(registry, recipe, context, request.tile)
     if recipe.settings.strength > 0:
         look = pipeline.preview(snapshot.pixels, recipe.settings, max_side=LIVE_PREVIEW_SIDE,
                                 cancelled=lambda: context.cancelled)
@@ -226,7 +305,7 @@ def tile_counts(message: str) -> tuple[int, int] | None:
 def render_preview(request: StylePreviewRequest, context: JobContext, registry: Any) -> StylePreviewImage:
     """Executor of :class:`StylePreviewRequest`; with a selection, the cut result is shown over the original."""
     recipe, snapshot = request.recipe, request.snapshot
-    pipeline = open_pipeline(registry, recipe.model_id, context)
+    pipeline = open_pipeline(registry, recipe, context)
     preview = pipeline.preview(snapshot.pixels, recipe.settings, max_side=request.max_side,
                                cancelled=lambda: context.cancelled)
     pixels = preview.pixels

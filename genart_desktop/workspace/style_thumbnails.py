@@ -1,5 +1,6 @@
-"""Style thumbnails for the palette's grid: the card's image, else the network's render of a small sample scene,
-cached on disk so it is rendered once per model file."""
+"""Style thumbnails for the palette's grid: the card's image, else the network's render of a small sample scene
+(for a preset of the arbitrary model: that model's render with the preset's statistics), cached on disk so it is
+rendered once per model file and preset."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ import numpy as np
 from PIL import Image
 
 from genart_desktop.core.atomic import atomic_write_bytes
-from genart_desktop.core.errors import GenArtError
+from genart_desktop.core.errors import GenArtError, InputError
 from genart_desktop.core.images import open_image_rgba, resize
 from genart_desktop.core.paths import cache_dir
+from genart_desktop.core.text import shown
 from genart_desktop.engine.jobs import JobContext
+from genart_desktop.engine.pipelines.arbitrary_style import (
+    ArbitraryStyleModel,
+    load_presets,
+)
 from genart_desktop.engine.pipelines.style import StylePipeline, StyleSettings
 from genart_desktop.workspace.style_jobs import RegistryForJob
 
@@ -29,13 +35,16 @@ THUMB_SIDE = 96
 
 @dataclass(frozen=True)
 class StyleThumbnailRequest:
+    """The thumbnail of a fixed network (``model_id``), or of the arbitrary model ``model_id``'s ``preset``."""
+
     model_id: str
+    preset: str | None = None
 
 
 def render_thumbnail(request: StyleThumbnailRequest, context: JobContext, registry: Any) -> np.ndarray:
     """Executor of :class:`StyleThumbnailRequest`: the card's image, else a cached or fresh render."""
     return load_or_render_thumbnail(RegistryForJob(registry, context.run_options), request.model_id,
-                                    cancelled=lambda: context.cancelled)
+                                    cancelled=lambda: context.cancelled, preset=request.preset)
 
 
 def sample_scene(side: int = THUMB_SIDE) -> np.ndarray:
@@ -54,15 +63,18 @@ def sample_scene(side: int = THUMB_SIDE) -> np.ndarray:
     return np.dstack([rgb, np.full((side, side), 255, np.uint8)])
 
 
-def _thumb_cache_path(entry: Any) -> Path | None:
+def _thumb_cache_path(entry: Any, preset: Any = None) -> Path | None:
     card = getattr(entry, "card", None)
-    if card is None or "stylizer" not in card.files:
+    if card is None or not card.files:
         return None
-    digest = hashlib.sha256(f"{card.files['stylizer'].sha256}:{THUMB_SIDE}".encode()).hexdigest()[:20]
-    return cache_dir() / "style-thumbnails" / f"{entry.id}-{digest}.png"
+    files = ":".join(card.files[role].sha256 for role in sorted(card.files))
+    stats = b"" if preset is None else preset.stats.mean.tobytes() + preset.stats.std.tobytes()
+    digest = hashlib.sha256(f"{files}:{THUMB_SIDE}".encode() + stats).hexdigest()[:20]
+    name = entry.id if preset is None else f"{entry.id}-{preset.id}"
+    return cache_dir() / "style-thumbnails" / f"{name}-{digest}.png"
 
 
-def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
+def fit_thumbnail(pixels: np.ndarray, side: int) -> np.ndarray:
     height, width = pixels.shape[:2]
     factor = min(1.0, side / max(width, height))
     if factor == 1.0:
@@ -70,23 +82,38 @@ def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
     return resize(pixels, max(1, round(width * factor)), max(1, round(height * factor)))
 
 
-def load_or_render_thumbnail(registry: Any, model_id: str, cancelled: Callable[[], bool] | None = None) -> np.ndarray:
-    """RGBA thumbnail of a style: the card's ``thumbnail`` PNG, a cached render, or a fresh render (then cached)."""
+def load_or_render_thumbnail(registry: Any, model_id: str, cancelled: Callable[[], bool] | None = None,
+                             preset: str | None = None) -> np.ndarray:
+    """RGBA thumbnail of a style: the card's ``thumbnail`` PNG, a cached render, or a fresh render (then cached).
+    With ``preset``, the arbitrary model ``model_id``'s render of the sample scene in that preset's style."""
     entry = registry.get(model_id)
     card = getattr(entry, "card", None)
+    if preset is not None:
+        found = next((p for p in load_presets(card) if p.id == preset), None)
+        if found is None:
+            raise InputError(f"{entry.name} has no preset {shown(preset)}.")
+        return _cached_render(_thumb_cache_path(entry, found), model_id,
+                              lambda: ArbitraryStyleModel.from_registry(registry, model_id).pipeline(found.stats)
+                              .apply(sample_scene(THUMB_SIDE), StyleSettings(), cancelled=cancelled))
     if card is not None and card.thumbnail is not None:
         try:
-            return _fit(open_image_rgba(card.thumbnail), THUMB_SIDE)
+            return fit_thumbnail(open_image_rgba(card.thumbnail), THUMB_SIDE)
         except GenArtError as exc:
             log.warning("Thumbnail of %s is unusable (%s); rendering one instead", model_id, exc)
-    cached = _thumb_cache_path(entry)
+    return _cached_render(_thumb_cache_path(entry), model_id,
+                          lambda: StylePipeline.from_registry(registry, model_id).apply(
+                              sample_scene(THUMB_SIDE), StyleSettings(), cancelled=cancelled))
+
+
+def _cached_render(cached: Path | None, model_id: str, render: Callable[[], np.ndarray]) -> np.ndarray:
+    """The thumbnail cached at ``cached``, else ``render()`` (then cached; a cache that cannot be written is
+    only logged)."""
     if cached is not None and cached.is_file():
         try:
             return open_image_rgba(cached)
         except GenArtError:
             log.info("Rendering the damaged cached thumbnail of %s again", model_id)
-    pipeline = StylePipeline.from_registry(registry, model_id)
-    pixels = pipeline.apply(sample_scene(THUMB_SIDE), StyleSettings(), cancelled=cancelled)
+    pixels = render()
     if cached is not None:
         try:
             buffer = io.BytesIO()

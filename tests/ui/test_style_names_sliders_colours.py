@@ -19,8 +19,9 @@ def test_applied_styles_get_distinct_names():
     taken: list[str] = []
     for settings in ((0.8, 1.0), (0.8, 1.0), (0.5, 1.0), (0.8, 2.0), (0.8, 1.0)):
         taken.append(layer_name(recipe(*settings), taken))
-    assert taken == ["Style: Starry Night 80%", "Style: Starry Night 80% (2)", "Style: Starry Night 50%",
-                     "Style: Starry Night 80% 2\u00d7", "Style: Starry Night 80% (3)"]
+    assert taken == ["Style: Starry Night, strength 80%", "Style: Starry Night, strength 80% (2)",
+                     "Style: Starry Night, strength 50%", "Style: Starry Night, strength 80%, strokes 2\u00d7",
+                     "Style: Starry Night, strength 80% (3)"]
 
 
 def test_the_brush_size_slider_is_geometric_with_small_sizes_in_reach(qtbot, window):

@@ -88,7 +88,7 @@ def test_bad_settings_are_refused_and_change_nothing(controller):
     assert (controller.settings.strength, controller.settings.scale) == (0.5, 2.0)
     with pytest.raises(InputError, match="source"):
         controller.set_source("everything")
-    assert controller.source == "canvas"
+    assert controller.source == "layer"  # the default: the active layer, not earlier style results
 
 
 def test_preview_runs_on_a_downscaled_copy_and_leaves_the_document_alone(controller):
@@ -128,9 +128,9 @@ def test_apply_adds_exactly_one_layer_and_one_undo_step_with_the_recipe(controll
     controller.status.connect(lambda message, error: statuses.append((message, error)))
     layer = apply_and_land(controller, doc)
     assert len(doc.layers) == 3 and doc.active_layer is layer
-    assert layer.name == "Style: Tiny Invert 100%"
+    assert layer.name == "Style: Tiny Invert, strength 100%"
     assert layer.metadata == {"source": "style-palette", "model_id": "tiny-invert", "model_name": "Tiny Invert",
-                              "strength": 1.0, "preserve_colors": False, "scale": 1.0, "input": "canvas",
+                              "strength": 1.0, "preserve_colors": False, "scale": 1.0, "input": "layer",
                               "region": [0, 0, 160, 120]}
     after = doc.composite()
     assert np.abs(after[..., :3].astype(int) - (255 - before[..., :3].astype(int))).max() <= 1
@@ -138,7 +138,7 @@ def test_apply_adds_exactly_one_layer_and_one_undo_step_with_the_recipe(controll
     tiles = [e for e in events if isinstance(e, Progress) and e.message.startswith("Tile")]
     assert tiles and tiles[-1].message == "Tile 1 of 1"
     assert any(isinstance(e, Preview) for e in events)  # the live look the jobs panel shows
-    assert statuses[-1] == ("Added the layer \u201cStyle: Tiny Invert 100%\u201d. Undo removes it.", False)
+    assert statuses[-1] == ("Added the layer \u201cStyle: Tiny Invert, strength 100%\u201d. Undo removes it.", False)
     doc.undo()
     assert len(doc.layers) == 2
     np.testing.assert_array_equal(doc.composite(), before)

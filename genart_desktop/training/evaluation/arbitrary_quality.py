@@ -66,24 +66,22 @@ def evaluate_arbitrary(model_dir: str | Path, data: str | Path, styles: str | Pa
     return figures, runner, photos, pictures
 
 
-def _row(images: list[np.ndarray], height: int) -> list[np.ndarray]:
-    out = []
-    for rgb in images:
-        h, w = rgb.shape[:2]
-        out.append(np.asarray(Image.fromarray(rgb).resize((max(1, round(w * height / h)), height),
-                                                          Image.Resampling.LANCZOS)))
-    return out
+def _cell(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Centre-cropped to the cell's aspect, then resized: every column lines up under its painting."""
+    h, w = rgb.shape[:2]
+    crop_w, crop_h = min(w, round(h * width / height)), min(h, round(w * height / width))
+    left, top = (w - crop_w) // 2, (h - crop_h) // 2
+    cropped = Image.fromarray(np.ascontiguousarray(rgb[top:top + crop_h, left:left + crop_w, :3]))
+    return np.asarray(cropped.resize((width, height), Image.Resampling.LANCZOS))
 
 
 def _sheet(rows: list[list[np.ndarray]], height: int, gap: int = 4) -> Image.Image:
-    rows = [_row(r, height) for r in rows]
-    widths = [sum(i.shape[1] for i in r) + gap * (len(r) - 1) for r in rows]
-    sheet = Image.new("RGB", (max(widths), len(rows) * height + gap * (len(rows) - 1)), (255, 255, 255))
+    width = round(height * 4 / 3)
+    columns = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (columns * (width + gap) - gap, len(rows) * (height + gap) - gap), (255, 255, 255))
     for y, row in enumerate(rows):
-        x = 0
-        for image in row:
-            sheet.paste(Image.fromarray(image), (x, y * (height + gap)))
-            x += image.shape[1] + gap
+        for x, image in enumerate(row):
+            sheet.paste(Image.fromarray(_cell(image, width, height)), (x * (width + gap), y * (height + gap)))
     return sheet
 
 
@@ -91,7 +89,7 @@ def contact_sheet(runner: ArbitraryRunner, photos: list[np.ndarray], pictures: d
                   held_styles: set[str], height: int = 192) -> Image.Image:
     """Top row: blank, three trained paintings, three held-out ones; then a row per photo (up to four)."""
     names = [n for n in pictures if n not in held_styles][:3] + [n for n in pictures if n in held_styles][:3]
-    header = [np.full((height, height, 3), 255, np.uint8)] + [pictures[n] for n in names]
+    header = [np.full((height, height, 3), 255, np.uint8)] + [pictures[n] for n in names]  # blank over the photos
     rows = [header]
     for photo in photos[:4]:
         rows.append([photo] + [runner.stylize(photo, runner.stats(pictures[n])) for n in names])
