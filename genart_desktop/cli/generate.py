@@ -4,7 +4,7 @@ The options become the dock's :class:`DiffusionSettings`; the controller turns t
 queues (``DiffusionController.jobs``) and the workspace runs them inline with the same executor, so a PNG written
 here and a dock result with the same recipe are the same pixels. Every PNG carries its recipe (model id and hash,
 seed, steps, sampler, guidance, prompt, regional prompts...) in a text chunk and is written atomically. All inputs
-(model, images, region masks, size, settings) are checked before the first file is written; Ctrl+C cancels the
+(model, images, region masks, control picture, size, settings) are checked before the first file is written; Ctrl+C cancels the
 image in progress.
 """
 
@@ -20,17 +20,36 @@ import numpy as np
 
 from genart_desktop.cli._output import free_png_path
 from genart_desktop.core.errors import InputError
-from genart_desktop.core.images import flatten_alpha, open_image_rgba, resize, resize_mask
+from genart_desktop.core.images import (
+    flatten_alpha,
+    open_image_rgba,
+    resize,
+    resize_mask,
+)
 from genart_desktop.core.text import shown
 from genart_desktop.document.geometry import Rect
+from genart_desktop.engine.control_maps import CONTROL_MODES
+from genart_desktop.engine.pipelines.control import (
+    MAX_CONTROL_STRENGTH,
+    RecipeControl,
+    check_strength,
+)
 from genart_desktop.engine.pipelines.limits import MAX_SEED, MAX_SIDE
 from genart_desktop.engine.pipelines.regions import MAX_REGIONS, same_shape
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
 from genart_desktop.workspace.diffusion import DiffusionController, DiffusionJob
+from genart_desktop.workspace.diffusion_control import control_from_pixels
 from genart_desktop.workspace.diffusion_models import ModelInfo, diffusion_registry
-from genart_desktop.workspace.diffusion_placement import Placement, placed_pixels, working_size
+from genart_desktop.workspace.diffusion_placement import (
+    Placement,
+    placed_pixels,
+    working_size,
+)
 from genart_desktop.workspace.diffusion_regions import recipe_regions
-from genart_desktop.workspace.diffusion_settings import MAX_BATCH_COUNT, DiffusionSettings
+from genart_desktop.workspace.diffusion_settings import (
+    MAX_BATCH_COUNT,
+    DiffusionSettings,
+)
 from genart_desktop.workspace.recipe_png import check_recipe, write_recipe_png
 from genart_desktop.workspace.workspace import Workspace
 
@@ -63,6 +82,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", action="append", default=[], metavar="MASK=PROMPT",
                         help="a regional prompt: white (opaque) pixels of the MASK image, which has the picture's "
                              f"shape, follow PROMPT; repeatable (at most {MAX_REGIONS})")
+    parser.add_argument("--control", type=Path, metavar="IMAGE",
+                        help="a control picture in the picture's shape (a model trained with --control follows it): "
+                             "a line sketch or flat colour blocks, or a photo to derive them from (--control-mode)")
+    parser.add_argument("--control-strength", type=float, default=1.0, metavar="S",
+                        help=f"how strongly the control steers the picture, 0 to {MAX_CONTROL_STRENGTH:g} (default 1)")
+    parser.add_argument("--control-mode", choices=CONTROL_MODES, default="sketch",
+                        help="use the control image as drawn (sketch), or derive lines (edges) or colour blocks "
+                             "from it")
     parser.add_argument("-n", "--count", type=int, default=1, help="number of images")
     parser.add_argument("outdir", type=Path, metavar="OUTDIR", help="folder for the PNGs (created if missing)")
 
@@ -109,6 +136,20 @@ def region_masks(specs: list[str], size: tuple[int, int]) -> list[tuple[np.ndarr
         grey = rgba[..., :3].astype(np.float32).mean(axis=2) * (rgba[..., 3].astype(np.float32) / 255.0)
         masks.append((resize_mask(np.round(grey).astype(np.uint8), *size), prompt))
     return masks
+
+
+def file_control(args: argparse.Namespace, info: ModelInfo, picture: tuple[int, int],
+                 size: tuple[int, int]) -> RecipeControl | None:
+    """The control of ``--control`` (an image in the ``picture``'s shape) for a ``size`` generation, or None."""
+    if args.control is None:
+        return None
+    info.check_control(args.control)
+    check_strength(args.control_strength)
+    rgba = open_image_rgba(args.control)
+    if not same_shape((rgba.shape[1], rgba.shape[0]), picture):
+        raise InputError(f"{shown(args.control.name)} is {rgba.shape[1]}x{rgba.shape[0]}, not the shape of the "
+                         f"{picture[0]}x{picture[1]} picture; draw the control in that shape or pass --size.")
+    return control_from_pixels(rgba, size, args.control_mode, args.control_strength)
 
 
 def plan(args: argparse.Namespace, info: ModelInfo, size: tuple[int, int] | None) -> tuple[
@@ -177,7 +218,8 @@ def generate_all(args: argparse.Namespace, controller: DiffusionController, mode
     settings = settings_from_args(args, info, size)
     picture = placement or Placement(Rect(0, 0, *size))  # the output picture, which the masks describe
     regions = recipe_regions(region_masks(args.region, (picture.rect.width, picture.rect.height)), picture, size)
-    jobs, _shown = controller.jobs(settings, mode, size, init, mask, regions=regions)  # every setting checked
+    control = file_control(args, info, (picture.rect.width, picture.rect.height), size)
+    jobs, _shown = controller.jobs(settings, mode, size, init, mask, regions=regions, control=control)  # all checked
     check_recipe(jobs[0].recipe)  # what the PNG will carry (the others differ only in the seed)
     controller.generator(model_id)  # a model that cannot load is refused before the folder is made
     args.outdir.mkdir(parents=True, exist_ok=True)
@@ -186,7 +228,7 @@ def generate_all(args: argparse.Namespace, controller: DiffusionController, mode
         if index and index % MAX_BATCH_COUNT == 0:  # the next batch of requests, seeds continuing
             settings = dataclasses.replace(settings, seed=jobs[-1].recipe.seed + 1, seed_mode="fixed",
                                            batch_count=min(args.count - index, MAX_BATCH_COUNT))
-            jobs, _shown = controller.jobs(settings, mode, size, init, mask, regions=regions)
+            jobs, _shown = controller.jobs(settings, mode, size, init, mask, regions=regions, control=control)
         write_image(controller, jobs[index % MAX_BATCH_COUNT], args.outdir, stem_base, placement)
 
 

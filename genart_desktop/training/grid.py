@@ -11,11 +11,12 @@ import torch
 from PIL import Image
 
 from genart_desktop.core.atomic import atomic_write_bytes
+from genart_desktop.training.data.alpha import over_white
 
 
 def tensor_to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N, 3, H, W) in [-1, 1] -> (N, H, W, 3) uint8."""
-    x = images.detach().float().cpu().nan_to_num(0.0).clamp(-1, 1)
+    """(N, 3, H, W) in [-1, 1] -> (N, H, W, 3) uint8; premultiplied RGBA (N, 4, H, W) is shown over white."""
+    x = over_white(images.detach().float().cpu().nan_to_num(0.0).clamp(-1, 1))
     return ((x + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 

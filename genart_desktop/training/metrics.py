@@ -11,12 +11,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from genart_desktop.training.data.alpha import over_white
+
 GRID = 16
 
 
 def diversity_features(images: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) in [-1, 1] -> (N, D) float32 features."""
-    x = images.detach().float().clamp(-1, 1)
+    """(N, 3, H, W) in [-1, 1] (premultiplied RGBA seen over white) -> (N, D) float32 features."""
+    x = over_white(images.detach().float().clamp(-1, 1))
     x = F.interpolate(x, size=(2 * GRID, 2 * GRID), mode="area")
     colour = F.avg_pool2d(x, 2)
     luma = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).unsqueeze(1)

@@ -19,8 +19,13 @@ class Trainer(ABC):
     family = ""
     #: PNG name -> (title, metric keys) drawn from metrics.jsonl
     plots: dict[str, tuple[str, list[str]]] = {}
+    #: channel counts of dataset pictures the family learns (4: premultiplied RGBA, see engine/alpha.py)
+    image_channels: tuple[int, ...] = (3,)
 
     def __init__(self, cfg: TrainConfig, runtime: Runtime, run: RunFolder | None, dataset: ImageDataset):
+        if getattr(dataset, "channels", 3) not in self.image_channels:
+            raise InputError(f"The dataset's pictures have an alpha channel, which {self.family} models cannot learn; "
+                             "build it with a background colour (e.g. --background white).")
         self.cfg, self.runtime, self.run, self.dataset = cfg, runtime, run, dataset
         self.sampler = BatchSampler(len(dataset), cfg.batch_size, cfg.seed, runtime.rank, runtime.world_size)
 

@@ -42,6 +42,7 @@ from genart_desktop.document.document import Document
 from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.samplers import sampler_names
 from genart_desktop.ui import dialogs
+from genart_desktop.ui.diffusion_control import ControlBox
 from genart_desktop.ui.diffusion_regions import RegionsBox
 from genart_desktop.ui.diffusion_seed import SeedControl
 from genart_desktop.ui.diffusion_strip import HistoryList, StagingStrip
@@ -49,10 +50,10 @@ from genart_desktop.ui.widgets import ValueSlider, compact_combo
 from genart_desktop.ui.widgets import button as _button
 from genart_desktop.workspace.diffusion import (
     FROM_CANVAS,
-    MAX_FEATHER,
     GENERATE,
     INPAINT,
     MAX_BATCH_COUNT,
+    MAX_FEATHER,
     DiffusionController,
     DiffusionSettings,
     ModelInfo,
@@ -177,6 +178,9 @@ class DiffusionPanel(QWidget):
         self.regions_box.message.connect(self._say)
         self.regions_box.highlight_changed.connect(self._show_overlay)
         layout.addWidget(self.regions_box)
+        self.control_box = ControlBox(self.controller)
+        self.control_box.message.connect(self._say)
+        layout.addWidget(self.control_box)
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -433,6 +437,7 @@ class DiffusionPanel(QWidget):
         self.class_combo.addItems(list(info.classes))
         self.class_combo.blockSignals(False)
         self.guidance_spin.setEnabled(info.conditioning != "none")
+        self.control_box.set_model(info)
         self.steps_spin.setMaximum(info.max_steps)
         for spin in (self.width_spin, self.height_spin):
             spin.setSingleStep(info.size_step)
@@ -495,6 +500,10 @@ class DiffusionPanel(QWidget):
             ("keep_background", self.keep_background_check.isChecked, self.keep_background_check.setChecked,
              self.keep_background_check.toggled),
             ("feather", self.feather_spin.value, self.feather_spin.setValue, self.feather_spin.valueChanged),
+            ("control_strength", lambda: round(self.control_box.strength.value(), 4),
+             self.control_box.strength.set_value, self.control_box.strength.value_changed),
+            ("control_mode", self.control_box.mode, self.control_box.set_mode,
+             self.control_box.mode_combo.currentIndexChanged),
         )
 
     def _set_fit(self, fit: str) -> None:
@@ -547,6 +556,7 @@ class DiffusionPanel(QWidget):
             document.changed.connect(self._document_changed)
         self.live.set_document(document)
         self.regions_box.set_document(document)
+        self.control_box.set_document(document)
         self._update_buttons()
 
     def _document_changed(self, change: Any) -> None:

@@ -29,15 +29,23 @@ from typing import Any
 import numpy as np
 
 from genart_desktop.core.errors import InputError, ModelError
-from genart_desktop.core.images import flatten_alpha, from_tensor, resize
+from genart_desktop.core.images import flatten_alpha, resize
 from genart_desktop.core.observable import Signal
 from genart_desktop.document.document import Document
+from genart_desktop.engine.alpha import tensor_pixels
 from genart_desktop.engine.events import Cancelled, Error, Preview, Progress, Result
 from genart_desktop.engine.jobs import JobContext, JobHandle
+from genart_desktop.engine.pipelines.control import RecipeControl
 from genart_desktop.engine.pipelines.generator import GenerationOutput, StepControl
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.pipelines.regions import MAX_REGIONS, RecipeRegion
-from genart_desktop.workspace.diffusion_models import FAMILIES, ModelInfo, load_generator, model_info
+from genart_desktop.workspace.diffusion_control import layer_control
+from genart_desktop.workspace.diffusion_models import (
+    FAMILIES,
+    ModelInfo,
+    load_generator,
+    model_info,
+)
 from genart_desktop.workspace.diffusion_placement import (
     FITS,
     Placement,
@@ -148,7 +156,8 @@ class DiffusionController:
     """State of one diffusion dock (settings, staged results, history) on a workspace; one per workspace.
 
     Signals: ``settings_changed(settings)``; ``staged_changed(entry)`` with the staged result whose state,
-    progress or preview changed, or None when results were added or removed; ``history_changed()``.
+    progress or preview changed, or None when results were added or removed; ``history_changed()``;
+    ``control_changed()`` when a layer becomes (or stops being) the control.
     """
 
     def __init__(self, workspace: Any, *, preview_every: int | None = None, max_history: int = MAX_HISTORY,
@@ -170,6 +179,8 @@ class DiffusionController:
         self.settings_changed = Signal()
         self.staged_changed = Signal()
         self.history_changed = Signal()
+        self.control_layer_uid: int | None = None  # the layer whose drawing is the control picture
+        self.control_changed = Signal()
         workspace.register(DiffusionJob, self.render)
 
     @property
@@ -235,16 +246,50 @@ class DiffusionController:
             self.settings = settings
             self.settings_changed.emit(settings)
 
+    # -- control ------------------------------------------------------------------------------------------------
+    def use_layer_as_control(self, doc: Document, index: int | None = None) -> Any:
+        """Make a layer (the active one by default) the control picture of the next generations."""
+        layer = doc.layers[doc.active_index if index is None else index]
+        if not layer.pixels[..., 3].any():
+            raise InputError(f"The layer \u201c{layer.name}\u201d is empty: draw lines or colour blocks on it first.")
+        self.control_layer_uid = layer.uid
+        self.control_changed.emit()
+        return layer
+
+    def clear_control(self) -> None:
+        if self.control_layer_uid is not None:
+            self.control_layer_uid = None
+            self.control_changed.emit()
+
+    def control_layer(self, doc: Document | None) -> Any:
+        """The control layer if it is still in ``doc`` (None when none is chosen or it was deleted)."""
+        if doc is None or self.control_layer_uid is None:
+            return None
+        return next((layer for layer in doc.layers if layer.uid == self.control_layer_uid), None)
+
+    def document_control(self, doc: Document | None, settings: DiffusionSettings, placement: Placement,
+                         size: tuple[int, int]) -> RecipeControl | None:
+        """The control the chosen layer gives a ``size`` picture on ``placement`` (None without one). The dock
+        applies it only to models that take a control (its control section is disabled for the others)."""
+        if self.control_layer_uid is None or doc is None:
+            return None
+        layer = self.control_layer(doc)
+        if layer is None:
+            raise InputError("The control layer was deleted; choose another one or clear the control.")
+        return layer_control(layer.pixels, placement, size, settings.control_mode, settings.control_strength)
+
     # -- requests ------------------------------------------------------------------------------------------------
     def jobs(self, settings: DiffusionSettings, mode: str, size: tuple[int, int], init: np.ndarray | None = None,
              mask: np.ndarray | None = None, placement: Placement | None = None,
-             regions: tuple[RecipeRegion, ...] = ()) -> tuple[list[DiffusionJob], int]:
+             regions: tuple[RecipeRegion, ...] = (), control: RecipeControl | None = None) -> tuple[
+            list[DiffusionJob], int]:
         """One request per image of ``settings`` (checked first: InputError before anything runs) at ``size``,
-        with ``regions`` (regional prompts cut to that picture), and the seed to show afterwards. The dock and
-        ``genart generate`` both build their requests here."""
+        with ``regions`` (regional prompts cut to that picture) and ``control`` (its control picture), and the
+        seed to show afterwards. The dock and ``genart generate`` both build their requests here."""
         info = self.info(settings.model_id)
         settings.check_for(info)
         self.check_regions(info, regions)
+        info.check_control(control)
         seeds, shown = plan_seeds(settings)
         every = self.preview_every
         if every is None:  # about six previews over the steps that run
@@ -254,8 +299,8 @@ class DiffusionController:
         if works != tuple(size):  # a size the graphs refuse never reaches the steps
             raise InputError(f"{info.size_rule()}; {size[0]}\u00d7{size[1]} would fail. Generate at "
                              f"{works[0]}\u00d7{works[1]} and scale.")
-        return [DiffusionJob(recipe_for(settings, info, seed, mode, size, regions), init, mask, every, placement)
-                for seed in seeds], shown
+        return [DiffusionJob(recipe_for(settings, info, seed, mode, size, regions, control), init, mask, every,
+                             placement) for seed in seeds], shown
 
     @staticmethod
     def check_regions(info: ModelInfo, regions: tuple[RecipeRegion, ...]) -> None:
@@ -307,7 +352,8 @@ class DiffusionController:
                                                   settings.feather, settings.strength)
             size = (init.shape[1], init.shape[0])
             regions = document_regions(doc, placement, size)
-        jobs, shown = self.jobs(settings, ACTION_MODES[action], size, init, mask, placement, regions)
+        control = self.document_control(doc, settings, placement, size) if info.control else None
+        jobs, shown = self.jobs(settings, ACTION_MODES[action], size, init, mask, placement, regions, control)
         entries = [self._queue(job, placement, f"{info.name} \u00b7 seed {job.recipe.seed}") for job in jobs]
         self.set_settings(dataclasses.replace(settings, seed=shown))
         self.staged_changed.emit(None)
@@ -332,7 +378,7 @@ class DiffusionController:
         def on_step(event: Any) -> None:
             context.progress(event.step / max(1, event.total), f"Step {event.step} of {event.total}")
             if event.preview is not None:
-                context.preview(from_tensor(event.preview[:1]))
+                context.preview(tensor_pixels(event.preview[:1]))
 
         control = StepControl(on_step, lambda: context.cancelled, job.preview_every, context.run_options)
         output = model.render(job.recipe, job.init, job.mask, control)

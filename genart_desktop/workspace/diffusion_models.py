@@ -40,6 +40,13 @@ class ModelInfo:
     max_tokens: int = 16
     examples: tuple[str, ...] = ()  # prompts the card suggests (config.conditioning.examples)
     factor: int = 1  # pixels per U-Net sample cell (the VAE's downscale; 1 for pixel-space models)
+    control: str = ""  # the control picture the U-Net follows ("edges", "colour-blocks"); "" when none
+
+    def check_control(self, control: object) -> None:
+        """InputError naming the model when a control is given to a model that takes none."""
+        if control is not None and not self.control:
+            raise InputError(f"{self.name} takes no control picture; clear the control or choose a model trained "
+                             "with one.")
 
     def class_named(self, text: str) -> str:
         """The class ``text`` names (any case, or its index), as the model lists it; InputError otherwise."""
@@ -126,12 +133,15 @@ def model_info(entry: Any) -> ModelInfo:
     can_start = not latent or bool((config.get("latent") or {}).get("vae"))
     default_guidance = float(config.get("default_guidance", 3.0 if conditioning.kind != "none" else 1.0))
     fingerprint = card.files["unet"].sha256[:16] if "unet" in card.files else ""
+    control = config.get("control") if isinstance(config.get("control"), dict) else {}
+    takes_control = "unet" in card.io and "control" in card.io["unet"].inputs
     max_steps = min(MAX_STEPS, schedule.num_train_timesteps)
     return ModelInfo(entry.id, entry.name, "diffusion", conditioning.kind, conditioning.classes,
                      (int(resolution[0]), int(resolution[1])), 8 * factor, fixed,
                      min(max_steps, int(config.get("default_steps", 50))), default_guidance, can_start, fingerprint,
                      card.description, max_steps, conditioning.vocabulary, conditioning.max_tokens,
-                     _examples(config.get("conditioning")), factor)
+                     _examples(config.get("conditioning")), factor,
+                     str(control.get("type") or "sketch") if takes_control else "")
 
 
 def _examples(conditioning: Any, count: int = 4) -> tuple[str, ...]:

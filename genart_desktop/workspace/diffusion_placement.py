@@ -20,6 +20,7 @@ from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import flatten_alpha, resize, resize_mask
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
+from genart_desktop.engine.alpha import premultiply, unpremultiply
 from genart_desktop.workspace.diffusion_blend import (
     background_colour,
     cut_out,
@@ -133,12 +134,20 @@ def lanczos(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def _scaled(rgba: np.ndarray, width: int, height: int, scale: Scaler) -> np.ndarray:
-    """RGB through ``scale`` (the upscaler), alpha through Lanczos (a mask needs no learned detail)."""
-    out = np.empty((height, width, 4), np.uint8)
-    out[..., :3] = np.asarray(scale(np.ascontiguousarray(rgba[..., :3]), width, height), np.uint8)[..., :3]
+    """RGB through ``scale`` (the upscaler), alpha through Lanczos (a mask needs no learned detail). A picture with
+    transparency (a model's cut-out) is scaled premultiplied, so no hidden colour bleeds into its edge."""
     alpha = rgba[..., 3]
-    out[..., 3] = 255 if alpha.min() == 255 else resize_mask(alpha, width, height)
-    return out
+    if alpha.min() == 255:
+        out = np.empty((height, width, 4), np.uint8)
+        out[..., :3] = np.asarray(scale(np.ascontiguousarray(rgba[..., :3]), width, height), np.uint8)[..., :3]
+        out[..., 3] = 255
+        return out
+    colour = np.ascontiguousarray(premultiply(rgba)[..., :3])
+    levels = np.empty((height, width, 4), np.float32)
+    levels[..., :3] = np.asarray(scale(colour, width, height), np.uint8)[..., :3]
+    levels[..., 3] = resize_mask(alpha, width, height)
+    levels[..., :3] = np.minimum(levels[..., :3], levels[..., 3:])  # premultiplied colour never exceeds alpha
+    return unpremultiply(levels)
 
 
 def _on_region(rgba: np.ndarray, placement: Placement, scale: Scaler,
@@ -163,7 +172,8 @@ def _on_region(rgba: np.ndarray, placement: Placement, scale: Scaler,
 
 def placed_pixels(pixels: np.ndarray, placement: Placement, scale: Scaler = lanczos) -> np.ndarray:
     """The result as (rect.height, rect.width, 4) uint8 ready to land on ``placement.rect``: never stretched,
-    scaled by ``scale``, its background keyed out when asked, fine detail and tone from the source, cut to the
+    scaled by ``scale``, its background keyed out when asked (a 4-channel model's own alpha is used instead: RGBA
+    ``pixels`` with no source land as the cut-out the model drew), fine detail and tone from the source, cut to the
     feathered selection."""
     pixels = np.asarray(pixels, np.uint8)
     rgba = np.empty((*pixels.shape[:2], 4), np.uint8)

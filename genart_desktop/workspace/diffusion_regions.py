@@ -35,8 +35,8 @@ def picture_rect(placement: Placement, size: tuple[int, int]) -> Rect:
 
 
 def crop_mask(mask: np.ndarray, rect: Rect) -> np.ndarray:
-    """``mask`` (a canvas-sized uint8 array) on ``rect``, zero where ``rect`` leaves the canvas."""
-    out = np.zeros((rect.height, rect.width), np.uint8)
+    """``mask`` (a canvas-sized uint8 array, or an RGBA layer) on ``rect``, zero where ``rect`` leaves the canvas."""
+    out = np.zeros((rect.height, rect.width, *mask.shape[2:]), np.uint8)
     inside = rect.intersect(Rect(0, 0, mask.shape[1], mask.shape[0]))
     if not inside.is_empty():
         out[inside.y - rect.y:inside.bottom - rect.y, inside.x - rect.x:inside.right - rect.x] = \

@@ -13,7 +13,14 @@ import secrets
 from dataclasses import dataclass
 
 from genart_desktop.core.errors import InputError
-from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS
+from genart_desktop.engine.control_maps import CONTROL_MODES
+from genart_desktop.engine.pipelines.control import RecipeControl, check_strength
+from genart_desktop.engine.pipelines.limits import (
+    MAX_GUIDANCE,
+    MAX_SEED,
+    MAX_SIDE,
+    MAX_STEPS,
+)
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.pipelines.regions import RecipeRegion
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER, sampler_names
@@ -47,6 +54,8 @@ class DiffusionSettings:
     fit: str = "fit"  # a fixed-size model's result in a region of another shape: "fit" inside or "fill" (crop)
     keep_background: bool = False  # False: a plain background around a generated subject is keyed out
     feather: int = 8  # pixels of soft edge inside the selection when inpainting or repainting from the canvas
+    control_strength: float = 1.0  # how strongly a control picture steers the model (0: not at all)
+    control_mode: str = "sketch"  # the control layer is a sketch, or a picture to derive lines or colour blocks from
 
     def check(self) -> None:
         """InputError naming the first control whose value cannot be used."""
@@ -74,6 +83,9 @@ class DiffusionSettings:
             raise InputError(f"Placement must be one of {', '.join(FITS)}, got {self.fit!r}.")
         if not isinstance(self.feather, int) or not 0 <= self.feather <= MAX_FEATHER:
             raise InputError(f"The edge feather must be between 0 and {MAX_FEATHER} pixels, got {self.feather}.")
+        check_strength(self.control_strength)
+        if self.control_mode not in CONTROL_MODES:
+            raise InputError(f"The control mode must be one of {', '.join(CONTROL_MODES)}, got {self.control_mode!r}.")
 
     def check_for(self, info: ModelInfo) -> None:
         """:meth:`check`, then what this model in particular cannot do (too many steps, an unknown class)."""
@@ -97,9 +109,9 @@ def plan_seeds(settings: DiffusionSettings) -> tuple[list[int], int]:
 
 
 def recipe_for(settings: DiffusionSettings, info: ModelInfo, seed: int, mode: str, size: tuple[int, int],
-               regions: tuple[RecipeRegion, ...] = ()) -> Recipe:
+               regions: tuple[RecipeRegion, ...] = (), control: RecipeControl | None = None) -> Recipe:
     """The recipe of one image: what the model's conditioning reads from the settings, at ``size``, with the
-    regional prompts already cut to that picture."""
+    regional prompts and the control picture already cut to that picture."""
     if info.conditioning == "class":
         label = info.class_named(settings.class_label)
         prompt, negative = label, ""
@@ -112,7 +124,7 @@ def recipe_for(settings: DiffusionSettings, info: ModelInfo, seed: int, mode: st
                   sampler=settings.sampler, guidance=guidance, prompt=prompt, negative_prompt=negative,
                   width=int(size[0]), height=int(size[1]),
                   strength=float(settings.strength) if mode != "txt2img" else 1.0, mode=mode,
-                  eta=float(settings.eta), class_label=label, regions=tuple(regions))
+                  eta=float(settings.eta), class_label=label, regions=tuple(regions), control=control)
 
 
 def settings_from_recipe(recipe: Recipe, current: DiffusionSettings | None = None) -> DiffusionSettings:
@@ -125,4 +137,6 @@ def settings_from_recipe(recipe: Recipe, current: DiffusionSettings | None = Non
         negative_prompt=recipe.negative_prompt, class_label=recipe.class_label or base.class_label,
         steps=recipe.steps, sampler=recipe.sampler, guidance=recipe.guidance, eta=recipe.eta,
         seed=min(recipe.seed, MAX_SEED - MAX_BATCH_COUNT), seed_mode="fixed", width=recipe.width,
-        height=recipe.height, strength=recipe.strength if recipe.mode != "txt2img" else base.strength)
+        height=recipe.height, strength=recipe.strength if recipe.mode != "txt2img" else base.strength,
+        control_strength=recipe.control.strength if recipe.control else base.control_strength,
+        control_mode=recipe.control.mode if recipe.control else base.control_mode)

@@ -56,6 +56,8 @@ def check_recipe(recipe: Recipe) -> Recipe:
             from None
     for region in recipe.regions:  # each mask decodes, in the picture's shape
         region.pixels(recipe.width, recipe.height)
+    if recipe.control is not None:  # so does the control picture
+        recipe.control.pixels(recipe.width, recipe.height)
     key = next(name for name, cls in SAMPLERS.items() if type(sampler) is cls)
     return dataclasses.replace(recipe, sampler=key) if key != recipe.sampler else recipe
 

@@ -55,3 +55,39 @@ def test_renders_captioned_emoji_with_licence(tmp_path):
 def test_bad_resolution(tmp_path, capsys):
     assert main(["dataset-emoji", str(tmp_path / "e"), "--resolution", "4"]) == 2
     assert "--resolution" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not any(__import__("os").path.isfile(p) for p in FONT_CANDIDATES),
+                    reason="Noto Color Emoji is not installed (apt-get install fonts-noto-color-emoji)")
+def test_background_none_keeps_the_fonts_alpha_premultiplied(tmp_path, capsys):
+    listing = tmp_path / "emoji-test.txt"
+    listing.write_text(SAMPLE, encoding="utf-8")
+    common = ["--resolution", "16", "--emoji-list", str(listing), "--min-word-count", "1"]
+    assert main(["dataset-emoji", str(tmp_path / "rgba"), *common, "--background", "none"]) == 0
+    assert "RGBA emoji" in capsys.readouterr().out
+    assert main(["dataset-emoji", str(tmp_path / "white"), *common]) == 0
+    rgba, meta = read_dataset(tmp_path / "rgba")
+    white, _ = read_dataset(tmp_path / "white")
+    assert rgba.shape == (2, 16, 16, 4) and (meta["channels"], meta["alpha"], meta["background"]) == (
+        4, "premultiplied", None)
+    assert (rgba[:, 0, 0] == 0).all()  # the corners are transparent, not white
+    assert (rgba[..., 3] == 255).mean() > 0.2 and (rgba[..., :3] <= rgba[..., 3:]).all()  # premultiplied
+    over_white = rgba[..., :3].astype(int) + 255 - rgba[..., 3:].astype(int)  # the same pictures seen on white
+    assert np.abs(over_white - white.astype(int)).max() <= 2
+
+
+def test_the_store_refuses_channels_that_disagree_with_the_description(tmp_path):
+    from genart_desktop.training.data.store import write_dataset
+
+    write_dataset(tmp_path / "d", np.zeros((1, 8, 8, 4), np.uint8), [{"source": "a"}], {})
+    meta_path = tmp_path / "d" / "dataset.json"
+    meta = json.loads(meta_path.read_text())
+    assert (meta["channels"], meta["alpha"]) == (4, "premultiplied")
+    meta_path.write_text(json.dumps({**meta, "alpha": "straight"}))
+    with pytest.raises(InputError, match="premultiplied"):
+        read_dataset(tmp_path / "d")
+    meta_path.write_text(json.dumps({k: v for k, v in meta.items() if k not in ("channels", "alpha")}))
+    with pytest.raises(InputError, match="RGB images"):
+        read_dataset(tmp_path / "d")
+    with pytest.raises(InputError, match="3\\|4"):
+        write_dataset(tmp_path / "e", np.zeros((1, 8, 8, 2), np.uint8), [{"source": "a"}], {})

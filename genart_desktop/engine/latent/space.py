@@ -19,6 +19,7 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError, ModelError
 from genart_desktop.core.images import check_pixel_image, flatten_alpha, resize
+from genart_desktop.engine.alpha import premultiply
 from genart_desktop.engine.latent.prior import LatentPrior
 from genart_desktop.engine.session import ModelSession, TensorSpec
 from genart_desktop.engine.value_range import UNIT, ValueRange, convert, model_to_levels, pixels_to_model
@@ -43,16 +44,25 @@ def _fixed(dim: Any) -> int | None:
 
 def images_from_tensor(batch: np.ndarray, value_range: ValueRange = UNIT) -> np.ndarray:
     """(N, 3|1, H, W) float in ``value_range`` -> (N, H, W, 3) uint8 (clipped to the range); NaN becomes mid-grey
-    rather than garbage."""
+    rather than garbage. A 4-channel image (premultiplied RGBA, a VAE trained with alpha) is shown over white."""
     x = np.asarray(batch, dtype=np.float32)
-    if x.ndim != 4 or x.shape[1] not in (1, 3):
+    if x.ndim != 4 or x.shape[1] not in (1, 3, 4):
         raise ModelError(f"The model returned an image tensor of shape {tuple(x.shape)}; (N, 3, H, W) was expected.")
     if x.shape[1] == 1:
         x = np.repeat(x, 3, axis=1)
     levels = model_to_levels(x, value_range)
+    if levels.shape[1] == 4:
+        levels = np.clip(levels[:, :3] + 255.0 - levels[:, 3:], 0.0, 255.0)
     levels += 0.5
     out = np.clip(levels, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out.transpose(0, 2, 3, 1))
+
+
+def _rgba(pixels: np.ndarray) -> np.ndarray:
+    """RGB or RGBA uint8 as straight RGBA (RGB counts as opaque)."""
+    if pixels.shape[2] == 4:
+        return pixels
+    return np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)])
 
 
 def latent_feed_shape(role: str, name: str, dims: Sequence[Any], card_shape: Sequence[int] | None
@@ -226,19 +236,22 @@ class LatentSpace:
         return images
 
     def encode(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """An RGB/RGBA uint8 image -> (mean, logvar) flat latents; it is resized to the encoder's input size first."""
+        """An RGB/RGBA uint8 image -> (mean, logvar) flat latents; it is resized to the encoder's input size first
+        (and fed as premultiplied RGBA to an encoder that takes 4 channels, else flattened on white)."""
         if self._encoder is None or self._enc_in is None:
             raise InputError(f"{self.name} has no encoder, so images cannot be brought into its latent space.")
         check_pixel_image(pixels)
-        rgb = flatten_alpha(pixels)
         shape = self._enc_in.shape
+        alpha = len(shape) == 4 and shape[1] == 4  # a VAE trained with alpha takes premultiplied RGBA
+        picture = _rgba(pixels) if alpha else flatten_alpha(pixels)
         if len(shape) == 4 and _fixed(shape[2]) and _fixed(shape[3]):
             height, width = int(shape[2]), int(shape[3])
         else:
             width, height = self.image_size
-        if rgb.shape[:2] != (height, width):
-            rgb = resize(rgb, width, height)
-        x = pixels_to_model(rgb, self.encoder_range).transpose(2, 0, 1)[None]
+        if picture.shape[:2] != (height, width):
+            picture = resize(picture, width, height)
+        values = premultiply(picture) if alpha else picture
+        x = pixels_to_model(values, self.encoder_range).transpose(2, 0, 1)[None]
         if _fixed(shape[0]) and shape[0] > 1:
             x = np.concatenate([x, np.zeros((shape[0] - 1, *x.shape[1:]), np.float32)])
         mean_name, logvar_name = self._name("mean"), self._name("logvar")

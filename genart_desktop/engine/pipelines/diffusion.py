@@ -13,6 +13,9 @@ small adapter, so both get the same samplers, guidance, image-to-image, inpainti
   applied per region, and the guided predictions are mixed with the regions' mask weights
   (:func:`~genart_desktop.engine.pipelines.regions.region_weights`; the base prompt fills what no region covers).
   A graph with a fixed batch axis is called in chunks of its batch size instead.
+- Control (``control``, a picture at pixel size in [-1, 1], and ``control_strength``): handed to every row of the
+  U-Net call as the denoiser's ``control`` and ``control_strength`` keywords (a denoiser declares it takes them with
+  ``takes_control = True``); guidance compares prompts under the same control.
 - Inpainting (mask 1 = repaint): after every step the known region is re-noised to the new noise level and blended
   in, so the repainted region grows into its surroundings without a seam; the final image keeps every unmasked
   pixel of the input exactly.
@@ -32,9 +35,20 @@ from typing import Any, Protocol
 import numpy as np
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
+from genart_desktop.engine.alpha import tensor_pixels, with_alpha
+from genart_desktop.engine.pipelines.control import MAX_CONTROL_STRENGTH
 from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SEED
-from genart_desktop.engine.pipelines.regions import MAX_REGIONS, RegionCondition, region_weights
-from genart_desktop.engine.samplers import DEFAULT_SAMPLER, Sampler, draw_noise, make_sampler
+from genart_desktop.engine.pipelines.regions import (
+    MAX_REGIONS,
+    RegionCondition,
+    region_weights,
+)
+from genart_desktop.engine.samplers import (
+    DEFAULT_SAMPLER,
+    Sampler,
+    draw_noise,
+    make_sampler,
+)
 from genart_desktop.engine.schedules import ScheduleConfig, add_noise, timesteps
 
 Denoiser = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], np.ndarray]
@@ -69,6 +83,8 @@ class DiffusionRequest:
     strength: float = 1.0
     mask: np.ndarray | None = field(default=None, repr=False)  # (H, W) in [0, 1]; 1 = repaint
     regions: tuple[RegionCondition, ...] = field(default=(), repr=False)  # each: its prompt's row and (H, W) mask
+    control: np.ndarray | None = field(default=None, repr=False)  # (1 or batch, 3, H, W) in [-1, 1]
+    control_strength: float = 1.0
 
     @property
     def mode(self) -> str:
@@ -89,14 +105,12 @@ class StepEvent:
 
 @dataclass(frozen=True)
 class DiffusionResult:
-    images: np.ndarray  # (B, 3, H, W) float32 in [-1, 1]
+    images: np.ndarray  # (B, 3, H, W) float32 in [-1, 1]; (B, 4, H, W) premultiplied RGBA from a VAE with alpha
     seeds: list[int]
 
     def pixels(self) -> list[np.ndarray]:
-        """Each image as (H, W, 3) uint8."""
-        from genart_desktop.core.images import from_tensor
-
-        return [from_tensor(image) for image in self.images]
+        """Each image as (H, W, 3) uint8, or straight (H, W, 4) RGBA when the model makes alpha (4 channels)."""
+        return [tensor_pixels(image) for image in self.images]
 
 
 def check_cancel(cancel: Any, run_options: Any = None) -> None:
@@ -121,13 +135,14 @@ def takes_run_options(function: Any) -> bool:
                for p in parameters)
 
 
-def _invoke(function: Any, args: tuple[Any, ...], run_options: Any) -> Any:
-    """``function(*args)``, with ``run_options=`` when there are some and it takes them; a failure while the run
-    options say terminate is the cancel, not an error."""
+def _invoke(function: Any, args: tuple[Any, ...], run_options: Any, keywords: dict[str, Any] | None = None) -> Any:
+    """``function(*args, **keywords)``, with ``run_options=`` when there are some and it takes them; a failure while
+    the run options say terminate is the cancel, not an error."""
+    keywords = keywords or {}
     try:
         if run_options is not None and takes_run_options(function):
-            return function(*args, run_options=run_options)
-        return function(*args)
+            return function(*args, run_options=run_options, **keywords)
+        return function(*args, **keywords)
     except JobCancelled:
         raise
     except Exception as exc:
@@ -218,7 +233,7 @@ class DiffusionPipeline:
         check_cancel(cancel, run_options)
         images = self._decode(x, run_options)
         if pixel_mask is not None and init_pixels is not None:
-            images = pixel_mask * images + (1.0 - pixel_mask) * init_pixels
+            images = pixel_mask * images + (1.0 - pixel_mask) * with_alpha(init_pixels, images.shape[1])
         return DiffusionResult(np.ascontiguousarray(images, dtype=np.float32), seeds)
 
     # -- steps -----------------------------------------------------------------------------------------------
@@ -228,14 +243,14 @@ class DiffusionPipeline:
         """The (guided) prediction at ``t``; with regions, each region's guided prediction mixed by ``weights``."""
         batch = x.shape[0]
         if request.cond is None:
-            return self._call(x, np.full((batch,), t, dtype=np.int64), None, run_options)
+            return self._call(x, np.full((batch,), t, dtype=np.int64), None, run_options, _control(request, batch, 1))
         guided = request.guidance != 1.0 and request.uncond is not None
         conds = [request.cond] + [region.cond for region in request.regions]
         rows = [request.uncond, *conds] if guided else conds
         count = len(rows)
         cond = np.concatenate([_repeat(row, batch) for row in rows])
         out = self._call(np.concatenate([x] * count), np.full((batch * count,), t, dtype=np.int64), cond,
-                         run_options)
+                         run_options, _control(request, batch, count))
         predictions = [out[i * batch:(i + 1) * batch] for i in range(count)]
         if guided:
             uncond_pred = predictions.pop(0)
@@ -244,22 +259,26 @@ class DiffusionPipeline:
             return predictions[0]
         return np.sum([w * p for w, p in zip(weights, predictions)], axis=0, dtype=np.float32)
 
-    def _call(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None, run_options: Any = None) -> np.ndarray:
-        """The denoiser on all rows: one call, or chunks of a fixed-batch graph's size (the last one padded)."""
+    def _call(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None, run_options: Any = None,
+              rows_extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """The denoiser on all rows: one call, or chunks of a fixed-batch graph's size (the last one padded).
+        ``rows_extra`` holds more row-aligned keyword inputs (the control)."""
         size = self.rows_per_call
         rows = x.shape[0]
+        extra = rows_extra or {}
         if size is None or rows == size:
-            return self._call_once(x, steps, cond, run_options)
+            return self._call_once(x, steps, cond, run_options, extra)
         parts = []
         for start in range(0, rows, size):
             pick = np.minimum(np.arange(start, start + size), rows - 1)  # pad with the last row, dropped after
-            out = self._call_once(x[pick], steps[pick], None if cond is None else cond[pick], run_options)
+            out = self._call_once(x[pick], steps[pick], None if cond is None else cond[pick], run_options,
+                                  {name: value[pick] for name, value in extra.items()})
             parts.append(out[:min(size, rows - start)])
         return np.concatenate(parts)
 
     def _call_once(self, x: np.ndarray, steps: np.ndarray, cond: np.ndarray | None,
-                   run_options: Any = None) -> np.ndarray:
-        prediction = np.asarray(_invoke(self.denoiser, (x, steps, cond), run_options))
+                   run_options: Any = None, extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        prediction = np.asarray(_invoke(self.denoiser, (x, steps, cond), run_options, extra))
         if prediction.shape != x.shape:
             raise ModelError(f"The U-Net returned shape {prediction.shape} for a sample of shape {x.shape}.")
         prediction = prediction.astype(np.float32, copy=False)
@@ -305,6 +324,22 @@ class DiffusionPipeline:
         if request.mask is not None and request.init_image is None:
             raise InputError("Inpainting needs the image to paint into as well as the mask.")
         self._check_regions(request)
+        self._check_control(request)
+
+    def _check_control(self, request: DiffusionRequest) -> None:
+        if request.control is None:
+            return
+        if not getattr(self.denoiser, "takes_control", False):
+            raise InputError("This model takes no control picture.")
+        shape = np.shape(request.control)
+        if len(shape) != 4 or shape[0] not in (1, request.batch) or shape[1:] != (3, request.height, request.width):
+            raise InputError(f"The control picture must be a (1, 3, {request.height}, {request.width}) tensor like "
+                             f"the picture, got shape {tuple(shape)}.")
+        if not np.isfinite(np.asarray(request.control, np.float32)).all():
+            raise InputError("The control picture holds NaN or infinite values.")
+        if not np.isfinite(request.control_strength) or not 0.0 <= request.control_strength <= MAX_CONTROL_STRENGTH:
+            raise InputError(f"The control strength must be between 0 and {MAX_CONTROL_STRENGTH:g}, got "
+                             f"{request.control_strength}.")
 
     def _check_regions(self, request: DiffusionRequest) -> None:
         if not request.regions:
@@ -368,6 +403,15 @@ class DiffusionPipeline:
         _, _, h, w = pixel_mask.shape
         blocks = pixel_mask.reshape(1, 1, h // f, f, w // f, f)
         return blocks.max(axis=(3, 5))
+
+
+def _control(request: DiffusionRequest, batch: int, count: int) -> dict[str, np.ndarray] | None:
+    """The control keywords for ``count`` groups of ``batch`` rows (None without a control)."""
+    if request.control is None:
+        return None
+    picture = np.broadcast_to(np.asarray(request.control, np.float32), (batch, *np.shape(request.control)[1:]))
+    return {"control": np.ascontiguousarray(np.concatenate([picture] * count)),
+            "control_strength": np.full((batch * count,), request.control_strength, np.float32)}
 
 
 def _repeat(row: np.ndarray, batch: int) -> np.ndarray:

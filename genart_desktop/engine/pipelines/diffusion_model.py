@@ -9,12 +9,17 @@ The card's ``config`` says how to drive the U-Net (written by the training modul
                        "vocabulary": ["sky", "sea", ...],         # text: word i has id i + 2; 0 = pad/null, 1 = unknown
                        "max_tokens": 16},
       "latent": {"scaling_factor": 1.0, "vae": "<vae model id>"},  # latent diffusion: decoder role, paired VAE
+      "control": {"type": "edges" | "colour-blocks", "colours": 6},  # a control-conditioned U-Net (optional)
       "default_steps": 50, "default_guidance": 3.0
     }
 
 The ``unet`` graph takes ``sample`` [batch, C, H, W], ``timestep`` [batch] float32 and, when conditioned, ``cond``
-[batch, tokens] int64, and returns ``prediction``. A latent model has a ``vae_decoder`` role (``latent -> image``);
-image-to-image and inpainting in latent space use the encoder of the VAE model named by ``latent.vae``.
+[batch, tokens] int64, and, when it follows a control picture, ``control`` [batch, 3, H * factor, W * factor] float32
+in [-1, 1] with ``control_strength`` [batch] float32 (0: the control is ignored, as the model learned with control
+dropout; a run without a control feeds a blank one at strength 0), and returns ``prediction``. A latent model has a ``vae_decoder`` role (``latent -> image``);
+image-to-image and inpainting in latent space use the encoder of the VAE model named by ``latent.vae``. A decoder
+whose image has 4 channels (a VAE trained on pictures with transparency) gives premultiplied RGBA, and the results
+are cut-outs (straight RGBA pixels); 3-channel decoders give opaque RGB as ever.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from genart_desktop.core.errors import InputError, ModelError
+from genart_desktop.engine.alpha import with_alpha
 from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline
 from genart_desktop.engine.pipelines.generator import RecipeGenerator
 from genart_desktop.engine.pipelines.recipe import Recipe
@@ -107,15 +113,19 @@ class Conditioning:
 class OnnxUNet:
     """Adapter: the pipeline's denoiser call onto a card U-Net session."""
 
-    def __init__(self, session: ModelSession, names: dict[str, str] | None = None) -> None:
+    def __init__(self, session: ModelSession, names: dict[str, str] | None = None, factor: int = 1) -> None:
         self.session = session
-        self.names = {std: (names or {}).get(std, std) for std in ("sample", "timestep", "cond", "prediction")}
+        self.names = {std: (names or {}).get(std, std)
+                      for std in ("sample", "timestep", "cond", "prediction", "control", "control_strength")}
         self.has_cond = self.names["cond"] in session.input_names
+        self.takes_control = self.names["control"] in session.input_names
+        self.factor = factor  # pixels per sample cell: the control is a picture at pixel size
         self.timestep_dtype = session.input(self.names["timestep"]).dtype
         self.sample_dtype = session.input(self.names["sample"]).dtype
 
     def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None,
-                 run_options: Any = None) -> np.ndarray:
+                 run_options: Any = None, control: np.ndarray | None = None,
+                 control_strength: np.ndarray | None = None) -> np.ndarray:
         """One U-Net run; ``run_options.terminate`` stops it half way (raising JobCancelled)."""
         names = self.names
         feeds = {names["sample"]: sample.astype(self.sample_dtype, copy=False),
@@ -124,6 +134,13 @@ class OnnxUNet:
             if cond is None:
                 raise ModelError(f"{self.session.name} needs a condition.")
             feeds[names["cond"]] = cond.astype(self.session.input(names["cond"]).dtype, copy=False)
+        if self.takes_control:
+            rows, _, h, w = sample.shape
+            if control is None:  # no control: a blank one that counts for nothing
+                control = np.zeros((rows, 3, h * self.factor, w * self.factor), np.float32)
+                control_strength = np.zeros((rows,), np.float32)
+            feeds[names["control"]] = np.asarray(control, np.float32)
+            feeds[names["control_strength"]] = np.asarray(control_strength, np.float32).reshape(rows)
         out = self.session.run(feeds, run_options, outputs=[names["prediction"]])[names["prediction"]]
         return out.astype(np.float32, copy=False)
 
@@ -141,10 +158,15 @@ class CardCodec:
         self.image_range = image_range  # the decoder's output range; the pipeline works in [-1, 1]
 
     def encode(self, images: np.ndarray, run_options: Any = None) -> np.ndarray:
+        """(B, 3|4, H, W) images in [-1, 1] -> scaled latents; an RGB picture is fed as opaque RGBA to a VAE that
+        takes 4 channels (premultiplied alpha, see ``engine/alpha.py``)."""
         if self.encoder is None:
             raise ModelError("This latent diffusion model's paired VAE (config.latent.vae) is not installed or has "
                              "no encoder, so it cannot start from an image; install that VAE model beside it.")
-        mean = self.encoder.run({"image": images.astype(np.float32)}, run_options, outputs=["mean"])["mean"]
+        wanted = self.encoder.input("image").shape
+        channels = wanted[1] if len(wanted) == 4 and isinstance(wanted[1], int) else images.shape[1]
+        feed = with_alpha(images, channels).astype(np.float32)
+        mean = self.encoder.run({"image": feed}, run_options, outputs=["mean"])["mean"]
         return mean.astype(np.float32) * self.scaling_factor
 
     def decode(self, latents: np.ndarray, run_options: Any = None) -> np.ndarray:
@@ -177,6 +199,7 @@ class CardDiffusionModel(RecipeGenerator):
         spec = unet.input(unet_names.get("sample", "sample"))
         channels = spec.shape[1] if spec.rank == 4 and isinstance(spec.shape[1], int) else 3
         codec = None
+        factor = 1
         if decoder is not None:
             latent = config.get("latent") or {}
             scaling = float(latent.get("scaling_factor", 1.0)) if isinstance(latent, dict) else 1.0
@@ -188,7 +211,9 @@ class CardDiffusionModel(RecipeGenerator):
                               dict(card.io["vae_decoder"].names) if has_decoder_card else None,
                               card.value_range("vae_decoder", "image") if has_decoder_card else UNIT)
         self.codec = codec
-        self.pipeline = DiffusionPipeline(OnnxUNet(unet, unet_names), self.schedule, channels=channels, codec=codec)
+        self.control = config.get("control") if isinstance(config.get("control"), dict) else None
+        self.pipeline = DiffusionPipeline(OnnxUNet(unet, unet_names, max(1, factor)), self.schedule,
+                                          channels=channels, codec=codec)
 
     @classmethod
     def from_registry(cls, registry: Any, model_id: str) -> CardDiffusionModel:

@@ -1,7 +1,7 @@
 """The one generation call both diffusion families implement: a :class:`Recipe` in, the picture with its recipe out.
 
 Our own card models and Stable Diffusion folders differ only in how a recipe's prompt becomes condition rows (a
-class index, word ids, or CLIP hidden states); everything else (sizes, init image, mask, regional prompts, seeds,
+class index, word ids, or CLIP hidden states); everything else (sizes, init image, mask, regional prompts, control, seeds,
 previews, cancel) is read from the recipe here, once, and handed to the shared :class:`DiffusionPipeline`.
 ``generate`` is the same call for scripts and training previews that want keywords and batches instead of a recipe.
 """
@@ -15,8 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import to_tensor
-from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, DiffusionRequest, DiffusionResult, StepEvent
+from genart_desktop.core.text import shown
+from genart_desktop.engine.pipelines.diffusion import (
+    DiffusionPipeline,
+    DiffusionRequest,
+    DiffusionResult,
+    StepEvent,
+)
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.pipelines.regions import RegionCondition
 from genart_desktop.engine.samplers import DEFAULT_SAMPLER
@@ -26,7 +33,8 @@ Condition = np.ndarray | None
 
 @dataclass(frozen=True)
 class GenerationOutput:
-    """One generated image: (h, w, 3) uint8 pixels and the recipe that makes it again (model hash filled in)."""
+    """One generated image: (h, w, 3) uint8 pixels ((h, w, 4) straight RGBA from a model with alpha) and the recipe
+    that makes it again (model hash filled in)."""
 
     pixels: np.ndarray
     recipe: Recipe
@@ -51,6 +59,18 @@ class RecipeGenerator:
     default_guidance: float = 7.5
     fingerprint: str = ""
 
+    @property
+    def takes_control(self) -> bool:
+        """Whether the U-Net follows a control picture (a sketch or colour blocks)."""
+        return bool(getattr(self.pipeline.denoiser, "takes_control", False))
+
+    def check_control(self, recipe: Recipe) -> None:
+        """InputError, naming the model, when the recipe brings a control this model cannot follow."""
+        if recipe.control is not None and not self.takes_control:
+            name = str(getattr(self, "model_id", "") or recipe.model_id)
+            raise InputError(f"{shown(name)} takes no control picture; clear the control or choose a model trained "
+                             "with one.")
+
     # -- what a family provides ------------------------------------------------------------------------------------
     def conditions(self, recipe: Recipe, starts_from_image: bool, run_options: Any) -> tuple[Condition, Condition]:
         """(cond, uncond) rows for the recipe's prompt or class; None for an unconditional model."""
@@ -64,6 +84,7 @@ class RecipeGenerator:
                control: StepControl = StepControl()) -> GenerationOutput:
         """The image ``recipe`` describes. ``init`` is (h, w, 3) uint8 at the recipe's size (img2img, inpaint) and
         ``mask`` (h, w) in [0, 1], 1 = repaint. Raises InputError for bad input and JobCancelled when cancelled."""
+        self.check_control(recipe)
         tensor = None if init is None else to_tensor(init)
         result = self.sample(recipe, tensor, mask, 1, control)
         fingerprint = str(self.fingerprint or recipe.model_hash)
@@ -74,11 +95,14 @@ class RecipeGenerator:
         """``batch`` images (seeds ``recipe.seed + i``); ``init_image`` is a (1, 3, H, W) tensor in [-1, 1]."""
         cond, uncond = self.conditions(recipe, init_image is not None, control.run_options)
         regions = self.region_conditions(recipe, control.run_options)
+        self.check_control(recipe)
+        picture = None if recipe.control is None else to_tensor(recipe.control.pixels(recipe.width, recipe.height))
         request = DiffusionRequest(
             width=recipe.width, height=recipe.height, steps=recipe.steps, sampler=recipe.sampler, eta=recipe.eta,
             guidance=float(recipe.guidance) if cond is not None else 1.0, seed=recipe.seed, batch=batch, cond=cond,
             uncond=uncond, init_image=init_image, strength=float(recipe.strength) if init_image is not None else 1.0,
-            mask=mask, regions=regions)
+            mask=mask, regions=regions, control=picture,
+            control_strength=recipe.control.strength if recipe.control is not None else 1.0)
         return self.pipeline.run(request, on_step=control.on_step, cancel=control.cancel,
                                  preview_every=control.preview_every, run_options=control.run_options)
 

@@ -2,7 +2,8 @@
 
 Exported PNGs carry it under the ``genart-recipe`` key (plus a human-readable ``parameters`` line); opening such a
 PNG gives the recipe back so the diffusion panel or ``genart generate`` can repeat or vary it. Regional prompts
-(:mod:`regions`) ride along as a ``regions`` list, written only when there are some.
+(:mod:`regions`) ride along as a ``regions`` list and a control picture (:mod:`control`) as ``control``, each
+written only when there is one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from genart_desktop.core.errors import InputError
+from genart_desktop.engine.pipelines.control import RecipeControl, control_from_data
 from genart_desktop.engine.pipelines.regions import RecipeRegion, regions_from_data
 
 RECIPE_KEY = "genart-recipe"
@@ -43,11 +45,16 @@ class Recipe:
     eta: float = 0.0
     class_label: str | None = None
     regions: tuple[RecipeRegion, ...] = ()
+    control: RecipeControl | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {"format": RECIPE_FORMAT, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
-        regions = data.pop("regions")
-        return {**data, "regions": [region.to_dict() for region in regions]} if regions else data
+        regions, control = data.pop("regions"), data.pop("control")
+        if regions:
+            data["regions"] = [region.to_dict() for region in regions]
+        if control is not None:
+            data["control"] = control.to_dict()
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
@@ -61,7 +68,8 @@ class Recipe:
                      f"Size: {self.width}x{self.height}, Model: {self.model_id}"
                      + (f", Model hash: {self.model_hash}" if self.model_hash else "")
                      + (f", Denoising strength: {self.strength:g}" if self.mode != "txt2img" else "")
-                     + "".join(f", Region {i}: {r.prompt}" for i, r in enumerate(self.regions, 1)))
+                     + "".join(f", Region {i}: {r.prompt}" for i, r in enumerate(self.regions, 1))
+                     + (f", Control: {self.control.mode} {self.control.strength:g}" if self.control else ""))
         return "\n".join(parts)
 
     @classmethod
@@ -80,6 +88,9 @@ class Recipe:
             value = data[f.name]
             if f.name == "regions":
                 values[f.name] = regions_from_data(value)
+                continue
+            if f.name == "control":
+                values[f.name] = control_from_data(value)
                 continue
             kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
             if kind == "int":

@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompts", nargs="+", default=["red heart", "cat face", "sun", "pizza", "rocket"],
                         metavar="TEXT", help="prompts of the prompt sheet")
     parser.add_argument("--columns", type=int, default=6, help="seeds per prompt on the prompt sheet")
+    parser.add_argument("--controls", metavar="DATASET",
+                        help="control models: pictures held out from training to make the controls from (default: "
+                             "--data, recorded as not held out)")
+    parser.add_argument("--control-count", type=int, default=32, help="control models: pictures to measure")
+    parser.add_argument("--control-strength", type=float, default=1.0, help="control models: the control strength")
     parser.add_argument("--styles", metavar="DIR", help="style-arbitrary: the folder of paintings (trained and "
                                                         "held-out styles are told apart by the card)")
     parser.add_argument("--blend-strip", metavar="PNG", help="style-arbitrary: also write a strip blending the "
@@ -56,7 +61,10 @@ def run_generator(args: argparse.Namespace) -> int:
     from genart_desktop.core.errors import InputError
     from genart_desktop.training.data.cached import ImageDataset
     from genart_desktop.training.evaluation.card_metrics import record_quality
-    from genart_desktop.training.evaluation.generator_quality import evaluate_generator, load_generator
+    from genart_desktop.training.evaluation.generator_quality import (
+        evaluate_generator,
+        load_generator,
+    )
     from genart_desktop.training.grid import save_grid
 
     space, card_psi = load_generator(args.model_dir)
@@ -74,7 +82,11 @@ def run_generator(args: argparse.Namespace) -> int:
 
 def run_arbitrary(args: argparse.Namespace) -> int:
     from genart_desktop.core.errors import InputError
-    from genart_desktop.training.evaluation.arbitrary_quality import blend_strip, contact_sheet, evaluate_arbitrary
+    from genart_desktop.training.evaluation.arbitrary_quality import (
+        blend_strip,
+        contact_sheet,
+        evaluate_arbitrary,
+    )
     from genart_desktop.training.evaluation.card_metrics import save_card
 
     if not args.styles:
@@ -96,10 +108,46 @@ def run_arbitrary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _has_control(model_dir: str) -> bool:
+    from pathlib import Path
+
+    try:
+        card = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))
+        return isinstance(card.get("config", {}).get("control"), dict)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def run_control(args: argparse.Namespace) -> int:
+    """Control adherence of a control model (edge or colour-region agreement), recorded as metrics.control."""
+    from genart_desktop.core.errors import InputError
+    from genart_desktop.training.data.cached import ImageDataset
+    from genart_desktop.training.evaluation.card_metrics import save_card
+    from genart_desktop.training.evaluation.control_adherence import (
+        evaluate_control_model,
+    )
+
+    if args.control_count < 2:
+        raise InputError("--control-count must be at least 2.")
+    dataset = ImageDataset.load(args.controls or args.data)
+    result = evaluate_control_model(args.model_dir, dataset, args.control_count, args.steps, args.control_strength,
+                                    args.seed, held_out=bool(args.controls))
+    if args.write_card:
+        from pathlib import Path
+
+        card = json.loads((Path(args.model_dir) / "model.json").read_text(encoding="utf-8"))
+        card.setdefault("metrics", {})["control"] = result.to_dict()
+        save_card(args.model_dir, card)
+    print(json.dumps(result.to_dict(), indent=2))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from genart_desktop.core.errors import InputError
 
     family = _family(args.model_dir)
+    if family == "diffusion" and _has_control(args.model_dir):
+        return run_control(args)
     if family == "gan":
         return run_generator(args)
     if family == "style-arbitrary":

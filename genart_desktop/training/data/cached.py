@@ -14,10 +14,11 @@ from genart_desktop.training.data.store import read_dataset
 
 
 class ImageDataset(Dataset):
-    """Images as (3, R, R) float tensors in [-1, 1]; ``batch(indices)`` returns (B, 3, R, R) in one go."""
+    """Images as (C, R, R) float tensors in [-1, 1] (C = 3, or 4 for premultiplied RGBA); ``batch(indices)`` returns
+    (B, C, R, R) in one go."""
 
     def __init__(self, images: torch.Tensor, meta: dict[str, Any], folder: Path | None = None):
-        self.images = images  # (N, R, R, 3) uint8
+        self.images = images  # (N, R, R, C) uint8
         self.meta = meta
         self.folder = folder
 
@@ -29,6 +30,11 @@ class ImageDataset(Dataset):
     @property
     def resolution(self) -> int:
         return int(self.images.shape[1])
+
+    @property
+    def channels(self) -> int:
+        """3 for RGB, 4 for premultiplied RGBA."""
+        return int(self.images.shape[3])
 
     @property
     def captions(self) -> list[str | None]:

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
 from genart_desktop.core.errors import InputError
+from genart_desktop.engine.alpha import premultiply
 from genart_desktop.engine.cards import sha256_file
 from genart_desktop.training.data.fit import fit_square
 from genart_desktop.training.data.store import caption_vocabulary, write_dataset
@@ -129,10 +130,11 @@ class EmojiRenderer:
 
 
 def build_emoji_dataset(out: str | os.PathLike[str], resolution: int = 64,
-                        background: tuple[int, int, int] = (255, 255, 255), skin_tones: bool = False,
+                        background: tuple[int, int, int] | None = (255, 255, 255), skin_tones: bool = False,
                         font: str | None = None, test_file: str | None = None, limit: int | None = None,
                         min_word_count: int = 2, report: Callable[[str], None] | None = None) -> tuple[Path, int, int]:
-    """Render the emoji, returning (folder, images written, emoji skipped)."""
+    """Render the emoji, returning (folder, images written, emoji skipped). With no ``background`` the font's own
+    alpha is kept: the dataset holds premultiplied RGBA (see ``store.py``)."""
     say = report or (lambda message: print(message, file=sys.stderr))
     if resolution < 8 or resolution > CELL:
         raise InputError(f"--resolution must be between 8 and {CELL} pixels for emoji, not {resolution}.")
@@ -151,7 +153,8 @@ def build_emoji_dataset(out: str | os.PathLike[str], resolution: int = 64,
         if pixels is None:
             skipped += 1
             continue
-        tiles.append(fit_square(pixels, resolution, "pad", background))
+        tile = fit_square(pixels, resolution, "pad", background)
+        tiles.append(premultiply(tile) if background is None else tile)
         item = {"source": " ".join(f"U+{ord(c):04X}" for c in entry.text), "emoji": entry.text,
                 "caption": entry.name.lower()}
         if entry.group:
@@ -163,7 +166,7 @@ def build_emoji_dataset(out: str | os.PathLike[str], resolution: int = 64,
     font_hash = sha256_file(font_path)
     captions = [i["caption"] for i in items]
     extra = {
-        "fit": "pad", "background": list(background), "created": now_iso(),
+        "fit": "pad", "background": None if background is None else list(background), "created": now_iso(),
         "license": FONT_LICENSE + "; emoji names from Unicode data (Unicode License v3)",
         "provenance": {"font": str(font_path), "font_sha256": font_hash, "font_size": FONT_SIZE,
                        "emoji_list": source, "raqm": renderer.raqm, "skin_tones": skin_tones,

@@ -1,4 +1,5 @@
-"""Fit any RGBA image into a square training tile: centre crop or pad, then flatten alpha on a background."""
+"""Fit any RGBA image into a square training tile: centre crop or pad, then flatten alpha on a background (or, with
+no background, keep it: the tile stays straight RGBA)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,15 @@ def parse_colour(text: str) -> tuple[int, int, int]:
     raise InputError(f"Cannot read the colour {text!r}; use white, black, grey or #rrggbb.")
 
 
+def parse_background(text: str) -> tuple[int, int, int] | None:
+    """:func:`parse_colour`, or None for ``none`` / ``transparent``: keep the pictures' alpha channel."""
+    return None if text.strip().lower() in ("none", "transparent") else parse_colour(text)
+
+
 def fit_square(rgba: np.ndarray, resolution: int, fit: str = "crop",
-               background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
-    """(H, W, 3|4) uint8 -> (resolution, resolution, 3) uint8."""
+               background: tuple[int, int, int] | None = (255, 255, 255)) -> np.ndarray:
+    """(H, W, 3|4) uint8 -> (resolution, resolution, 3) uint8, or straight RGBA (R, R, 4) when ``background`` is None
+    (padding transparent)."""
     if fit not in FITS:
         raise InputError(f"Unknown fit {fit!r}; choose crop or pad.")
     if rgba.shape[2] == 3:
@@ -42,4 +49,5 @@ def fit_square(rgba: np.ndarray, resolution: int, fit: str = "crop",
         tile = np.zeros((resolution, resolution, 4), np.uint8)
         top, left = (resolution - new_h) // 2, (resolution - new_w) // 2
         tile[top:top + new_h, left:left + new_w] = resize(rgba, new_w, new_h)
-    return flatten_alpha(np.ascontiguousarray(tile), background)
+    tile = np.ascontiguousarray(tile)
+    return tile if background is None else flatten_alpha(tile, background)

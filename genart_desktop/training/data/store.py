@@ -1,4 +1,6 @@
-"""The cached dataset format: ``images.npy`` (N, R, R, 3) uint8 plus ``dataset.json``.
+"""The cached dataset format: ``images.npy`` (N, R, R, 3) uint8 RGB, or (N, R, R, 4) RGBA with the colour
+premultiplied by alpha (``channels: 4, alpha: "premultiplied"`` in the description: the tensors a 4-channel VAE
+learns, see ``engine/alpha.py``), plus ``dataset.json``.
 
 ``dataset.json`` holds ``format``, ``count``, ``resolution``, how images were fitted, one item per image
 (``source``, ``sha256``, optional ``caption`` and ``label``), the files that were skipped and why, and optional
@@ -19,6 +21,7 @@ import numpy as np
 
 from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
+from genart_desktop.engine.alpha import CONVENTION
 
 DATASET_FORMAT = "genart-dataset/1"
 META_FILE = "dataset.json"
@@ -41,9 +44,11 @@ def caption_words(caption: str) -> list[str]:
 
 def write_dataset(out: str | os.PathLike[str], images: np.ndarray, items: list[dict[str, Any]],
                   extra: dict[str, Any]) -> Path:
+    """Write ``images`` (RGB, or premultiplied RGBA) and their description, each file atomically."""
     out = Path(out)
-    if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8 or images.shape[1] != images.shape[2]:
-        raise InputError(f"Dataset images must be (N, R, R, 3) uint8, got {images.shape} {images.dtype}.")
+    if images.ndim != 4 or images.shape[3] not in (3, 4) or images.dtype != np.uint8 \
+            or images.shape[1] != images.shape[2]:
+        raise InputError(f"Dataset images must be (N, R, R, 3|4) uint8, got {images.shape} {images.dtype}.")
     if len(items) != len(images):
         raise InputError("Dataset items and images differ in number.")
     try:
@@ -54,6 +59,8 @@ def write_dataset(out: str | os.PathLike[str], images: np.ndarray, items: list[d
     np.save(buffer, np.ascontiguousarray(images), allow_pickle=False)
     meta = {"format": DATASET_FORMAT, "count": int(len(images)), "resolution": int(images.shape[1]),
             "images": IMAGES_FILE, **extra, "items": items}
+    if images.shape[3] == 4:
+        meta.update(channels=4, alpha=CONVENTION)
     atomic_write_bytes(out / IMAGES_FILE, buffer.getvalue())
     atomic_write_bytes(out / META_FILE, json.dumps(meta, indent=1, ensure_ascii=False).encode("utf-8"))
     return out
@@ -75,10 +82,14 @@ def read_dataset(folder: str | os.PathLike[str]) -> tuple[np.ndarray, dict[str, 
         images = np.load(images_path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"Cannot read the dataset images {images_path.name}: {exc}.") from exc
-    resolution = meta.get("resolution")
-    if images.ndim != 4 or images.dtype != np.uint8 or images.shape[1:] != (resolution, resolution, 3):
+    resolution, channels = meta.get("resolution"), meta.get("channels", 3)
+    if channels == 4 and meta.get("alpha") != CONVENTION:
+        raise InputError(f"{meta_path} describes RGBA images without saying their alpha is {CONVENTION}.")
+    if images.ndim != 4 or images.dtype != np.uint8 or channels not in (3, 4) \
+            or images.shape[1:] != (resolution, resolution, channels):
+        kind = "RGBA" if channels == 4 else "RGB"
         raise InputError(f"{images_path.name} holds {images.shape} {images.dtype}, not the "
-                         f"{resolution}x{resolution} RGB images that {META_FILE} describes.")
+                         f"{resolution}x{resolution} {kind} images that {META_FILE} describes.")
     if images.shape[0] != meta.get("count") or images.shape[0] == 0:
         raise InputError(f"{images_path.name} holds {images.shape[0]} images but {META_FILE} says {meta.get('count')}.")
     return images, meta

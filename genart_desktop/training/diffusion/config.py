@@ -8,6 +8,7 @@ from genart_desktop.core.errors import InputError
 from genart_desktop.training.config import TrainConfig, option
 
 CONDITIONS = ("none", "class", "text")
+CONTROLS = ("none", "edges", "colour-blocks")
 PREDICTIONS = {"eps": "epsilon", "v": "v_prediction"}
 SCHEDULES = ("linear", "cosine")
 
@@ -27,7 +28,7 @@ def parse_channels(text: str) -> tuple[int, ...]:
 class DiffusionConfig(TrainConfig):
     FAMILY = "diffusion"
     ARCHITECTURE = ("resolution", "condition", "prediction", "schedule", "timesteps", "channels", "res_blocks",
-                    "attention_res", "heads", "latent_vae", "tokens", "text_dim", "text_layers")
+                    "attention_res", "heads", "latent_vae", "tokens", "text_dim", "text_layers", "control")
 
     resolution: int = option(32, "image size in pixels (square)", (16, 32, 64, 128))
     lr: float = option(2e-4, "learning rate (AdamW, linear warm-up)")
@@ -45,6 +46,13 @@ class DiffusionConfig(TrainConfig):
     tokens: int = option(8, "caption length in word tokens (longer captions are cut, shorter ones padded)")
     text_dim: int = option(128, "width of the learned text encoder")
     text_layers: int = option(2, "transformer layers in the text encoder")
+    control: str = option("none", "a control picture computed from each training picture (a line sketch, or flat "
+                          "colour blocks) that the model learns to follow, through a small control encoder", CONTROLS)
+    control_drop: float = option(0.15, "probability of training a step's picture without its control")
+    control_colours: int = option(6, "colour-blocks: colours of each picture's flat segmentation")
+    caption_variants: str = option("off", "on: each step shows a caption as a variant (word subsets, shuffled "
+                                   "words, synonyms, the category words several pictures share), so a prompt "
+                                   "stands for many pictures", ("off", "on"))
     cond_drop: float = option(0.1, "probability of dropping the condition (trains the unconditional mode for CFG)")
     guidance: float = option(3.0, "classifier-free guidance scale for sample grids and the card's default")
     min_snr: float = option(5.0, "min-SNR-gamma loss weighting (Hang et al. 2023); 0 turns it off")
@@ -85,8 +93,14 @@ class DiffusionConfig(TrainConfig):
             raise InputError(f"Every --channels width must be divisible by --heads {self.heads}.")
         if not 0.0 <= self.cond_drop < 1.0:
             raise InputError("--cond-drop must be in [0, 1).")
+        if self.caption_variants == "on" and self.condition != "text":
+            raise InputError("--caption-variants on needs --condition text.")
         if self.condition != "none" and self.cond_drop == 0.0 and self.guidance != 1.0:
             raise InputError("Guidance needs an unconditional mode: give --cond-drop above 0 or --guidance 1.")
+        if not 0.0 <= self.control_drop < 1.0:
+            raise InputError("--control-drop must be in [0, 1).")
+        if not 2 <= self.control_colours <= 32:
+            raise InputError("--control-colours must be between 2 and 32.")
         if not 0.0 <= self.dropout < 1.0:
             raise InputError("--dropout must be in [0, 1).")
         if not 0.0 <= self.ema_decay < 1.0:

@@ -4,7 +4,9 @@ The folder holds:
 - ``unet.onnx``: ``sample [batch, C, height, width] float32, timestep [batch] float32 (training timestep),
   cond [batch, tokens] int64`` -> ``prediction``; one self-contained file. A text-conditioned model has its text
   encoder folded into this graph (``cond`` holds word ids), a class-conditioned one takes ``cond [batch, 1]``;
-  an unconditional one has no ``cond`` input.
+  an unconditional one has no ``cond`` input. A control model (``--control``) also takes ``control [batch, 3,
+  pixel_height, pixel_width]`` in [-1, 1] and ``control_strength [batch]`` (0: ignored); its card's
+  ``config.control`` names the kind of control picture.
 - ``vae_decoder.onnx`` (latent diffusion): the paired VAE's decoder, unchanged; the card's
   ``config.latent.scaling_factor`` turns the U-Net's unit-variance latents into the VAE's and back.
 - ``thumbnail.png``: a grid drawn from the exported graphs by the app's own adapter
@@ -32,6 +34,7 @@ import torch
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine.cards import CARD_FORMAT, load_card, sha256_file
+from genart_desktop.engine.pipelines.control import MAX_CONTROL_STRENGTH
 from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
 from genart_desktop.engine.schedules import ScheduleConfig
 from genart_desktop.engine.session import ModelSession, inspect_graph
@@ -48,9 +51,16 @@ from genart_desktop.training.diffusion.text import Conditioning
 from genart_desktop.training.diffusion.trainer import build_unet
 from genart_desktop.training.diffusion.unet import UNet, parameter_count
 from genart_desktop.training.export.destination import choose_model_id, destination
-from genart_desktop.training.export.onnx_file import check_self_contained, store_weights_as_fp16
+from genart_desktop.training.export.onnx_file import (
+    check_self_contained,
+    store_weights_as_fp16,
+)
 from genart_desktop.training.export.parity import check_parity
-from genart_desktop.training.export.protocol import USER_DATA_LICENSE, ExportRequest, ExportResult
+from genart_desktop.training.export.protocol import (
+    USER_DATA_LICENSE,
+    ExportRequest,
+    ExportResult,
+)
 from genart_desktop.training.export.registry import register
 from genart_desktop.training.export.run_state import training_record
 from genart_desktop.training.export.staging import staged_model_folder
@@ -64,15 +74,24 @@ THUMBNAIL_COUNT = 16
 
 
 class ExportedUNet(torch.nn.Module):
-    """The ONNX signature: ``cond`` is only an input when the model is conditioned."""
+    """The ONNX signature: ``sample, timestep``, then ``cond`` when the model is conditioned and ``control,
+    control_strength`` when it has a control encoder."""
 
     def __init__(self, unet: UNet, conditioned: bool):
         super().__init__()
         self.unet, self.conditioned = unet, conditioned
+        self.controlled = unet.control_encoder is not None
 
-    def forward(self, sample: torch.Tensor, timestep: torch.Tensor, cond: torch.Tensor | None = None
-                ) -> torch.Tensor:
-        return self.unet(sample, timestep, cond if self.conditioned else None)
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor, *rest: torch.Tensor) -> torch.Tensor:
+        cond = rest[0] if self.conditioned else None
+        control = rest[int(self.conditioned):] if self.controlled else ()
+        return self.unet(sample, timestep, cond, *control)
+
+
+def input_names(model: UNet, conditioned: bool) -> list[str]:
+    """The graph's input names in :class:`ExportedUNet`'s order."""
+    return ["sample", "timestep"] + (["cond"] if conditioned else []) + (
+        ["control", "control_strength"] if model.control_encoder is not None else [])
 
 
 def load_trained(run_dir: str | os.PathLike[str]) -> tuple[DiffusionConfig, UNet, dict[str, Any], dict[str, Any]]:
@@ -108,6 +127,12 @@ def export_onnx(model: UNet, path: Path, in_channels: int, size: int, cond_width
         args += (torch.zeros(2, cond_width, dtype=torch.int64),)
         names.append("cond")
         axes["cond"] = {0: "batch"}
+    if model.control_encoder is not None:
+        factor = model.control_encoder.factor
+        args += (torch.zeros(2, 3, size * factor, size * factor), torch.ones(2))
+        names += ["control", "control_strength"]
+        axes["control"] = {0: "batch", 2: "pixel_height", 3: "pixel_width"}
+        axes["control_strength"] = {0: "batch"}
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
@@ -132,15 +157,21 @@ def parity_inputs(model: UNet, in_channels: int, size: int, conditioning: Condit
             cond = torch.randint(0, high, (batch, conditioning.width), generator=generator)
             cond[0] = conditioning.null(1)[0]  # type: ignore[index]
             inputs["cond"] = cond
+        if model.control_encoder is not None:
+            pixels = side * model.control_encoder.factor
+            inputs["control"] = torch.rand(batch, 3, pixels, pixels, generator=generator) * 2 - 1
+            strength = torch.rand(batch, generator=generator) * 1.5
+            strength[0] = 0.0
+            inputs["control_strength"] = strength
         sets.append(inputs)
     return sets
 
 
-def _dim_name(axis: int, rank: int) -> str:
+def _dim_name(axis: int, rank: int, name: str = "") -> str:
     if axis == 0:
         return "batch"
     if rank == 4 and axis >= 2:
-        return ("height", "width")[axis - 2]
+        return ("pixel_" if name == "control" else "") + ("height", "width")[axis - 2]
     return f"axis{axis}"
 
 
@@ -151,7 +182,7 @@ def _graph_io(path: Path, ranges: dict[str, list[float]]) -> dict[str, Any]:
     def describe(specs) -> dict[str, Any]:
         out = {}
         for spec in specs:
-            shape = [d if isinstance(d, int) else _dim_name(i, spec.rank) for i, d in enumerate(spec.shape)]
+            shape = [d if isinstance(d, int) else _dim_name(i, spec.rank, spec.name) for i, d in enumerate(spec.shape)]
             entry: dict[str, Any] = {"shape": shape, "dtype": str(spec.dtype)}
             if spec.name in ranges:
                 entry["range"] = ranges[spec.name]
@@ -241,6 +272,10 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
             unet_ranges["cond"] = [0, len(conditioning.classes)]
         config = card_config(conditioning, schedule, cfg, in_channels, size, latent,
                              _example_prompts(conditioning, dataset))
+        if model.control_encoder is not None:
+            unet_ranges.update({"control": [-1.0, 1.0], "control_strength": [0.0, MAX_CONTROL_STRENGTH]})
+            config["control"] = {"type": cfg.control, "colours": cfg.control_colours, "drop": cfg.control_drop,
+                                 "factor": model.control_encoder.factor}
         io_map = {"unet": _graph_io(unet_path, unet_ranges)}
         if latent:
             vae_card = load_card(latent["vae_folder"])
@@ -271,8 +306,10 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
                 f"A {parameter_count(model) / 1e6:.1f}M-parameter U-Net trained as a DDPM on "
                 f"{dataset.get('count', '?')} images at {cfg.resolution}x{cfg.resolution}"
                 + (" in a VAE's latent space" if latent else "")
-                + {"text": ", prompted with words from its captions.", "class": ", one class at a time.",
-                   "none": "."}[conditioning.kind]),
+                + {"text": ", prompted with words from its captions", "class": ", one class at a time",
+                   "none": ""}[conditioning.kind]
+                + {"none": ".", "edges": ", following a line sketch.",
+                   "colour-blocks": ", following flat colour blocks."}[cfg.control]),
             "files": files,
             "io": io_map,
             "resolution": [cfg.resolution, cfg.resolution],

@@ -74,6 +74,12 @@ class PairedVAE:
         return self.latent_shape[0]
 
     @property
+    def image_channels(self) -> int:
+        """3 (RGB) or 4 (premultiplied RGBA: a VAE trained on pictures with alpha)."""
+        shape = self.encoder.input("image").shape
+        return int(shape[1]) if len(shape) == 4 and isinstance(shape[1], int) else 3
+
+    @property
     def factor(self) -> int:
         assert self.card.resolution is not None
         return self.card.resolution[0] // self.latent_shape[2]
@@ -92,6 +98,19 @@ class PairedVAE:
         return {"id": self.card.id, "name": self.card.name, "latent_shape": list(self.latent_shape),
                 "factor": self.factor, "encoder_sha256": self.card.files["encoder"].sha256,
                 "decoder_sha256": self.card.files["decoder"].sha256, "license": self.card.license}
+
+
+def check_image_channels(vae: PairedVAE | None, channels: int) -> None:
+    """Refuse at once a dataset whose pictures the sample space cannot hold (RGBA needs a 4-channel VAE)."""
+    wanted = 3 if vae is None else vae.image_channels
+    if channels == wanted:
+        return
+    if vae is None:
+        raise InputError("The dataset's pictures have an alpha channel, which pixel-space diffusion cannot make; "
+                         "train in a VAE's latent space (--latent-vae) whose VAE was trained on this dataset.")
+    kind = {3: "RGB", 4: "RGBA"}
+    raise InputError(f"The VAE {vae.card.id} takes {kind.get(wanted, wanted)} pictures but the dataset holds "
+                     f"{kind.get(channels, channels)} ones; pair them (train the VAE on this dataset).")
 
 
 def resolve_vae_folder(folder: Path, run_folder: Path | None) -> Path:

@@ -9,20 +9,40 @@ import numpy as np
 import torch
 
 from genart_desktop.core.errors import InputError
-from genart_desktop.training.checkpoint import (load_module_tensors, load_optimizer_tensors, module_tensors,
-                                                optimizer_tensors)
+from genart_desktop.training.checkpoint import (
+    load_module_tensors,
+    load_optimizer_tensors,
+    module_tensors,
+    optimizer_tensors,
+)
 from genart_desktop.training.data.cached import ImageDataset
 from genart_desktop.training.device import Runtime
 from genart_desktop.training.diffusion.config import DiffusionConfig
-from genart_desktop.training.diffusion.latents import PairedVAE, ScaledCodec, cached_latents, dataset_fingerprint
-from genart_desktop.training.diffusion.objective import DiffusionObjective, make_schedule
+from genart_desktop.training.diffusion.control import (
+    control_input,
+    control_keep,
+    control_maps,
+    load_without_control,
+)
+from genart_desktop.training.diffusion.latents import (
+    PairedVAE,
+    ScaledCodec,
+    cached_latents,
+    check_image_channels,
+    dataset_fingerprint,
+)
+from genart_desktop.training.diffusion.objective import (
+    DiffusionObjective,
+    make_schedule,
+)
 from genart_desktop.training.diffusion.sampling import TorchDenoiser, sample_images
 from genart_desktop.training.diffusion.text import Conditioning, drop_conditions
 from genart_desktop.training.diffusion.unet import UNet, parameter_count
+from genart_desktop.training.diffusion.varied_captions import varied_conditioning
 from genart_desktop.training.ema import EMA
 from genart_desktop.training.grid import save_grid
-from genart_desktop.training.metrics import diversity_score, nearest_distance
 from genart_desktop.training.init_weights import InitTargets, OnnxTarget
+from genart_desktop.training.metrics import diversity_score, nearest_distance
 from genart_desktop.training.runs import RunFolder
 from genart_desktop.training.trainer import Trainer
 
@@ -30,13 +50,15 @@ REAL_REFERENCE = 256
 
 
 def build_unet(cfg: DiffusionConfig, in_channels: int, sample_size: int, conditioning: Conditioning) -> UNet:
+    """The U-Net of ``cfg`` (with a control encoder from pixel size to ``sample_size`` when ``cfg.control``)."""
     channels = cfg.channel_list
     if sample_size % 2 ** (len(channels) - 1):
         raise InputError(f"A {sample_size}x{sample_size} sample cannot be halved {len(channels) - 1} times; use "
                          "fewer --channels levels.")
     encoder, context_dim = conditioning.build_encoder(4 * channels[0], cfg.text_dim, cfg.text_layers, cfg.heads)
+    factor = cfg.resolution // sample_size if cfg.control != "none" else 0
     return UNet(in_channels, channels, cfg.res_blocks, sample_size, cfg.attention_res, cfg.heads, cfg.dropout,
-                encoder, context_dim)
+                encoder, context_dim, factor)
 
 
 def grid_conditions(conditioning: Conditioning, dataset: ImageDataset, count: int, seed: int
@@ -60,6 +82,7 @@ def grid_conditions(conditioning: Conditioning, dataset: ImageDataset, count: in
 
 class DiffusionTrainer(Trainer):
     family = "diffusion"
+    image_channels = (3, 4)
     plots = {
         "loss.png": ("Diffusion loss", ["loss"]),
         "diversity.png": ("Sample diversity vs real data", ["diversity"]),
@@ -70,7 +93,9 @@ class DiffusionTrainer(Trainer):
         self.cfg: DiffusionConfig = cfg
         device = runtime.device
         items = dataset.meta.get("items") or [{} for _ in range(len(dataset))]
-        self.conditioning = Conditioning.from_dataset(cfg.condition, dataset.meta, dataset.captions, cfg.tokens)
+        self.conditioning, self.varied = varied_conditioning(
+            cfg.caption_variants, items, Conditioning.from_dataset(cfg.condition, dataset.meta, dataset.captions,
+                                                                   cfg.tokens), cfg.seed)
         self.conds = self.conditioning.encode_items(items)
         if self.conds is not None and self.conds.shape[0] != len(dataset):
             raise InputError("The dataset's items and images differ in number; rebuild the dataset.")
@@ -80,6 +105,7 @@ class DiffusionTrainer(Trainer):
         self.scale = 1.0
         if cfg.latent_vae:
             self.vae = PairedVAE.load(cfg.latent_vae, cfg.resolution, run.path if run is not None else None)
+            check_image_channels(self.vae, dataset.channels)
             images = dataset.batch(torch.arange(len(dataset)))
             key = dataset_fingerprint(dataset.images)
             if run is not None:
@@ -87,7 +113,10 @@ class DiffusionTrainer(Trainer):
                 run.log(f"latent diffusion in {self.vae.card.id}'s {list(self.vae.latent_shape)} latent space; "
                         f"latent scale {self.scale:.5f}")
             else:  # a non-main process under torchrun: encode in memory
-                from genart_desktop.training.diffusion.latents import encode_dataset, latent_scale
+                from genart_desktop.training.diffusion.latents import (
+                    encode_dataset,
+                    latent_scale,
+                )
                 views = [images] + ([images.flip(-1)] if cfg.flip else [])
                 pairs = [encode_dataset(self.vae, view) for view in views]
                 self.mean = torch.stack([m for m, _ in pairs])
@@ -95,8 +124,15 @@ class DiffusionTrainer(Trainer):
                 self.scale = latent_scale(self.mean[0], self.logvar[0])
             self.in_channels, self.sample_size = self.vae.channels, self.vae.latent_shape[1]
         else:
+            check_image_channels(None, dataset.channels)
             self.in_channels, self.sample_size = 3, cfg.resolution
 
+        self.controls: torch.Tensor | None = None  # (N, 3, R, R) uint8, each training picture's control
+        if cfg.control != "none":
+            self.controls = control_maps(dataset.batch(torch.arange(len(dataset))), cfg.control, cfg.control_colours)
+            if run is not None:
+                run.log(f"control: {cfg.control} maps of {len(dataset)} pictures, dropped for {cfg.control_drop:.0%}"
+                        " of the rows")
         self.schedule = make_schedule(cfg.schedule, cfg.timesteps, cfg.prediction_type, clip_sample=self.vae is None)
         self.objective = DiffusionObjective(self.schedule, cfg.min_snr, device)
         self.model = build_unet(cfg, self.in_channels, self.sample_size, self.conditioning).to(device)
@@ -114,33 +150,44 @@ class DiffusionTrainer(Trainer):
                     f"{self.sample_size}x{self.sample_size} samples, condition {cfg.condition}")
 
     # -- training ----------------------------------------------------------------------------------------------------
-    def clean_batch(self, indices: torch.Tensor) -> torch.Tensor:
-        """x0 for these dataset rows: images in [-1, 1], or scaled latents drawn from the VAE posterior."""
+    def clean_batch(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x0 for these dataset rows (images in [-1, 1], or scaled latents drawn from the VAE posterior) and which
+        rows are the flipped view."""
         if self.vae is None:
             x = self.dataset.batch(indices)
-            if self.cfg.flip:
-                flips = torch.rand(x.shape[0]) < 0.5
-                x[flips] = x[flips].flip(-1)
-            return x.to(self.runtime.device)
+            flips = torch.rand(x.shape[0]) < 0.5 if self.cfg.flip else torch.zeros(x.shape[0], dtype=torch.bool)
+            x[flips] = x[flips].flip(-1)
+            return x.to(self.runtime.device), flips
         views = torch.randint(0, self.mean.shape[0], (indices.shape[0],))
         mean, logvar = self.mean[views, indices], self.logvar[views, indices]
         z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
-        return (z * self.scale).to(self.runtime.device)
+        return (z * self.scale).to(self.runtime.device), views == 1  # the cached second view is the flipped one
+
+    def control_batch(self, indices: torch.Tensor, flips: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(control pictures in [-1, 1], strengths with the dropped rows at 0) of these rows; None without."""
+        if self.controls is None:
+            return None
+        maps = self.controls[indices].clone()
+        maps[flips] = maps[flips].flip(-1)
+        device = self.runtime.device
+        return control_input(maps).to(device), control_keep(len(indices), self.cfg.control_drop).to(device)
 
     def train_step(self, step: int) -> dict[str, float]:
         cfg, runtime = self.cfg, self.runtime
         indices = self.sampler.indices(step)
-        x0 = self.clean_batch(indices)
+        x0, flips = self.clean_batch(indices)
+        control = self.control_batch(indices, flips)
         cond = None
         if self.conds is not None:
-            cond = drop_conditions(self.conds[indices], self.null, cfg.cond_drop).to(runtime.device)
+            rows = self.conds[indices] if self.varied is None else self.varied.rows(step, indices)
+            cond = drop_conditions(rows, self.null, cfg.cond_drop).to(runtime.device)
         t = self.objective.sample_timesteps(x0.shape[0], runtime.device)
         noise = torch.randn_like(x0)
         xt = self.objective.add_noise(x0, noise, t)
         for group in self.opt.param_groups:
             group["lr"] = cfg.lr * min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
         with runtime.autocast():
-            prediction = self.train_model(xt, t.float(), cond)
+            prediction = self.train_model(xt, t.float(), cond, *(control or ()))
         loss = self.objective.loss(prediction, self.objective.target(x0, noise, t), t)
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -166,12 +213,17 @@ class DiffusionTrainer(Trainer):
 
         The conditioning (classes, or the caption vocabulary) comes from this run's data: a source whose own
         differs does not fit, and its tensors' shapes say so."""
-        from genart_desktop.training.diffusion.export import PARITY_TOLERANCE, ExportedUNet, parity_inputs
+        from genart_desktop.training.diffusion.export import (
+            PARITY_TOLERANCE,
+            ExportedUNet,
+            parity_inputs,
+        )
 
         inputs = parity_inputs(self.model, self.in_channels, self.sample_size, self.conditioning)[0]
         exported = ExportedUNet(self.model, self.conditioning.width > 0)
+        load = load_without_control if self.model.control_encoder is not None else None
         return InitTargets({"unet": self.model, "unet_ema": self.ema.module},
-                           [OnnxTarget("unet", ("unet", "unet_ema"), inputs, ["prediction"], exported,
+                           [OnnxTarget("unet", ("unet", "unet_ema"), inputs, ["prediction"], exported, load,
                                        tolerance=PARITY_TOLERANCE)])
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -194,9 +246,10 @@ class DiffusionTrainer(Trainer):
     def sample(self, count: int, seed: int) -> tuple[torch.Tensor, list[str]]:
         conds, labels = grid_conditions(self.conditioning, self.dataset, count, seed)
         null = None if self.null is None else self.null.numpy()
+        controls = None if self.controls is None else control_input(self.controls[torch.arange(count) % len(self.controls)]).numpy()
         images = sample_images(TorchDenoiser(self.ema.module, self.runtime.device), self.schedule, self.in_channels,
                                self.cfg.resolution, conds, null, count, self.cfg.guidance, self.cfg.sample_steps,
-                               self.cfg.sampler, seed, self.codec())
+                               self.cfg.sampler, seed, self.codec(), controls)
         return torch.from_numpy(images), labels
 
     def evaluate(self, step: int) -> dict[str, float]:

@@ -1,8 +1,10 @@
 """The denoising U-Net: residual blocks with group norm, self-attention (plus text cross-attention) at low
 resolutions and a sinusoidal timestep embedding (Ho et al. 2020; Nichol & Dhariwal 2021; Rombach et al. 2022).
 
-``UNet(sample, timestep, cond) -> prediction``: sample (B, C, H, W), timestep (B,) float training timesteps, cond
-(B, tokens) int64 word ids or (B, 1) class ids (None when unconditional). H and W must be divisible by
+``UNet(sample, timestep, cond, control, control_strength) -> prediction``: sample (B, C, H, W), timestep (B,) float
+training timesteps, cond (B, tokens) int64 word ids or (B, 1) class ids (None when unconditional); a U-Net built
+with a :class:`ControlEncoder` also takes a control picture (B, 3, H * factor, W * factor) in [-1, 1] whose encoding,
+scaled per row by control_strength (B,), is added to the first feature map (None: no control). H and W must be divisible by
 2 ** (levels - 1). Upsampling is nearest-then-convolve (transposed convolutions are slow in bf16 on CPU).
 Only exportable operations are used, so the same module goes to ONNX with dynamic batch, height and width.
 """
@@ -123,6 +125,32 @@ class Upsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
+class ControlEncoder(nn.Module):
+    """A control picture at pixel size -> features at the sample's size (Zhang et al. 2023, ControlNet's hint
+    encoder): a convolution, then one stride-2 convolution per halving, and a zero-initialised last convolution so
+    a new encoder starts by changing nothing."""
+
+    def __init__(self, factor: int, out_channels: int, width: int = 16):
+        super().__init__()
+        if factor < 1 or factor & (factor - 1):
+            raise ValueError(f"The control encoder needs a power-of-two factor, got {factor}.")
+        self.factor = factor
+        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1), nn.SiLU()]
+        current = width
+        for _ in range(factor.bit_length() - 1):
+            nxt = min(current * 2, 64)
+            layers += [nn.Conv2d(current, nxt, 3, stride=2, padding=1), nn.SiLU(),
+                       nn.Conv2d(nxt, nxt, 3, padding=1), nn.SiLU()]
+            current = nxt
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Conv2d(current, out_channels, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, control: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+        return self.out(self.body(control)) * strength.float()[:, None, None, None]
+
+
 class Level(nn.Module):
     """The residual (and optional attention) blocks of one resolution level on one side of the U."""
 
@@ -138,7 +166,7 @@ class UNet(nn.Module):
 
     def __init__(self, in_channels: int, channels: tuple[int, ...], res_blocks: int, resolution: int,
                  attention_res: int, heads: int, dropout: float = 0.0, conditioner: nn.Module | None = None,
-                 context_dim: int = 0):
+                 context_dim: int = 0, control_factor: int = 0):
         super().__init__()
         self.in_channels = in_channels
         self.levels = len(channels)
@@ -146,6 +174,7 @@ class UNet(nn.Module):
         self.time = TimestepEmbedding(channels[0], emb_dim)
         self.conditioner = conditioner
         self.conv_in = nn.Conv2d(in_channels, channels[0], 3, padding=1)
+        self.control_encoder = ControlEncoder(control_factor, channels[0]) if control_factor else None
         attention = [resolution // 2**i <= attention_res for i in range(self.levels)]
 
         self.down = nn.ModuleList()
@@ -187,8 +216,8 @@ class UNet(nn.Module):
             h = level.attns[index](h, context, mask)
         return h
 
-    def forward(self, sample: torch.Tensor, timestep: torch.Tensor, cond: torch.Tensor | None = None
-                ) -> torch.Tensor:
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor, cond: torch.Tensor | None = None,
+                control: torch.Tensor | None = None, control_strength: torch.Tensor | None = None) -> torch.Tensor:
         emb = self.time(timestep)
         context = mask = None
         if self.conditioner is not None:
@@ -197,6 +226,9 @@ class UNet(nn.Module):
             vector, context, mask = self.conditioner(cond)
             emb = emb + vector
         h = self.conv_in(sample)
+        if self.control_encoder is not None and control is not None:
+            strength = control_strength if control_strength is not None else torch.ones(sample.shape[0])
+            h = h + self.control_encoder(control, strength.to(h.device)).to(h.dtype)
         skips = [h]
         for i, level in enumerate(self.down):
             for j in range(len(level.blocks)):

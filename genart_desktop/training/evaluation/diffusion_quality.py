@@ -167,13 +167,15 @@ def prompt_sheet(model: Any, prompts: list[str], columns: int = 6, seed: int = 0
     """One labelled row per prompt, ``columns`` seeds each, images enlarged ``scale`` times (nearest)."""
     from PIL import Image, ImageDraw
 
-    from genart_desktop.core.images import from_tensor
+    from genart_desktop.core.images import flatten_alpha
+    from genart_desktop.engine.alpha import tensor_pixels
 
     if not prompts or columns < 1:
         raise InputError("A prompt sheet needs at least one prompt and one column.")
     label_w, rows = 150, []
     for text in prompts:
-        rows.append([from_tensor(model.generate(text, seed=seed + i, steps=steps, guidance=guidance).images[0])
+        rows.append([flatten_alpha(tensor_pixels(model.generate(text, seed=seed + i, steps=steps,
+                                                                guidance=guidance).images[0]))
                      for i in range(columns)])
     h, w = rows[0][0].shape[:2]
     cell_w, cell_h = w * scale, h * scale

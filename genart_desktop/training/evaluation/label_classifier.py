@@ -15,12 +15,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genart_desktop.training.data.alpha import over_white
+
 INPUT_SIZE = 32
 
 
 def prepare(images: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) in [-1, 1] -> (N, 3, 32, 32) by area averaging (any training resolution works)."""
-    return F.interpolate(images.float(), size=(INPUT_SIZE, INPUT_SIZE), mode="area")
+    """(N, 3, H, W) in [-1, 1] (premultiplied RGBA seen over white) -> (N, 3, 32, 32) by area averaging (any
+    training resolution works)."""
+    return F.interpolate(over_white(images.float()), size=(INPUT_SIZE, INPUT_SIZE), mode="area")
 
 
 class LabelClassifier(nn.Module):

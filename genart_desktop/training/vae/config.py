@@ -11,6 +11,8 @@ from genart_desktop.training.config import TrainConfig, option
 @dataclass
 class VaeConfig(TrainConfig):
     FAMILY = "vae"
+    ARCHITECTURE = ("resolution", "latent", "latent_dim", "latent_channels", "latent_downsample", "channels",
+                    "max_channels", "convs")
 
     lr: float = option(1e-3, "learning rate")
     latent: str = option("vector", "vector: one code per image; spatial: a small latent image", ("vector", "spatial"))

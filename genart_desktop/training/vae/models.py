@@ -1,5 +1,6 @@
 """Encoder, decoder and patch discriminator. GroupNorm keeps outputs independent of the batch, so the exported
-networks behave exactly as in training; the decoder upsamples then convolves (no transposed convolutions)."""
+networks behave exactly as in training; the decoder upsamples then convolves (no transposed convolutions).
+``image_channels`` is 3 (RGB) or 4 (premultiplied RGBA, for datasets with alpha)."""
 
 from __future__ import annotations
 
@@ -26,16 +27,16 @@ def _width(base: int, maximum: int, resolution: int, size: int) -> int:
 
 
 class Encoder(nn.Module):
-    """image [N, 3, R, R] -> (mean, logvar), each [N, *latent_shape]."""
+    """image [N, C, R, R] -> (mean, logvar), each [N, *latent_shape]."""
 
     def __init__(self, resolution: int, latent_shape: list[int], channels: int = 32, max_channels: int = 256,
-                 convs: int = 2):
+                 convs: int = 2, image_channels: int = 3):
         super().__init__()
         self.latent_shape = list(latent_shape)
         vector = len(latent_shape) == 1
         end = 4 if vector else latent_shape[1]
         width = _width(channels, max_channels, resolution, resolution)
-        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1), nn.SiLU()]
+        layers: list[nn.Module] = [nn.Conv2d(image_channels, width, 3, padding=1), nn.SiLU()]
         size = resolution
         while size > end:
             size //= 2
@@ -55,10 +56,10 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """latent [N, *latent_shape] -> image [N, 3, R, R] in [-1, 1]."""
+    """latent [N, *latent_shape] -> image [N, C, R, R] in [-1, 1]."""
 
     def __init__(self, resolution: int, latent_shape: list[int], channels: int = 32, max_channels: int = 256,
-                 convs: int = 2):
+                 convs: int = 2, image_channels: int = 3):
         super().__init__()
         self.latent_shape = list(latent_shape)
         self.vector = len(latent_shape) == 1
@@ -75,7 +76,7 @@ class Decoder(nn.Module):
             out = _width(channels, max_channels, resolution, size)
             layers += [nn.Upsample(scale_factor=2, mode="nearest"), *_conv_block(width, out, convs=convs)]
             width = out
-        layers += [nn.Conv2d(width, 3, 3, padding=1), nn.Tanh()]
+        layers += [nn.Conv2d(width, image_channels, 3, padding=1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
@@ -88,9 +89,9 @@ class Decoder(nn.Module):
 class PatchDiscriminator(nn.Module):
     """Scores overlapping patches real or fake, which pushes the decoder towards sharp texture."""
 
-    def __init__(self, channels: int = 32, layers: int = 3):
+    def __init__(self, channels: int = 32, layers: int = 3, image_channels: int = 3):
         super().__init__()
-        blocks: list[nn.Module] = [nn.Conv2d(3, channels, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+        blocks: list[nn.Module] = [nn.Conv2d(image_channels, channels, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
         width = channels
         for _ in range(layers - 1):
             blocks += [nn.Conv2d(width, width * 2, 4, stride=2, padding=1), nn.GroupNorm(_groups(width * 2), width * 2),

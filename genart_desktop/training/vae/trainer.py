@@ -13,6 +13,7 @@ from genart_desktop.training.checkpoint import (load_module_tensors, load_optimi
 from genart_desktop.training.data.cached import ImageDataset
 from genart_desktop.training.device import Runtime
 from genart_desktop.training.grid import save_grid
+from genart_desktop.training.init_weights import InitTargets, OnnxTarget
 from genart_desktop.training.metrics import psnr
 from genart_desktop.training.runs import RunFolder
 from genart_desktop.training.trainer import Trainer
@@ -21,11 +22,13 @@ from genart_desktop.training.vae.models import Decoder, Encoder, PatchDiscrimina
 
 
 class VaeNet(nn.Module):
-    def __init__(self, cfg: VaeConfig):
+    """Encoder and decoder; ``image_channels`` follows the dataset (4: premultiplied RGBA, alpha learned too)."""
+
+    def __init__(self, cfg: VaeConfig, image_channels: int = 3):
         super().__init__()
         shape = cfg.latent_shape()
-        self.encoder = Encoder(cfg.resolution, shape, cfg.channels, cfg.max_channels, cfg.convs)
-        self.decoder = Decoder(cfg.resolution, shape, cfg.channels, cfg.max_channels, cfg.convs)
+        self.encoder = Encoder(cfg.resolution, shape, cfg.channels, cfg.max_channels, cfg.convs, image_channels)
+        self.decoder = Decoder(cfg.resolution, shape, cfg.channels, cfg.max_channels, cfg.convs, image_channels)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mean, logvar = self.encoder(image)
@@ -35,6 +38,7 @@ class VaeNet(nn.Module):
 
 class VaeTrainer(Trainer):
     family = "vae"
+    image_channels = (3, 4)
     plots = {
         "loss.png": ("VAE losses", ["loss", "recon", "kl", "adv_g", "adv_d"]),
         "psnr.png": ("Held-out reconstruction PSNR (dB)", ["psnr_holdout", "psnr_train"]),
@@ -45,13 +49,14 @@ class VaeTrainer(Trainer):
         super().__init__(cfg, runtime, run, train)
         self.cfg: VaeConfig = cfg
         self.holdout = held
-        self.net = VaeNet(cfg).to(runtime.device)
+        self.picture_channels = dataset.channels
+        self.net = VaeNet(cfg, self.picture_channels).to(runtime.device)
         self.net_train = runtime.wrap(self.net)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
         self.scaler = runtime.grad_scaler()
         self.D: PatchDiscriminator | None = None
         if cfg.adv_weight > 0:
-            self.D = PatchDiscriminator(cfg.channels).to(runtime.device)
+            self.D = PatchDiscriminator(cfg.channels, image_channels=self.picture_channels).to(runtime.device)
             self.D_train = runtime.wrap(self.D)
             self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
         generator = torch.Generator().manual_seed(cfg.seed + 5)
@@ -103,6 +108,16 @@ class VaeTrainer(Trainer):
             self.scaler.update()
             logs["adv_d"] = float(d_loss.detach())
         return logs
+
+    def init_targets(self) -> InitTargets:
+        """The encoder and decoder graphs; a patch discriminator only comes from a run that had one."""
+        generator = torch.Generator().manual_seed(4)
+        r = self.cfg.resolution
+        image = torch.rand(2, self.picture_channels, r, r, generator=generator) * 2 - 1
+        latent = torch.randn(2, *self.cfg.latent_shape(), generator=generator)
+        networks = {"encoder": self.net.encoder, "decoder": self.net.decoder, **({"D": self.D} if self.D else {})}
+        return InitTargets(networks, [OnnxTarget("encoder", ("encoder",), {"image": image}, ["mean", "logvar"]),
+                                      OnnxTarget("decoder", ("decoder",), {"latent": latent}, ["image"])])
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         tensors = {**module_tensors("encoder", self.net.encoder), **module_tensors("decoder", self.net.decoder)}
