@@ -171,3 +171,15 @@ def test_a_control_run_starts_from_a_plain_models_weights(tmp_path):
     assert model.control_encoder is not None
     options = json.loads((run / "options.json").read_text())
     assert options["options"]["control"] == "edges"
+
+
+def test_a_transparent_training_picture_gets_the_control_of_it_drawn_on_white():
+    from genart_desktop.training.diffusion.control import control_maps
+
+    rgba = torch.full((1, 4, 32, 32), -1.0)  # premultiplied RGBA in [-1, 1]: fully transparent
+    rgba[:, :, 8:24, 8:24] = torch.tensor([1.0, -1.0, -1.0, 1.0])[:, None, None]  # an opaque red square
+    white = torch.ones(1, 3, 32, 32)
+    white[:, :, 8:24, 8:24] = torch.tensor([1.0, -1.0, -1.0])[:, None, None]
+    lines = control_maps(rgba, "edges", 6)
+    assert torch.equal(lines, control_maps(white, "edges", 6))
+    assert int((lines[0, 0] < 128).sum()) > 0  # the square's border is drawn

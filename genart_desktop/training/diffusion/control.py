@@ -12,10 +12,13 @@ import numpy as np
 import torch
 
 from genart_desktop.engine.control_maps import colour_blocks, edge_map
+from genart_desktop.training.data.alpha import over_white
 
 
 def picture_uint8(image: torch.Tensor) -> np.ndarray:
-    """(3, H, W) float in [-1, 1] -> (H, W, 3) uint8."""
+    """(3, H, W) float in [-1, 1] -> (H, W, 3) uint8; a premultiplied RGBA picture is seen over white (as a person
+    sketching it on paper would see it)."""
+    image = over_white(image[None])[0]
     return np.clip(np.round((image.float().permute(1, 2, 0).numpy() + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
