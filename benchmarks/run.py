@@ -8,9 +8,9 @@ Sections:
   (bench_models.py); GPU rows too when CUDA really runs.
 - ``ui``: the event loop's longest stall while a style job runs, and cold start to the first painted window with a
   check that torch was never imported (bench_ui.py).
-- ``strokes``, ``style``, ``diffusion``, ``latent``, ``upscale``, ``seams``, ``live``: the per-area scripts
-  (bench_<name>.py), each run in its own process; their Markdown rows join the table and their full output goes
-  into the JSON.
+- ``strokes``, ``style``, ``arbitrary_style``, ``diffusion``, ``latent``, ``upscale``, ``seams``, ``live``,
+  ``regions``: the per-area scripts (bench_<name>.py), each run in its own process; their Markdown rows join the
+  table and their full output goes into the JSON.
 
 ``--config FILE`` takes JSON to shrink or grow the work: ``{"sizes": {...bench_models.Sizes fields...},
 "ui": {"size": 256, "tile": 256, "launches": 1}, "scripts": {"strokes": ["--size", "1024"]}, "only": [...]}``.
@@ -23,8 +23,9 @@ import argparse
 import os
 import sys
 
-SECTIONS = ("models", "ui", "strokes", "style", "diffusion", "latent", "upscale", "seams", "live", "regions")
-SCRIPTS = ("strokes", "style", "diffusion", "latent", "upscale", "seams", "live", "regions")
+SECTIONS = ("models", "ui", "strokes", "style", "arbitrary_style", "diffusion", "latent", "upscale", "seams", "live",
+            "regions")
+SCRIPTS = ("strokes", "style", "arbitrary_style", "diffusion", "latent", "upscale", "seams", "live", "regions")
 
 
 def _usable_cpus() -> int:

@@ -1,8 +1,9 @@
-"""The Jobs dock: every job of the app's shared runner, queued, running (progress, live preview) and finished.
+"""The Jobs dock: the listed jobs of the app's shared runner, queued, running (progress, live preview) and finished.
+Style previews and thumbnails, live diffusion and latent grids run unlisted: they would bury the work that matters.
 
 Running jobs report through the shared :class:`JobBridge` (events arrive on the GUI thread). Jobs still waiting in
 the queue send no events, so the panel also looks at the runner's queue a few times a second. A job replaced in the
-queue by a newer request of the same kind (a preview superseded by the next click) disappears silently; every
+queue by a newer request of the same kind (superseded before it started) disappears silently; every
 other ending stays listed (the last few) with its outcome, and errors are shown in words.
 """
 
@@ -219,8 +220,8 @@ class JobsPanel(QWidget):
         self.list_layout = QVBoxLayout(body)
         self.list_layout.setContentsMargins(0, 0, 0, 0)
         self.list_layout.setSpacing(3)
-        self.empty_label = QLabel("No jobs yet. Style previews and renders, generations and latent renders "
-                                  "appear here while they run.")
+        self.empty_label = QLabel("No jobs yet. Style renders, generations, upscales and latent exports appear "
+                                  "here while they run; previews are not listed.")
         self.empty_label.setWordWrap(True)
         self.empty_label.setStyleSheet("color: #9aa4b2;")
         self.list_layout.addWidget(self.empty_label)

@@ -28,17 +28,24 @@ def peak():
     raise OSError("no VmHWM")
 
 session = ModelSession.load(sys.argv[1], {"execution_provider": "cpu", "intra_op_threads": 1})
-name, side = session.input_names[0], int(sys.argv[2])
-session.run({name: np.zeros((1, 3, 64, 64), np.float32)})
+side = int(sys.argv[2])
+
+def feeds(size):
+    # the picture input(s) at size x size; any other input (statistics, strength) with its free axes set to 1
+    return {s.name: np.zeros((1, 3, size, size), np.float32) if s.rank == 4
+            else np.ones([d if isinstance(d, int) else 1 for d in s.shape], np.float32) for s in session.inputs}
+
+session.run(feeds(64))
 before = peak()
-session.run({name: np.zeros((1, 3, side, side), np.float32)})
+session.run(feeds(side))
 print((peak() - before) / side / side)
 """
 
 
 def activation_bytes_per_pixel(path: str | Path, side: int = 512, timeout: float = 600.0) -> int | None:
     """Bytes one run takes per input pixel (input, activations and output, with a 10% margin), measured at
-    ``side`` x ``side``; None where it cannot be measured (no ``/proc``, the child failed)."""
+    ``side`` x ``side`` (every rank-4 input is the picture; other inputs, such as an arbitrary-style graph's
+    statistics, are fed ones); None where it cannot be measured (no ``/proc``, the child failed)."""
     try:
         done = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(side)], capture_output=True, text=True,
                               timeout=timeout)

@@ -1,7 +1,8 @@
 """Export an arbitrary-style run: ``encoder.onnx`` (picture -> feature statistics) and ``transfer.onnx`` (content,
 both statistics and strength -> stylized), each checked against PyTorch at two shapes, ``presets.json`` with the
-statistics of every painting in the style folder, a thumbnail and the card (family ``style-arbitrary``). Staged
-beside the destination and moved into place only when all of it succeeded.
+statistics of every painting in the style folder, a thumbnail and the card (family ``style-arbitrary``, with the
+transfer graph's measured run memory per pixel for the engine's tiling). Staged beside the destination and moved
+into place only when all of it succeeded.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.grid import grid_image
 from genart_desktop.training.runs import RunFolder, now_iso
 from genart_desktop.training.style.images import fit_long_side, load_rgb, to_tensor
+from genart_desktop.training.style.run_memory import activation_bytes_per_pixel
 from genart_desktop.training.style_arbitrary.config import ArbitraryStyleConfig
 from genart_desktop.training.style_arbitrary.network import (SIZE_MULTIPLE, Decoder, DecoderConfig, StatsEncoder,
                                                              Transfer)
@@ -130,6 +132,7 @@ def export_arbitrary_run(run_dir: str | Path, request: ExportRequest = ExportReq
         worst_enc = check_parity("encoder", enc_path, stats, encoder_inputs(), ["mean", "std"], STATS_TOLERANCE)
         worst_tr = check_parity("transfer", tr_path, transfer, transfer_inputs(stats), ["stylized"],
                                 PARITY_TOLERANCE)
+        per_pixel = activation_bytes_per_pixel(tr_path)  # the engine's tiling budget reads it
         held_styles = cfg.held_out_names()
         presets = measure_presets(stats, paintings, held_styles)
         atomic_write_bytes(staging / "presets.json", json.dumps(presets, separators=(",", ":")).encode("utf-8"))
@@ -165,7 +168,8 @@ def export_arbitrary_run(run_dir: str | Path, request: ExportRequest = ExportReq
                         "parity_tolerance": {"encoder": STATS_TOLERANCE, "transfer": PARITY_TOLERANCE}},
             "config": {"size_multiple": SIZE_MULTIPLE, "style_side": STYLE_SIDE,
                        "content_stats_side": CONTENT_STATS_SIDE, "channels": channels, "overlap": OVERLAP,
-                       "presets": "presets.json", "network": decoder.config.to_dict()},
+                       "presets": "presets.json", "network": decoder.config.to_dict(),
+                       **({"activation_bytes_per_pixel": per_pixel} if per_pixel is not None else {})},
         }
         if thumbnail is not None:
             card["thumbnail"] = "thumbnail.png"

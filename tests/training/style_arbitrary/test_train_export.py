@@ -58,6 +58,7 @@ def test_the_export_holds_two_checked_graphs_presets_and_a_card(exported):
                                                      "style_std", "strength"}
     assert card["metrics"]["parity_max_abs_diff"]["transfer"] < 5e-3
     assert card["config"]["size_multiple"] == 8 and card["config"]["presets"] == "presets.json"
+    assert card["config"]["activation_bytes_per_pixel"] > 0  # measured with every input fed, for the tiling budget
     assert card["provenance"]["held_out"]["styles"] == ["dots.png"]
     presets = json.loads((model / "presets.json").read_text())["presets"]
     assert [p["source"] for p in presets] == ["dots.png", "stripes.png"]
