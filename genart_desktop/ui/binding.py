@@ -22,3 +22,13 @@ def bind(widget: QObject, bindings: Sequence[Binding]) -> None:
     for signal, slot in pairs:
         signal.connect(slot)
     widget.destroyed.connect(lambda *_: [signal.disconnect(slot) for signal, slot in pairs])
+
+
+def follow(old: Any, new: Any, slot: Callable[..., Any]) -> Any:
+    """Move ``slot`` from ``old.changed`` to ``new.changed`` (either may be None) and return ``new``: the one way
+    panels switch to another document without leaving a connection to the previous one."""
+    if old is not None:
+        old.changed.disconnect(slot)
+    if new is not None:
+        new.changed.connect(slot)
+    return new

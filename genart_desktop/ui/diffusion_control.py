@@ -29,6 +29,7 @@ from genart_desktop.core.errors import GenArtError
 from genart_desktop.core.images import flatten_alpha
 from genart_desktop.document.document import Document
 from genart_desktop.engine.pipelines.control import MAX_CONTROL_STRENGTH
+from genart_desktop.ui.binding import follow
 from genart_desktop.ui.qimage import rgb_to_qimage
 from genart_desktop.ui.widgets import ValueSlider
 from genart_desktop.workspace.diffusion import DiffusionController, ModelInfo
@@ -98,11 +99,7 @@ class ControlBox(QGroupBox):
         self.refresh()
 
     def set_document(self, document: Document | None) -> None:
-        if self._document is not None:
-            self._document.changed.disconnect(self._document_changed)
-        self._document = document
-        if document is not None:
-            document.changed.connect(self._document_changed)
+        self._document = follow(self._document, document, self._document_changed)
         self.refresh()
 
     def _document_changed(self, change: Any) -> None:

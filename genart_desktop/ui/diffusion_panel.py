@@ -42,6 +42,7 @@ from genart_desktop.document.document import Document
 from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_STEPS
 from genart_desktop.engine.samplers import sampler_names
 from genart_desktop.ui import dialogs
+from genart_desktop.ui.binding import follow
 from genart_desktop.ui.diffusion_control import ControlBox
 from genart_desktop.ui.diffusion_regions import RegionsBox
 from genart_desktop.ui.diffusion_seed import SeedControl
@@ -549,11 +550,7 @@ class DiffusionPanel(QWidget):
 
     # ================================================================== document
     def set_document(self, document: Document | None) -> None:
-        if self._document is not None:
-            self._document.changed.disconnect(self._document_changed)
-        self._document = document
-        if document is not None:
-            document.changed.connect(self._document_changed)
+        self._document = follow(self._document, document, self._document_changed)
         self.live.set_document(document)
         self.regions_box.set_document(document)
         self.control_box.set_document(document)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.document.document import Document
+from genart_desktop.ui.binding import follow
 from genart_desktop.workspace.diffusion_regions import layer_region, selection_region
 
 NAME_COLUMN, PROMPT_COLUMN = 0, 1
@@ -101,11 +102,7 @@ class RegionsBox(QGroupBox):
 
     # -- document ---------------------------------------------------------------------------------------------
     def set_document(self, document: Document | None) -> None:
-        if self._document is not None:
-            self._document.changed.disconnect(self._document_changed)
-        self._document = document
-        if document is not None:
-            document.changed.connect(self._document_changed)
+        self._document = follow(self._document, document, self._document_changed)
         self.refresh()
 
     def _document_changed(self, change: Any) -> None:

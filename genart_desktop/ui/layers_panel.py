@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.document.layer import BLEND_MODES
+from genart_desktop.ui.binding import follow
 from genart_desktop.ui.icons import icon
 from genart_desktop.ui.qimage import thumbnail
 from genart_desktop.ui.widgets import ValueSlider
@@ -125,11 +126,7 @@ class LayersPanel(QWidget):
 
     # ---------------------------------------------------------------- binding
     def set_document(self, document) -> None:
-        if self.document is not None:
-            self.document.changed.disconnect(self._on_document_changed)
-        self.document = document
-        if document is not None:
-            document.changed.connect(self._on_document_changed)
+        self.document = follow(self.document, document, self._on_document_changed)
         self.refresh()
 
     def _on_document_changed(self, change) -> None:

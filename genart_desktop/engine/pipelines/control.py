@@ -8,9 +8,6 @@ dock make the same pixels). What is stored is the map the model was given, alrea
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +15,7 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine.control_maps import CONTROL_MODES
+from genart_desktop.engine.pipelines.embedded_png import from_png_text, to_png_text
 
 MAX_CONTROL_SIDE = 256  # our models are 32-128 pixels; a larger picture's control is stored scaled down
 MAX_CONTROL_TEXT = 256 * 1024  # base64 characters of one stored control
@@ -51,8 +49,6 @@ class RecipeControl:
     @classmethod
     def from_picture(cls, picture: np.ndarray, strength: float = 1.0, mode: str = "sketch") -> RecipeControl:
         """A control from an (h, w, 3) uint8 picture (scaled down to at most :data:`MAX_CONTROL_SIDE` a side)."""
-        from PIL import Image
-
         from genart_desktop.core.images import check_pixel_image, resize
 
         check_pixel_image(picture)
@@ -61,23 +57,15 @@ class RecipeControl:
         scale = min(1.0, MAX_CONTROL_SIDE / max(h, w))
         if scale < 1.0:
             rgb = resize(rgb, max(1, round(w * scale)), max(1, round(h * scale)))
-        buffer = io.BytesIO()
-        Image.fromarray(rgb, "RGB").save(buffer, format="PNG", optimize=True)
-        return cls(base64.b64encode(buffer.getvalue()).decode("ascii"), check_strength(strength), mode)
+        return cls(to_png_text(rgb, "RGB"), check_strength(strength), mode)
 
     def pixels(self, width: int, height: int) -> np.ndarray:
         """The control as (height, width, 3) uint8; InputError when it is damaged or of another shape."""
-        from genart_desktop.core.images import open_image, resize
+        from genart_desktop.core.images import resize
         from genart_desktop.engine.pipelines.regions import same_shape
 
-        try:
-            data = base64.b64decode(self.picture.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError):
-            raise InputError("The recipe's control picture is not valid base64 text.") from None
-        with open_image(data, max_pixels=MAX_CONTROL_SIDE * MAX_CONTROL_SIDE, name="the control picture") as image:
-            if image.format != "PNG" or max(image.size) > MAX_CONTROL_SIDE:
-                raise InputError(f"The control picture must be a PNG of at most {MAX_CONTROL_SIDE} pixels a side.")
-            rgb = np.asarray(image.convert("RGB"), np.uint8)
+        rgb = from_png_text(self.picture, "RGB", MAX_CONTROL_SIDE, "the control picture",
+                            "The recipe's control picture")
         size = (rgb.shape[1], rgb.shape[0])
         if not same_shape(size, (width, height)):
             raise InputError(f"The control picture is {size[0]}x{size[1]}, not the shape of the {width}x{height} "

@@ -9,15 +9,13 @@ normalised where regions overlap, and the base prompt fills whatever no region c
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from genart_desktop.core.errors import InputError
+from genart_desktop.engine.pipelines.embedded_png import from_png_text, to_png_text
 
 MAX_REGIONS = 8
 MAX_MASK_SIDE = 128  # the latent grid of a 1024-pixel Stable Diffusion picture; our pixel models are 64
@@ -65,8 +63,6 @@ class RecipeRegion:
     def from_mask(cls, mask: Any, prompt: str) -> RecipeRegion:
         """A region from a (h, w) mask (uint8 0..255, or floats in [0, 1]; 1 = the prompt applies), scaled down to
         at most :data:`MAX_MASK_SIDE` a side."""
-        from PIL import Image
-
         from genart_desktop.core.images import resize_mask
 
         values = _mask_array(mask, "A region's mask")
@@ -74,22 +70,13 @@ class RecipeRegion:
         scale = min(1.0, MAX_MASK_SIDE / max(h, w))
         if scale < 1.0:
             values = resize_mask(values, max(1, round(w * scale)), max(1, round(h * scale)))
-        buffer = io.BytesIO()
-        Image.fromarray(values, "L").save(buffer, format="PNG", optimize=True)
-        return cls(prompt, base64.b64encode(buffer.getvalue()).decode("ascii"))
+        return cls(prompt, to_png_text(values, "L"))
 
     def pixels(self, width: int, height: int) -> np.ndarray:
         """The mask as (height, width) float32 in [0, 1]; InputError when it is damaged or of another shape."""
-        from genart_desktop.core.images import open_image, resize_mask
+        from genart_desktop.core.images import resize_mask
 
-        try:
-            data = base64.b64decode(self.mask.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError):
-            raise InputError("A region's stored mask is not valid base64 text.") from None
-        with open_image(data, max_pixels=MAX_MASK_SIDE * MAX_MASK_SIDE, name="a region's mask") as image:
-            if image.format != "PNG" or max(image.size) > MAX_MASK_SIDE:
-                raise InputError(f"A region's mask must be a PNG of at most {MAX_MASK_SIDE} pixels a side.")
-            values = np.asarray(image.convert("L"), np.uint8)
+        values = from_png_text(self.mask, "L", MAX_MASK_SIDE, "a region's mask", "A region's stored mask")
         size = (values.shape[1], values.shape[0])
         if not same_shape(size, (width, height)):
             raise InputError(f"A region's mask is {size[0]}x{size[1]}, not the shape of the {width}x{height} "

@@ -15,7 +15,7 @@ from PIL import Image
 from genart_desktop.core.errors import InputError
 from genart_desktop.training.evaluation.arbitrary_runner import ArbitraryRunner, blend
 from genart_desktop.training.evaluation.style_figures import (STYLE_SIDE, FeatureJudge, judge_pair, load_photos,
-                                                              nearest_painting, signature_of)
+                                                              nearest_painting)
 from genart_desktop.training.style.images import fit_long_side, load_rgb
 from genart_desktop.training.style_arbitrary.styles import SUFFIXES
 

@@ -20,7 +20,7 @@ from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
 from genart_desktop.training.checkpoint import load_module_tensors
 from genart_desktop.training.export.destination import choose_model_id, destination
 from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
-from genart_desktop.training.export.parity import FP32_TOLERANCE, check_parity
+from genart_desktop.training.export.parity import check_parity
 from genart_desktop.training.export.protocol import ExportRequest, ExportResult
 from genart_desktop.training.export.registry import register
 from genart_desktop.training.export.run_state import latest_state, training_record
