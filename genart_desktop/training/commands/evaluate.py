@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompts", nargs="+", default=["red heart", "cat face", "sun", "pizza", "rocket"],
                         metavar="TEXT", help="prompts of the prompt sheet")
     parser.add_argument("--columns", type=int, default=6, help="seeds per prompt on the prompt sheet")
+    parser.add_argument("--within-seeds", type=int, default=16, metavar="N",
+                        help="diffusion: seeds of one prompt per category for the within-prompt diversity figure "
+                             "(0 leaves it out; default 16)")
     parser.add_argument("--controls", metavar="DATASET",
                         help="control models: pictures held out from training to make the controls from (default: "
                              "--data, recorded as not held out)")
@@ -162,10 +165,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.per_label < 1:
         raise InputError("--per-label must be at least 1.")
+    if args.within_seeds < 0 or args.within_seeds == 1:
+        raise InputError("--within-seeds must be 0 or at least 2.")
     model = load_model(args.model_dir)
     dataset = ImageDataset.load(args.data)
     quality, images, _rows = evaluate_diffusion(model, dataset, args.per_label, args.steps, args.guidance,
-                                                args.sampler, args.seed)
+                                                args.sampler, args.seed, within_seeds=args.within_seeds)
     if args.grid:
         save_grid(args.grid, images, columns=args.per_label, scale=args.grid_scale)
     if args.prompt_sheet:

@@ -158,6 +158,14 @@ def test_bad_inputs_exit_with_a_reason(tmp_path, capsys, dataset):
         dataset_labels(ImageDataset.load(unlabelled))
 
 
+def test_a_within_prompt_figure_needs_two_seeds(tmp_path, capsys, dataset):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps({"id": "m", "family": "diffusion"}))
+    assert train_main(["evaluate", str(folder), "--data", str(dataset.folder), "--within-seeds", "1"]) == 2
+    assert "--within-seeds must be 0 or at least 2" in capsys.readouterr().err
+
+
 def test_prompt_sheet_has_a_labelled_row_per_prompt(dataset):
     from genart_desktop.training.evaluation.diffusion_quality import prompt_sheet
 
