@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -66,15 +67,51 @@ def _initialisers(path: Path) -> tuple[dict[str, np.ndarray], dict[str, tuple[in
     return arrays, first_use
 
 
-def load_onnx_initialisers(module: torch.nn.Module, path: Path) -> None:
+def execution_order(module: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> dict[str, int]:
+    """Each submodule's name -> the position of its first call in one forward pass on ``inputs``."""
+    order: dict[str, int] = {}
+
+    def hook(name: str):  # a pre-hook returning a value would replace the module's inputs: this returns None
+        def record(_module: torch.nn.Module, _args: Any) -> None:
+            order.setdefault(name, len(order))
+        return record
+
+    handles = [child.register_forward_pre_hook(hook(name)) for name, child in module.named_modules()]
+    try:
+        with torch.no_grad():
+            module.float().eval()(*[t.float() if t.is_floating_point() else t for t in inputs.values()])
+    finally:
+        for handle in handles:
+            handle.remove()
+    return order
+
+
+def _in_execution_order(names: list[str], order: dict[str, int]) -> list[str]:
+    """``names`` sorted by when their owning module first runs (the graph's order), registration order within."""
+    def key(item: tuple[int, str]) -> tuple[int, int]:
+        index, name = item
+        owner = name.rsplit(".", 1)[0] if "." in name else ""
+        return order.get(owner, len(order)), index
+
+    return [name for _, name in sorted(enumerate(names), key=key)]
+
+
+def load_onnx_initialisers(module: torch.nn.Module, path: Path,
+                           inputs: dict[str, torch.Tensor] | None = None) -> None:
     """Every parameter of ``module`` from ``path``: by name, else the next unclaimed initialiser (in graph order)
-    of the same size, transposed when a ``MatMul`` used it; buffers are filled where the file names them."""
+    of the same size, transposed when a ``MatMul`` used it; buffers are filled where the file names them. With
+    sample ``inputs`` the unnamed ones are taken in the order the forward pass uses their modules, which is the
+    graph's order even where a module registers its parts in another order (a U-Net's interleaved blocks)."""
     arrays, first_use = _initialisers(path)
     state = module.state_dict()
     parameters = {name for name, _ in module.named_parameters()}
     values: dict[str, torch.Tensor] = {}
     unclaimed = sorted((name for name in first_use if name not in state), key=lambda n: first_use[n][0])
-    for name, tensor in state.items():
+    names = list(state)
+    if inputs is not None:
+        names = _in_execution_order(names, execution_order(module, inputs))
+    for name in names:
+        tensor = state[name]
         array = arrays.get(name)
         if array is not None and array.shape == tuple(tensor.shape):
             values[name] = torch.from_numpy(array.copy())
@@ -114,8 +151,11 @@ def _from_onnx(targets: InitTargets, source: InitSource) -> list[str]:
         device = next(network.parameters()).device
         training = network.training
         try:
-            (target.load or load_onnx_initialisers)(target.exported if target.exported is not None else network,
-                                                    path)
+            exported = target.exported if target.exported is not None else network
+            if target.load is not None:
+                target.load(exported, path)
+            else:
+                load_onnx_initialisers(exported, path, target.inputs)
         except (GenArtError, RuntimeError, ValueError) as exc:
             raise InputError(f"--init-from {source.label}: {str(exc).splitlines()[0]}") from exc
         check_against_onnx(target, network, path, source.label)

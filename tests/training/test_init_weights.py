@@ -116,3 +116,40 @@ def test_the_shipped_upscaler_reads_back_by_name():
     load_onnx_initialisers(net, folder / "upscaler.onnx")
     target = OnnxTarget("upscaler", ("net",), {"low": torch.rand(1, 3, 20, 24)}, ["high"])
     assert check_against_onnx(target, net, folder / "upscaler.onnx", "upscale-x4") < 1e-4
+
+
+class _Interleaved(torch.nn.Module):
+    """Registers all its first norms before its second ones but runs them interleaved (first 0, second 0, first 1,
+    second 1), like a U-Net level's blocks and attentions: same-size weights in another order than the graph's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = torch.nn.ModuleList([torch.nn.GroupNorm(2, 8), torch.nn.GroupNorm(2, 8)])
+        self.mixers = torch.nn.ModuleList([torch.nn.Linear(8, 8, bias=False), torch.nn.Linear(8, 8, bias=False)])
+        self.second = torch.nn.ModuleList([torch.nn.GroupNorm(2, 8), torch.nn.GroupNorm(2, 8)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for first, mixer, second in zip(self.first, self.mixers, self.second):
+            x = second(mixer(first(x).transpose(1, 2)).transpose(1, 2))
+        return x
+
+
+def test_unnamed_weights_are_matched_in_the_order_the_forward_pass_uses_them(tmp_path):
+    from genart_desktop.training.export.onnx_file import export_onnx
+    from genart_desktop.training.init_weights import load_onnx_initialisers
+
+    torch.manual_seed(0)
+    source = _Interleaved()
+    with torch.no_grad():
+        for parameter in source.parameters():
+            parameter.copy_(torch.randn_like(parameter))
+    inputs = {"x": torch.randn(2, 8, 5)}
+    path = export_onnx(source, inputs, ["y"], tmp_path / "interleaved.onnx")
+    ordered, unordered = _Interleaved(), _Interleaved()
+    load_onnx_initialisers(ordered, path, inputs)
+    load_onnx_initialisers(unordered, path)
+    for name, value in source.state_dict().items():
+        assert torch.equal(ordered.state_dict()[name], value), name
+    with torch.no_grad():
+        assert torch.allclose(ordered(inputs["x"]), source(inputs["x"]), atol=1e-5)
+        assert not torch.allclose(unordered(inputs["x"]), source(inputs["x"]), atol=1e-3)
