@@ -13,6 +13,7 @@ from genart_desktop.document.selection import mask_bounds
 
 if TYPE_CHECKING:
     from genart_desktop.document.document import Document
+    from genart_desktop.document.regions import PromptRegion, PromptRegions
 
 
 def diff_bounds(before: np.ndarray, after: np.ndarray) -> Rect | None:
@@ -169,3 +170,29 @@ class LayerPropertyCommand(Command):
 
     def undo(self) -> None:
         self._apply(self.before)
+
+
+class RegionsCommand(Command):
+    """An edit of the regional prompts (add, remove, rename, re-prompt, restore): the list before and after. The
+    regions are immutable and an edit that keeps a region shares its mask, so a step costs only the masks that
+    exist on one side alone."""
+
+    def __init__(self, regions: PromptRegions, before: tuple[PromptRegion, ...], after: tuple[PromptRegion, ...],
+                 text: str) -> None:
+        super().__init__()
+        self.regions, self.before, self.after, self.text = regions, before, after, text
+        self.applied = False
+
+    def redo(self) -> None:
+        self.regions._take(self.after)
+        self.applied = True
+
+    def undo(self) -> None:
+        self.regions._take(self.before)
+        self.applied = False
+
+    @property
+    def nbytes(self) -> int:
+        shown, kept = (self.after, self.before) if self.applied else (self.before, self.after)
+        live = {id(region.mask) for region in shown}
+        return 256 + sum(int(region.mask.nbytes) for region in kept if id(region.mask) not in live)

@@ -59,7 +59,7 @@ class Document:
         self._layers: list[Layer] = [Layer("Background" if background is not None else "Layer 1", pixels)]
         self._active = 0
         self.selection = sel.Selection(self._width, self._height)
-        self.regions = PromptRegions(self._width, self._height)  # regional prompts (not undo steps)
+        self.regions = PromptRegions(self._width, self._height, self._push)  # regional prompts (undo steps)
         self.regions.changed.connect(self._regions_edited)
         self.history = History(max_undo_bytes)
         self.path: Path | None = None
@@ -143,7 +143,6 @@ class Document:
         self.changed.emit(DocumentChange(kind, rect))
 
     def _regions_edited(self) -> None:
-        self._force_dirty = True
         self._emit("regions", None)
 
     def _pixels_changed(self, rect: Rect | None) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -140,15 +141,40 @@ class History:
         self._redo: list[Command] = []
         self.changed = Signal()
         self.dropped_steps = 0
+        self._group: list[Command] | None = None
 
     # -- recording -------------------------------------------------------------------------------------------------
     def push(self, command: Command, apply: bool = False) -> None:
         if apply:
             command.redo()
+        if self._group is not None:
+            self._group.append(command)
+            return
         self._undo.append(command)
         self._redo.clear()
         self._enforce_cap()
         self.changed.emit()
+
+    @contextmanager
+    def grouped(self, text: str) -> Iterator[None]:
+        """Record the commands pushed inside as one step named ``text`` (one user action that makes several
+        edits); when the block fails, the ones already applied are undone, so it leaves nothing behind."""
+        if self._group is not None:  # already inside a group: the outer one records
+            yield
+            return
+        self._group = group = []
+        try:
+            yield
+        except BaseException:
+            for command in reversed(group):
+                command.undo()
+            raise
+        finally:
+            self._group = None
+        if len(group) == 1:
+            self.push(group[0])
+        elif group:
+            self.push(CompoundCommand(text, group))
 
     def _enforce_cap(self) -> None:
         while len(self._undo) > 1 and self.memory_bytes > self.max_bytes:

@@ -4,7 +4,9 @@
 when a generation is queued, so strokes drawn after choosing it count); its thumbnail shows here, on white as the
 model sees it, and Clear drops it. The mode says whether the layer is a sketch or a picture to derive lines or
 colour blocks from; the strength scales the control's effect. The box is enabled only for models that take a
-control (:attr:`ModelInfo.control`); the mode and strength are dock settings, bound by the panel's table.
+control (:attr:`ModelInfo.control`); the mode and strength are dock settings, bound by the panel's table. Opening a
+recipe PNG or restoring a history entry with a control makes it a layer again and chooses it (the controller's
+``restore_onto``); the box follows through ``control_changed``.
 """
 
 from __future__ import annotations

@@ -667,7 +667,7 @@ class DiffusionPanel(QWidget):
             return False
         try:
             recipe = self.controller.history_item(item_id).recipe
-            self.controller.restore_regions(recipe, self._document_provider())
+            self.controller.restore_onto(recipe, self._document_provider())
             return self._restore(self.controller.restore(item_id), recipe.model_id)
         except GenArtError as exc:
             self._say(str(exc), error=True)
@@ -680,7 +680,7 @@ class DiffusionPanel(QWidget):
                 return False
         try:
             settings, item = self.controller.open_png(path)
-            self.controller.restore_regions(item.recipe, self._document_provider())
+            self.controller.restore_onto(item.recipe, self._document_provider())
         except GenArtError as exc:
             dialogs.show_error(self, "Open PNG recipe", str(exc))
             return False

@@ -1,7 +1,9 @@
 """The Regions box of the Diffusion dock: the document's regional prompts, one row each with its own prompt.
 
 Rows are made from the selection or from the active layer's alpha and edit the document's :class:`PromptRegions`
-directly (the generation reads them when it is queued); the list follows the document's ``regions`` changes. While
+(the generation reads them when it is queued); each edit (add, remove, a name or prompt cell committed once per
+editing session) is one undo step of the document, and the list follows the document's ``regions`` changes, undo
+included. While
 the list has focus, the chosen region is offered as a tinted patch (:meth:`RegionsBox.highlight`) for the canvas.
 """
 
@@ -12,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -36,7 +38,7 @@ TINT_ALPHA = 0.45
 
 
 class RegionsBox(QGroupBox):
-    """Regional prompts: add from the selection or a layer's alpha, type each region's prompt, remove."""
+    """Regional prompts: add from the selection or a layer's alpha, name them, type each one's prompt, remove."""
 
     message = Signal(str, bool)  # (text, is_error) for the dock's status line
     highlight_changed = Signal()  # the list gained or lost focus, or another region was chosen
@@ -55,7 +57,7 @@ class RegionsBox(QGroupBox):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setMaximumHeight(150)
-        self.table.itemChanged.connect(self._prompt_edited)
+        self.table.itemChanged.connect(self._item_edited)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemSelectionChanged.connect(self.highlight_changed)
         self.table.installEventFilter(self)
@@ -117,12 +119,10 @@ class RegionsBox(QGroupBox):
         try:
             self.table.setRowCount(len(regions))
             for index, region in enumerate(regions):
-                name = QTableWidgetItem(region.name)
-                name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                self.table.setItem(index, NAME_COLUMN, name)
-                current = self.table.item(index, PROMPT_COLUMN)
-                if current is None or current.text() != region.prompt:
-                    self.table.setItem(index, PROMPT_COLUMN, QTableWidgetItem(region.prompt))
+                for column, text in ((NAME_COLUMN, region.name), (PROMPT_COLUMN, region.prompt)):
+                    current = self.table.item(index, column)
+                    if current is None or current.text() != text:
+                        self.table.setItem(index, column, QTableWidgetItem(text))
         finally:
             self._filling = False
         if 0 <= chosen < len(regions):
@@ -155,11 +155,14 @@ class RegionsBox(QGroupBox):
         """Type ``prompt`` into a region's row (what editing the cell does)."""
         self.table.item(row, PROMPT_COLUMN).setText(prompt)
 
-    def _prompt_edited(self, item: QTableWidgetItem) -> None:
-        if self._filling or self._document is None or item.column() != PROMPT_COLUMN:
+    def _item_edited(self, item: QTableWidgetItem) -> None:
+        """A committed cell (once per editing session, not per key): the region's new name or prompt."""
+        if self._filling or self._document is None:
             return
+        regions = self._document.regions
+        edit = regions.rename if item.column() == NAME_COLUMN else regions.set_prompt
         try:
-            self._document.regions.set_prompt(item.row(), item.text())
+            edit(item.row(), item.text())
         except (GenArtError, IndexError) as exc:
             self.message.emit(str(exc), True)
             self.refresh()

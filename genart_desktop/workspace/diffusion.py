@@ -39,7 +39,10 @@ from genart_desktop.engine.pipelines.control import RecipeControl
 from genart_desktop.engine.pipelines.generator import GenerationOutput, StepControl
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.engine.pipelines.regions import MAX_REGIONS, RecipeRegion
-from genart_desktop.workspace.diffusion_control import layer_control
+from genart_desktop.workspace.diffusion_control import (
+    control_layer_picture,
+    layer_control,
+)
 from genart_desktop.workspace.diffusion_models import (
     FAMILIES,
     ModelInfo,
@@ -267,16 +270,36 @@ class DiffusionController:
             return None
         return next((layer for layer in doc.layers if layer.uid == self.control_layer_uid), None)
 
-    def document_control(self, doc: Document | None, settings: DiffusionSettings, placement: Placement,
-                         size: tuple[int, int]) -> RecipeControl | None:
-        """The control the chosen layer gives a ``size`` picture on ``placement`` (None without one). The dock
-        applies it only to models that take a control (its control section is disabled for the others)."""
+    def chosen_control(self, doc: Document | None) -> Any:
+        """The control layer of ``doc`` (None when none is chosen); InputError when it was deleted."""
         if self.control_layer_uid is None or doc is None:
             return None
         layer = self.control_layer(doc)
         if layer is None:
             raise InputError("The control layer was deleted; choose another one or clear the control.")
+        return layer
+
+    def document_control(self, doc: Document | None, settings: DiffusionSettings, placement: Placement,
+                         size: tuple[int, int]) -> RecipeControl | None:
+        """The control the chosen layer gives a ``size`` picture on ``placement`` (None without one). The dock
+        applies it only to models that take a control (its control section is disabled for the others)."""
+        layer = self.chosen_control(doc)
+        if layer is None:
+            return None
         return layer_control(layer.pixels, placement, size, settings.control_mode, settings.control_strength)
+
+    def restore_control(self, recipe: Recipe, doc: Document) -> Any:
+        """A restored recipe's control as a new layer "Control (mode)" (one undo step), chosen as the control; None
+        (the choice left as it is) when the recipe has none. InputError, nothing changed, when it is damaged."""
+        picture = control_layer_picture(recipe, doc.rect)
+        if picture is None or recipe.control is None:
+            return None
+        rect, rgba = picture
+        layer = doc.add_result_layer(rgba, f"Control ({recipe.control.mode})", {"source": "control"},
+                                     use_selection=False, origin=(rect.x, rect.y))
+        self.control_layer_uid = layer.uid
+        self.control_changed.emit()
+        return layer
 
     # -- requests ------------------------------------------------------------------------------------------------
     def jobs(self, settings: DiffusionSettings, mode: str, size: tuple[int, int], init: np.ndarray | None = None,
@@ -318,6 +341,15 @@ class DiffusionController:
     def restore_regions(self, recipe: Recipe, doc: Document | None) -> int:
         """Put a restored recipe's regional prompts back on ``doc`` (how many; 0 without a document)."""
         return 0 if doc is None else restore_regions(doc, recipe)
+
+    def restore_onto(self, recipe: Recipe, doc: Document | None) -> Any:
+        """Put a restored recipe's regional prompts and control back on ``doc`` (Open PNG, history) as one undo
+        step: the control layer made, or None. A damaged recipe leaves the document as it was."""
+        if doc is None:
+            return None
+        with doc.history.grouped("Restore Recipe"):
+            self.restore_regions(recipe, doc)
+            return self.restore_control(recipe, doc)
 
     def submit(self, action: str, settings: DiffusionSettings | None = None, doc: Document | None = None) -> tuple[
             list[StagedResult], int]:
@@ -537,7 +569,14 @@ class DiffusionController:
 
     def restore(self, item_id: int, current: DiffusionSettings | None = None) -> DiffusionSettings:
         """The settings that repeat a history entry (``current`` supplies what the recipe does not say)."""
-        return settings_from_recipe(self.history_item(item_id).recipe, current or self.settings)
+        return self._settings_of(self.history_item(item_id).recipe, current)
+
+    def _settings_of(self, recipe: Recipe, current: DiffusionSettings | None) -> DiffusionSettings:
+        """:func:`settings_from_recipe`, a control taken as drawn: the recipe stores the map the model was given
+        (lines or blocks already derived), which :meth:`restore_control` makes the control layer, and deriving
+        it again would change it."""
+        settings = settings_from_recipe(recipe, current or self.settings)
+        return dataclasses.replace(settings, control_mode="sketch") if recipe.control else settings
 
     def export_png(self, result_id: int, path: str | Path) -> Path:
         entry = self.staged_result(result_id)
@@ -550,5 +589,5 @@ class DiffusionController:
         """Read a PNG's recipe (checked in full first: a bad file changes nothing), add it to the history and
         return the settings that repeat it."""
         pixels, recipe = read_recipe_png(path)
-        settings = settings_from_recipe(recipe, current or self.settings)
+        settings = self._settings_of(recipe, current)
         return settings, self.remember(recipe, pixels)

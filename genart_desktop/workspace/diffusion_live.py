@@ -10,7 +10,10 @@ rendering an older canvas is cancelled, so the finished stroke shows after one f
 preview size (:data:`PREVIEW_SIDE`) and runs through :meth:`DiffusionController.render` (the same
 ``RecipeGenerator.render`` path as every dock image, for our U-Nets and Stable Diffusion folders alike); frames are
 never layers: *Keep* lands the current one at full resolution through :meth:`DiffusionController.land`, like the
-staging strip's Accept.
+staging strip's Accept. A frame carries what a dock image of its region would: the regional prompts and, for a model
+that takes one, the control layer's drawing on the region (read with the pixels, derived by the dock's control mode
+and strength on the worker); painting the control layer, changing its strength or mode, or choosing or clearing it
+renders a new frame, coalesced like any other change.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from genart_desktop.core.errors import InputError
+from genart_desktop.core.errors import GenArtError, InputError
 from genart_desktop.core.images import flatten_alpha, resize, resize_mask
 from genart_desktop.core.observable import Signal
 from genart_desktop.document.document import Document
@@ -32,6 +35,7 @@ from genart_desktop.engine.events import Cancelled, Error, Preview, Progress, Re
 from genart_desktop.engine.jobs import JobContext
 from genart_desktop.engine.pipelines.recipe import Recipe
 from genart_desktop.workspace.diffusion import DiffusionController
+from genart_desktop.workspace.diffusion_control import placed_control
 from genart_desktop.workspace.diffusion_placement import (
     Placement,
     canvas_region,
@@ -58,6 +62,7 @@ class LiveRequest:
     pixels: np.ndarray = field(repr=False)  # (h, w, 4) uint8 composite of the region
     selection: np.ndarray | None = field(default=None, repr=False)  # the selection on the region, or None
     regions: tuple[tuple[np.ndarray, str], ...] = field(default=(), repr=False)  # (mask on the region, prompt)
+    control: np.ndarray | None = field(default=None, repr=False)  # the control layer's RGBA on the region, or None
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,6 +125,7 @@ class LiveController:
         self.failed = Signal()
         self.workspace.register(LiveRequest, self._execute)
         diffusion.settings_changed.connect(self._settings_changed)
+        diffusion.control_changed.connect(self.invalidate)
 
     # -- state -------------------------------------------------------------------------------------------------
     def set_document(self, document: Document | None) -> None:
@@ -210,12 +216,25 @@ class LiveController:
         settings = dataclasses.replace(self.diffusion.settings, seed_mode="fixed", batch_count=1)
         region, pixels, selection = canvas_region(doc, inpaint=False)
         regions = tuple((np.array(r.mask[region.slices()]), r.prompt) for r in doc.regions)
-        request = LiveRequest(self._revision, settings, region, pixels, selection, regions)
+        try:
+            control = self._control_on(doc, region, settings)
+        except GenArtError as exc:  # the control layer was deleted: said once, no frame until the next change
+            self._submitted = self._revision
+            self.failed.emit(str(exc))
+            return
+        request = LiveRequest(self._revision, settings, region, pixels, selection, regions, control)
         with self._lock:  # its events wait until the frame is known to be in flight
             self._submitted = self._revision
             self.frames_submitted += 1
             self._in_flight = self.workspace.submit(request, "Live diffusion", owner=self,
                                                     coalesce_key=COALESCE_KEY, listed=False).job_id
+
+    def _control_on(self, doc: Document, region: Rect, settings: DiffusionSettings) -> np.ndarray | None:
+        """A copy of the control layer's pixels on ``region``: None when none is chosen or the model takes none."""
+        if not self.diffusion.info(settings.model_id).control:
+            return None
+        layer = self.diffusion.chosen_control(doc)
+        return None if layer is None else np.array(layer.pixels[region.slices()])
 
     def _execute(self, request: LiveRequest, context: JobContext) -> LiveFrame:
         """The workspace's executor for :class:`LiveRequest` (a worker thread): shrink, render, place a preview."""
@@ -226,9 +245,11 @@ class LiveController:
                                                        max(settings.width, settings.height),
                                                        round(settings.feather * scale), settings.strength)
         size = (init.shape[1], init.shape[0])
-        regions = recipe_regions(request.regions, Placement(Rect(0, 0, request.region.width, request.region.height)),
-                                 size)
-        jobs, _seed = self.diffusion.jobs(settings, "img2img", size, init, regions=regions)
+        whole = Placement(Rect(0, 0, request.region.width, request.region.height))  # the region's own pixels
+        regions = recipe_regions(request.regions, whole, size)
+        control = None if request.control is None else placed_control(
+            request.control, whole, size, settings.control_mode, settings.control_strength)
+        jobs, _seed = self.diffusion.jobs(settings, "img2img", size, init, regions=regions, control=control)
         output = self.diffusion.render(dataclasses.replace(jobs[0], preview_every=0), context)
         context.check_cancelled()
         preview = placed_pixels(output.pixels, preview_placement, lanczos)

@@ -97,3 +97,36 @@ def test_lines_drawn_on_a_layer_steer_the_picture(qtbot, panel, doc):
     assert red[:, 0].mean() > 200 and red[:, 1:].mean() < 60
     click(qtbot, box.clear_button)
     assert panel.controller.control_layer_uid is None and box.thumbnail.text() == "No control"
+
+
+def test_open_png_and_history_put_the_control_back_as_a_layer(qtbot, panel, doc, tmp_path):
+    box = panel.control_box
+    choose(panel, "tiny-control")
+    doc.add_layer("Sketch")
+    draw_line(doc, (3, 3), (3, 12))
+    click(qtbot, box.use_button)
+    box.strength.spin.setValue(0.5)
+    panel.prompt_edit.setPlainText("red")
+    panel.seed_control.set_mode("fixed")
+    panel.seed_control.set_value(3)
+    click(qtbot, panel.generate_button)
+    settle(qtbot, panel)
+    (entry,) = panel.controller.staged
+    path = panel.controller.export_png(entry.id, tmp_path / "control.png")
+    click(qtbot, box.clear_button)
+    box.strength.spin.setValue(1.0)
+
+    layers = len(doc.layers)
+    assert panel.open_png(path)
+    control = doc.layers[doc.active_index]
+    assert len(doc.layers) == layers + 1 and control.name == "Control (sketch)"
+    assert panel.controller.control_layer_uid == control.uid and box.clear_button.isEnabled()
+    assert panel.controller.settings.control_strength == 0.5 and not box.thumbnail.pixmap().isNull()
+    doc.undo()  # one step takes the layer away again
+    assert len(doc.layers) == layers
+    qtbot.waitUntil(lambda: box.thumbnail.text() == "Layer gone")  # the thumbnail follows a moment later
+
+    click(qtbot, box.clear_button)
+    panel.history_list.setCurrentRow(0)  # the opened PNG, newest first
+    assert panel.restore_selected()
+    assert len(doc.layers) == layers + 1 and panel.controller.control_layer_uid == doc.layers[-1].uid

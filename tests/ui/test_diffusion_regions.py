@@ -1,9 +1,12 @@
-"""The Diffusion dock's Regions box driven with pytest-qt: two regions with two prompts make one picture."""
+"""The Diffusion dock's Regions box driven with pytest-qt: two regions with two prompts make one picture; each
+edit in the box is one undo step."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 
 from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
@@ -92,3 +95,42 @@ def test_the_chosen_region_is_tinted_on_the_canvas_while_the_list_has_focus(qtbo
     canvas.setFocus()
     qtbot.waitUntil(lambda: canvas.overlay is None)
     assert len(doc.layers) == 1  # a tint, never a layer
+
+
+def type_into_cell(qtbot, box, row: int, column: int, text: str) -> None:
+    """Open a cell's editor (adding a region opens its prompt's), type ``text`` key by key over what was there,
+    press Enter."""
+    if box.table.state() != QAbstractItemView.State.EditingState:
+        box.table.setCurrentCell(row, column)
+        box.table.editItem(box.table.item(row, column))
+    (editor,) = [child for child in box.table.findChildren(QLineEdit) if child.isVisible()]
+    editor.selectAll()
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: box.table.state() != QAbstractItemView.State.EditingState)
+
+
+def test_each_edit_in_the_box_is_one_undo_step(qtbot, panel, doc):
+    box = panel.regions_box
+    doc.select_rect(Rect(0, 0, SIZE, SIZE // 2))
+    start = doc.history.undo_count
+    click(qtbot, box.selection_button)
+    assert doc.history.undo_count == start + 1 and doc.history.undo_text == "Add Region"
+    type_into_cell(qtbot, box, 0, 1, "green")  # five keys, one step
+    assert doc.regions[0].prompt == "green" and doc.history.undo_count == start + 2
+    type_into_cell(qtbot, box, 0, 0, "Hills")
+    assert doc.regions[0].name == "Hills" and doc.history.undo_text == "Rename Region"
+    type_into_cell(qtbot, box, 0, 0, " ")  # a blank name is refused and the cell shows the name again
+    assert "name" in panel.status.text() and box.table.item(0, 0).text() == "Hills"
+    box.table.selectRow(0)
+    click(qtbot, box.remove_button)
+    assert box.table.rowCount() == 0 and doc.history.undo_count == start + 4
+
+    shown = []
+    for _ in range(4):
+        doc.undo()
+        shown.append([(box.table.item(row, 0).text(), box.table.item(row, 1).text())
+                      for row in range(box.table.rowCount())])
+    assert shown == [[("Hills", "green")], [("Region 1", "green")], [("Region 1", "")], []]
+    doc.redo()
+    assert box.table.rowCount() == 1 and len(doc.regions) == 1

@@ -390,7 +390,7 @@ def _read_document(archive: _Archive) -> Document:
     doc = Document.from_layers(width, height, layers, doc_meta)
     doc._set_active_silently(active)
     if REGIONS_INDEX in archive.infos:
-        doc.regions.replace_all(_read_regions(archive, width, height))
+        doc.regions.load(_read_regions(archive, width, height))
     return doc
 
 
