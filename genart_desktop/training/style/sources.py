@@ -8,12 +8,12 @@ when they are not, the text says the rights follow the user's own images.
 
 from __future__ import annotations
 
-import csv
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+from genart_desktop.training.export.photo_licence import PHOTO_SUFFIXES, credits, licence_summary, photo_rows
+
+IMAGE_SUFFIXES = PHOTO_SUFFIXES
 
 
 @dataclass
@@ -35,15 +35,6 @@ def _style_row(style: Path) -> tuple[str, str] | None:
     return None
 
 
-def _photo_rows(content: Path) -> list[dict[str, str]]:
-    table = content / "photos.csv"
-    if not table.is_file():
-        return []
-    present = {p.name for p in content.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
-    with open(table, newline="", encoding="utf-8") as handle:
-        return [row for row in csv.DictReader(handle) if row.get("file") in present]
-
-
 def describe_sources(style: str | Path, content: str | Path, photo_count: int | None = None) -> Sources:
     style, content = Path(style), Path(content)
     row = _style_row(style)
@@ -54,18 +45,12 @@ def describe_sources(style: str | Path, content: str | Path, photo_count: int | 
     else:
         style_text = f"Style image: {style.name}; its use follows the rights the user holds in it."
         title = style.stem.replace("_", " ").title()
-    rows = _photo_rows(content)
+    rows = photo_rows(content)
     if rows:
-        counts = Counter(r.get("license", "unknown") for r in rows)
-        credited = [r for r in rows if r.get("attribution_required", "").lower() == "yes"]
-        summary = ", ".join(f"{name} {count}" for name, count in counts.most_common())
-        photo_text = (f"Content photos: {len(rows)} from {content.name}/ ({summary}); authors and licences per "
-                      f"file in photos.csv; the {len(credited)} that require attribution are credited in "
+        credited, attribution = credits(rows, "style network")
+        photo_text = (f"Content photos: {len(rows)} from {content.name}/ ({licence_summary(rows)}); authors and "
+                      f"licences per file in photos.csv; the {credited} that require attribution are credited in "
                       "ATTRIBUTION.txt.")
-        lines = [f"{r['file']}: by {r.get('author', '?')}, {r.get('license', '?')}"
-                 + (f", {r['original_url']}" if r.get("original_url") else "") for r in credited]
-        attribution = ("Photos used to train this style network whose licences require attribution:\n"
-                       + "\n".join(lines) + "\n") if lines else ""
     else:
         count = f"{photo_count} " if photo_count is not None else ""
         photo_text = (f"Content photos: {count}images from {content.name}/; their use follows the rights the user "

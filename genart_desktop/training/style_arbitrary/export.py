@@ -15,13 +15,13 @@ from typing import Any
 import torch
 
 from genart_desktop.core.atomic import atomic_write_bytes
-from genart_desktop.core.errors import InputError
 from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
 from genart_desktop.training.checkpoint import load_module_tensors
 from genart_desktop.training.export.destination import choose_model_id, destination
 from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
 from genart_desktop.training.export.parity import check_parity
-from genart_desktop.training.export.protocol import ExportRequest, ExportResult
+from genart_desktop.training.export.photo_licence import photo_licence
+from genart_desktop.training.export.protocol import ExportRequest, Float32Exporter
 from genart_desktop.training.export.registry import register
 from genart_desktop.training.export.run_state import latest_state, training_record
 from genart_desktop.training.export.staging import staged_model_folder
@@ -178,9 +178,7 @@ def export_arbitrary_run(run_dir: str | Path, request: ExportRequest = ExportReq
 
 
 def _licence(cfg: ArbitraryStyleConfig) -> str:
-    from genart_desktop.training.upscale.export import licence
-
-    photos, _ = licence(_as_upscale_like(cfg), [])
+    photos, _ = photo_licence(cfg.data, [], [], "network")
     return ("Style pictures: public-domain paintings from " + Path(cfg.styles).name + "/ (rights and sources in the "
             "PROVENANCE.md beside them). Encoder: ImageNet SqueezeNet 1.1 weights embedded in both graphs (original Caffe "
             "weights BSD-2-Clause, forresti/SqueezeNet; Keras conversion MIT; trained on ImageNet, whose images carry "
@@ -188,27 +186,4 @@ def _licence(cfg: ArbitraryStyleConfig) -> str:
             + photos)
 
 
-def _as_upscale_like(cfg: ArbitraryStyleConfig) -> Any:
-    class _View:
-        data = cfg.data
-
-        @staticmethod
-        def extra_folders() -> list[str]:
-            return []
-
-    return _View()
-
-
-class ArbitraryStyleExporter:
-    """``genart-train export`` for style-arbitrary runs."""
-
-    family = ArbitraryStyleConfig.FAMILY
-
-    def export(self, run: RunFolder, request: ExportRequest) -> ExportResult:
-        if request.fp16:
-            raise InputError("--fp16 is not available for style-arbitrary runs; export again without --fp16.")
-        folder, card = export_arbitrary_run(run.path, request)
-        return ExportResult(Path(folder), card, dict(card["metrics"]["parity_max_abs_diff"]))
-
-
-EXPORTER = register(ArbitraryStyleExporter())
+EXPORTER = register(Float32Exporter(ArbitraryStyleConfig.FAMILY, export_arbitrary_run))

@@ -8,26 +8,24 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from genart_desktop.core.atomic import atomic_write_bytes
-from genart_desktop.core.errors import InputError
 from genart_desktop.engine.cards import CARD_FORMAT, sha256_file
 from genart_desktop.engine.pipelines.upscale import DEFAULT_OVERLAP, DEFAULT_TILE, UpscaleNetwork, UpscalePipeline
 from genart_desktop.training.checkpoint import load_module_tensors
 from genart_desktop.training.export.destination import choose_model_id, destination
 from genart_desktop.training.export.onnx_file import OPSET, check_self_contained
 from genart_desktop.training.export.parity import FP32_TOLERANCE, check_parity, onnx_session
-from genart_desktop.training.export.protocol import ExportRequest, ExportResult
+from genart_desktop.training.export.photo_licence import photo_licence
+from genart_desktop.training.export.protocol import ExportRequest, Float32Exporter
 from genart_desktop.training.export.registry import register
 from genart_desktop.training.export.run_state import latest_state, training_record
 from genart_desktop.training.export.staging import staged_model_folder
 from genart_desktop.training.runs import RunFolder, now_iso
-from genart_desktop.training.style.sources import _photo_rows
 from genart_desktop.training.upscale.config import UpscaleConfig
 from genart_desktop.training.upscale.measure import centre_crop, load_photo, measure, render_sheet, sheet_rows
 from genart_desktop.training.upscale.network import UpscaleNet
@@ -64,28 +62,6 @@ def card_io(scale: int) -> dict[str, Any]:
     return {"upscaler": {"inputs": {"low": low}, "outputs": {"high": high}}}
 
 
-def licence(cfg: UpscaleConfig, held_out: list[str]) -> tuple[str, str]:
-    """The card's licence text and ATTRIBUTION.txt (empty when nothing asks for credit), from photos.csv."""
-    rows = [r for r in _photo_rows(Path(cfg.data)) if r.get("file") not in set(held_out)]
-    extras = ", ".join(Path(f).name + "/" for f in cfg.extra_folders())
-    extra_text = (f" Also trained on the pictures in {extras} (their rights and sources are in the PROVENANCE.md "
-                  "beside them)." if extras else "")
-    weights = " Network weights: trained with genart-train; the licences and credits of these images apply."
-    if not rows:
-        return (f"Trained on the images in {Path(cfg.data).name}/; their use follows the rights the user holds in "
-                f"them.{extra_text}{weights}", "")
-    counts = ", ".join(f"{name} {n}" for name, n in Counter(r.get("license", "unknown") for r in rows).most_common())
-    credited = [r for r in rows if r.get("attribution_required", "").lower() == "yes"]
-    text = (f"Training photos: {len(rows)} from {Path(cfg.data).name}/ ({counts}); authors and licences per file in "
-            f"photos.csv; the {len(credited)} that require attribution are credited in ATTRIBUTION.txt."
-            f"{extra_text}{weights}")
-    lines = [f"{r['file']}: by {r.get('author', '?')}, {r.get('license', '?')}"
-             + (f", {r['original_url']}" if r.get("original_url") else "") for r in credited]
-    attribution = ("Photos used to train this upscaler whose licences require attribution:\n" + "\n".join(lines)
-                   + "\n") if lines else ""
-    return text, attribution
-
-
 def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportRequest(),
                        tile: int = DEFAULT_TILE) -> tuple[Path, dict[str, Any]]:
     """An upscale run's latest checkpoint (its EMA network) -> a model folder (default ``RUN/export/<id>``)."""
@@ -98,7 +74,7 @@ def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportReque
     files = [Path(cfg.data) / name for name in held_out if (Path(cfg.data) / name).is_file()]
     model_id = choose_model_id(request.model_id, f"upscale-x{cfg.scale}")
     dest = destination(run.path, request.out, model_id)
-    license_text, attribution = licence(cfg, held_out)
+    license_text, attribution = photo_licence(cfg.data, held_out, cfg.extra_folders(), "upscaler")
     with staged_model_folder(dest) as staging:
         onnx_path = export_upscaler_onnx(net, staging / FILENAME)
         worst = check_parity("upscaler", onnx_path, net, parity_inputs(), ["high"], FP32_TOLERANCE)
@@ -146,16 +122,4 @@ def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportReque
     return dest, card
 
 
-class UpscaleExporter:
-    """``genart-train export`` for upscale runs."""
-
-    family = UpscaleConfig.FAMILY
-
-    def export(self, run: RunFolder, request: ExportRequest) -> ExportResult:
-        if request.fp16:
-            raise InputError("--fp16 is not available for upscale runs; export again without --fp16.")
-        folder, card = export_upscale_run(run.path, request)
-        return ExportResult(Path(folder), card, dict(card["metrics"]["parity_max_abs_diff"]))
-
-
-EXPORTER = register(UpscaleExporter())
+EXPORTER = register(Float32Exporter(UpscaleConfig.FAMILY, export_upscale_run))
