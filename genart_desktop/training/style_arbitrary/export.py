@@ -123,7 +123,10 @@ def export_arbitrary_run(run_dir: str | Path, request: ExportRequest = ExportReq
     model_id = choose_model_id(request.model_id, "style-arbitrary")
     dest = destination(run.path, request.out, model_id)
     channels = 256
+    license_text, attribution = licence(cfg, held_out_photos)
     with staged_model_folder(dest) as staging:
+        if attribution:
+            atomic_write_bytes(staging / "ATTRIBUTION.txt", attribution.encode("utf-8"))
         enc_path = _export(stats, encoder_inputs()[0], ["mean", "std"],
                            {n: _image_axes(n) for n in ("image", "mean", "std")}, staging / "encoder.onnx")
         first = transfer_inputs(stats)[0]
@@ -153,7 +156,7 @@ def export_arbitrary_run(run_dir: str | Path, request: ExportRequest = ExportReq
                       "transfer": {"path": "transfer.onnx", "sha256": sha256_file(tr_path)}},
             "io": card_io(channels),
             "resolution": [cfg.resolution, cfg.resolution],
-            "license": request.license_text or _licence(cfg),
+            "license": request.license_text or license_text,
             "provenance": {
                 "data": f"content photos from {cfg.data}; style pictures from {cfg.styles} (held out: "
                         f"{', '.join(sorted(held_styles)) or 'none'}); SqueezeNet 1.1 ImageNet weights (encoder, "
@@ -177,13 +180,14 @@ def export_arbitrary_run(run_dir: str | Path, request: ExportRequest = ExportReq
     return dest, card
 
 
-def _licence(cfg: ArbitraryStyleConfig) -> str:
-    photos, _ = photo_licence(cfg.data, [], [], "network")
+def licence(cfg: ArbitraryStyleConfig, held_out_photos: list[str]) -> tuple[str, str]:
+    """The card's licence text and ATTRIBUTION.txt: the paintings, the SqueezeNet weights and the trained photos."""
+    photos, attribution = photo_licence(cfg.data, held_out_photos, [], "arbitrary-style network")
     return ("Style pictures: public-domain paintings from " + Path(cfg.styles).name + "/ (rights and sources in the "
             "PROVENANCE.md beside them). Encoder: ImageNet SqueezeNet 1.1 weights embedded in both graphs (original Caffe "
             "weights BSD-2-Clause, forresti/SqueezeNet; Keras conversion MIT; trained on ImageNet, whose images carry "
             "research-use terms). "
-            + photos)
+            + photos), attribution
 
 
 EXPORTER = register(Float32Exporter(ArbitraryStyleConfig.FAMILY, export_arbitrary_run))
