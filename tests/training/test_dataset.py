@@ -121,3 +121,30 @@ def test_torch_dataset_and_sampler(tmp_path):
     assert torch.equal(BatchSampler(10, 4, seed=3).indices(7), sampler.indices(7))  # depends only on step
     train, held = dataset.split(0.2, seed=1)
     assert len(train) == 8 and len(held) == 2
+
+
+def test_random_crops_and_exclusions_make_many_scenes_from_few_photos(tmp_path):
+    src = tmp_path / "photos"
+    src.mkdir()
+    left_right = np.zeros((60, 120, 3), np.uint8)
+    left_right[:, 60:] = 255  # black left half, white right half: crops differ in brightness
+    Image.fromarray(left_right).save(src / "a.png")
+    Image.fromarray(left_right).save(src / "held.png")
+    (tmp_path / "held.txt").write_text("# held-out split\nheld.png\n")
+    from genart_desktop.training.data.builder import read_exclusions
+    report = build_dataset(src, tmp_path / "ds", 16, crops=12, min_crop=0.5, exclude=read_exclusions(tmp_path / "held.txt"))
+    assert report.count == 12
+    images, meta = read_dataset(tmp_path / "ds")
+    assert images.shape == (12, 16, 16, 3)
+    assert {item["source"] for item in meta["items"]} == {"a.png"}
+    assert meta["excluded"] == ["held.png"] and meta["crops"]["per_file"] == 12
+    for item in meta["items"]:
+        left, top, side = item["crop"]
+        assert 30 <= side <= 60 and left + side <= 120 and top + side <= 60
+    assert len({round(float(tile.mean())) for tile in images}) > 3  # crops land in different places
+    again = build_dataset(src, tmp_path / "ds2", 16, crops=12, min_crop=0.5, exclude={"held.png"})
+    assert np.array_equal(read_dataset(tmp_path / "ds2")[0], images) and again.count == 12  # seeded: repeatable
+    with pytest.raises(InputError, match="--crops"):
+        build_dataset(src, tmp_path / "ds3", 16, crops=0)
+    with pytest.raises(InputError, match="exclusion list"):
+        read_exclusions(tmp_path / "missing.txt")
