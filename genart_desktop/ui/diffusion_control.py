@@ -6,7 +6,8 @@ model sees it, and Clear drops it. The mode says whether the layer is a sketch o
 colour blocks from; the strength scales the control's effect. The box is enabled only for models that take a
 control (:attr:`ModelInfo.control`); the mode and strength are dock settings, bound by the panel's table. Opening a
 recipe PNG or restoring a history entry with a control makes it a layer again and chooses it (the controller's
-``restore_onto``); the box follows through ``control_changed``.
+``restore_onto``); the box follows through ``control_changed``. It is a collapsible section of the dock, folded
+while no control is chosen and opened when one is; its header sums up the choice ("Control: Sketch, 0.8").
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -32,6 +32,7 @@ from genart_desktop.core.images import flatten_alpha
 from genart_desktop.document.document import Document
 from genart_desktop.engine.pipelines.control import MAX_CONTROL_STRENGTH
 from genart_desktop.ui.binding import follow
+from genart_desktop.ui.collapsible import CollapsibleSection
 from genart_desktop.ui.qimage import rgb_to_qimage
 from genart_desktop.ui.widgets import ValueSlider
 from genart_desktop.workspace.diffusion import DiffusionController, ModelInfo
@@ -40,17 +41,18 @@ from genart_desktop.workspace.diffusion_control import CONTROL_MODE_LABELS
 THUMBNAIL_SIDE = 72
 
 
-class ControlBox(QGroupBox):
+class ControlBox(CollapsibleSection):
     """Choose a layer as the control, see it, clear it; its mode and strength."""
 
     message = Signal(str, bool)  # (text, is_error) for the dock's status line
 
     def __init__(self, controller: DiffusionController, parent: QWidget | None = None) -> None:
-        super().__init__("Control", parent)
+        super().__init__("Control", "diffusion-control", parent=parent)
         self.controller = controller
         self._document: Document | None = None
         self._info: ModelInfo | None = None
-        layout = QVBoxLayout(self)
+        self._shown_uid: int | None = None  # the control layer last shown: a new one opens the section
+        layout = self.content
         row = QHBoxLayout()
         self.thumbnail = QLabel("No control")
         self.thumbnail.setFixedSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
@@ -81,7 +83,9 @@ class ControlBox(QGroupBox):
         self._later.setInterval(150)
         self._later.timeout.connect(self.refresh)
         controller.control_changed.connect(self.refresh)
-        self.destroyed.connect(lambda *_: controller.control_changed.disconnect(self.refresh))
+        controller.settings_changed.connect(self._show_summary)  # the strength, however it changed
+        self.destroyed.connect(lambda *_: (controller.control_changed.disconnect(self.refresh),
+                                           controller.settings_changed.disconnect(self._show_summary)))
         self.set_model(None)
 
     # -- binding helpers (the panel's settings table) --------------------------------------------------------------
@@ -120,12 +124,26 @@ class ControlBox(QGroupBox):
         self.message.emit(f"\u201c{layer.name}\u201d is the control picture.", False)
         return True
 
+    def _show_summary(self, *_settings: Any) -> None:
+        """The header's line: the control layer's name and the strength."""
+        if not shiboken6.isValid(self):
+            return
+        layer = self.controller.control_layer(self._document)
+        uid = self.controller.control_layer_uid
+        strength = round(self.controller.settings.control_strength, 2)
+        self.set_summary("" if uid is None else "layer gone" if layer is None else f"{layer.name}, {strength:g}")
+
     def refresh(self) -> None:
         """Show the control layer's thumbnail on white (or that there is none)."""
         if not shiboken6.isValid(self):
             return
         layer = self.controller.control_layer(self._document)
-        self.clear_button.setEnabled(self.controller.control_layer_uid is not None)
+        uid = self.controller.control_layer_uid
+        self.clear_button.setEnabled(uid is not None)
+        if uid is not None and uid != self._shown_uid:
+            self.set_expanded(True)  # just chosen (or restored with a recipe): show it
+        self._shown_uid = uid
+        self._show_summary()
         if layer is None:
             self.thumbnail.setPixmap(QPixmap())
             self.thumbnail.setText("No control" if self.controller.control_layer_uid is None else "Layer gone")

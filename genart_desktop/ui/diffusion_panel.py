@@ -6,6 +6,11 @@ are the single source of truth (the controls are bound to them through one table
 and the staging strip and history follow the controller's signals. Jobs go through the window's workspace (so they
 show in the jobs panel and can be cancelled there too) and their events reach the controller on the GUI thread.
 ``install_diffusion_panel(window)`` docks it in the main window.
+
+Layout, top to bottom: what an artist sets for every picture (model, prompt, steps and guidance, sampler, seed, size,
+batch, strength) and the actions, in view without scrolling in a 1440x900 window; then the collapsible sections used
+now and then (Regions, Control, Placement), folded until used, each header summing up what is set inside; then the
+results and the history. Accept, Discard and Live sit in a bar under the scrolling part, always visible.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
@@ -43,7 +47,9 @@ from genart_desktop.engine.pipelines.limits import MAX_GUIDANCE, MAX_SIDE, MAX_S
 from genart_desktop.engine.samplers import sampler_names
 from genart_desktop.ui import dialogs
 from genart_desktop.ui.binding import follow
+from genart_desktop.ui.collapsible import CollapsibleSection
 from genart_desktop.ui.diffusion_control import ControlBox
+from genart_desktop.ui.diffusion_placement import PlacementSection
 from genart_desktop.ui.diffusion_regions import RegionsBox
 from genart_desktop.ui.diffusion_seed import SeedControl
 from genart_desktop.ui.diffusion_strip import HistoryList, StagingStrip
@@ -54,7 +60,6 @@ from genart_desktop.workspace.diffusion import (
     GENERATE,
     INPAINT,
     MAX_BATCH_COUNT,
-    MAX_FEATHER,
     DiffusionController,
     DiffusionSettings,
     ModelInfo,
@@ -64,6 +69,7 @@ from genart_desktop.workspace.diffusion_live import LiveController, LiveFrame
 
 SAMPLER_LABELS = {"ddim": "DDIM", "ddpm": "DDPM", "dpmpp_2m": "DPM++ 2M", "euler_a": "Euler ancestral"}
 PNG_FILTER = "PNG image (*.png)"
+MODEL_TIP = "Diffusion models and Stable Diffusion ONNX folders found in the model folders"
 DOCK_WIDTH = 330
 DocumentProvider = Callable[[], Document | None]
 Binding = tuple[str, Callable[[], Any], Callable[[Any], None], Any]  # field, read, write, the widget's change signal
@@ -116,7 +122,7 @@ class DiffusionPanel(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        scroll = self._scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # controls wrap to the dock
@@ -130,7 +136,7 @@ class DiffusionPanel(QWidget):
 
         model_row = QHBoxLayout()
         self.model_combo = QComboBox()
-        self.model_combo.setToolTip("Diffusion models and Stable Diffusion ONNX folders found in the model folders")
+        self.model_combo.setToolTip(MODEL_TIP)
         self.model_combo.currentIndexChanged.connect(self._model_chosen)
         compact_combo(self.model_combo, 12)
         self.rescan_button = QToolButton()
@@ -175,13 +181,6 @@ class DiffusionPanel(QWidget):
             self.condition_stack.addWidget(page)
         self._pages = {"text": text_page, "class": class_page, "none": none_page}
         layout.addWidget(self.condition_stack)
-        self.regions_box = RegionsBox()
-        self.regions_box.message.connect(self._say)
-        self.regions_box.highlight_changed.connect(self._show_overlay)
-        layout.addWidget(self.regions_box)
-        self.control_box = ControlBox(self.controller)
-        self.control_box.message.connect(self._say)
-        layout.addWidget(self.control_box)
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -228,33 +227,17 @@ class DiffusionPanel(QWidget):
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, MAX_BATCH_COUNT)
         self.batch_spin.setToolTip("How many images to make (one job each, consecutive seeds)")
-        placement_row = QHBoxLayout()
-        self.fit_combo = QComboBox()
-        self.fit_combo.addItem("Fit inside", "fit")
-        self.fit_combo.addItem("Fill (crop)", "fill")
-        self.fit_combo.setToolTip("A fixed-size model's picture in a region of another shape: fit it inside "
-                                  "(transparent margins) or fill the region (the overflow is cropped). Never "
-                                  "stretched.")
-        self.keep_background_check = QCheckBox("Keep background")
-        self.keep_background_check.setToolTip("Off: a plain background around a generated subject becomes "
-                                              "transparent, so it lands on the painting without a box")
-        placement_row.addWidget(self.fit_combo, 1)
-        placement_row.addWidget(self.keep_background_check)
-        self.feather_spin = QSpinBox()
-        self.feather_spin.setRange(0, MAX_FEATHER)
-        self.feather_spin.setSuffix(" px")
-        self.feather_spin.setToolTip("Inpaint and From canvas in a selection: the soft edge inside the selection, "
-                                     "so the new pixels blend into the painting")
         self.strength = ValueSlider("Strength", 0.0, 1.0, 0.6, decimals=2)
         self.strength.setToolTip("From canvas and Inpaint: how much to change (0 keeps the canvas, 1 repaints it)")
-        form.addRow("Steps", self.steps_spin)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps_spin, 1)
+        steps_row.addWidget(QLabel("Guidance"))
+        steps_row.addWidget(self.guidance_spin, 1)
+        form.addRow("Steps", steps_row)
         form.addRow("Sampler", sampler_row)
-        form.addRow("Guidance", self.guidance_spin)
         form.addRow("Seed", self.seed_control)
         form.addRow("Size", size_row)
         form.addRow("Batch", self.batch_spin)
-        form.addRow("Placement", placement_row)
-        form.addRow("Edge feather", self.feather_spin)
         form.addRow(self.strength)
         layout.addLayout(form)
 
@@ -273,6 +256,8 @@ class DiffusionPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setStyleSheet(MUTED)
         layout.addWidget(self.status)
+        for section in self._sections():
+            layout.addWidget(section)
 
         results = QGroupBox("Results")
         results_layout = QVBoxLayout(results)
@@ -310,6 +295,27 @@ class DiffusionPanel(QWidget):
         history_layout.addLayout(history_row)
         layout.addWidget(history, 1)
         self.setMinimumWidth(250)
+
+    def _sections(self) -> tuple[CollapsibleSection, ...]:
+        """The settings used now and then, folded under one-line headers that sum them up, below the essentials
+        and the actions so that opening one never pushes those out of view."""
+        self.regions_box = RegionsBox()
+        self.regions_box.message.connect(self._say)
+        self.regions_box.highlight_changed.connect(self._show_overlay)
+        self.control_box = ControlBox(self.controller)
+        self.control_box.message.connect(self._say)
+        self.placement_section = PlacementSection()
+        self.fit_combo = self.placement_section.fit_combo
+        self.keep_background_check = self.placement_section.keep_background_check
+        self.feather_spin = self.placement_section.feather_spin
+        sections = (self.regions_box, self.control_box, self.placement_section)
+        for section in sections:
+            section.header.clicked.connect(lambda opened, section=section: opened and self._reveal(section))
+        return sections
+
+    def _reveal(self, section: QWidget) -> None:
+        """Scroll a section the user just opened into view (when the dock is short), once it is laid out."""
+        QTimer.singleShot(0, lambda: shiboken6.isValid(section) and self._scroll.ensureWidgetVisible(section, 0, 0))
 
     def _staging_bar(self) -> QWidget:
         """Previous / next, Accept and Discard for the result shown on the canvas (Enter, Esc and the arrows there
@@ -443,13 +449,14 @@ class DiffusionPanel(QWidget):
         for spin in (self.width_spin, self.height_spin):
             spin.setSingleStep(info.size_step)
             spin.setEnabled(info.fixed_size is None)
-        notes = [info.description] if info.description else []
         sizes = info.size_rule()[len(info.name) + 1:]  # "makes 64x64 images only" / "makes sizes in multiples..."
-        notes.append(f"Native size {info.native_size[0]}\u00d7{info.native_size[1]}; {sizes}"
-                     + ("; other sizes are generated natively and scaled" if info.fixed_size else ""))
+        notes = [f"Native size {info.native_size[0]}\u00d7{info.native_size[1]}; {sizes}"
+                 + ("; other sizes are made natively and scaled" if info.fixed_size else "")]
         if not info.can_start_from_image:
             notes.append("cannot start from the canvas")
-        self.model_note.setText(" \u00b7 ".join(notes))
+        self.model_note.setText(" \u00b7 ".join(notes))  # short; the model's description is in the tooltips
+        self.model_note.setToolTip(info.description)
+        self.model_combo.setToolTip(info.description or MODEL_TIP)
         examples = ", ".join(f'"{e}"' for e in info.examples)
         self.prompt_edit.setPlaceholderText(f"Describe the image, e.g. {examples}" if examples
                                             else "Describe the image\u2026")
@@ -497,7 +504,7 @@ class DiffusionPanel(QWidget):
             ("batch_count", self.batch_spin.value, self.batch_spin.setValue, self.batch_spin.valueChanged),
             ("strength", lambda: round(self.strength.value(), 4), self.strength.set_value,
              self.strength.value_changed),
-            ("fit", lambda: str(self.fit_combo.currentData()), self._set_fit, self.fit_combo.currentIndexChanged),
+            ("fit", self.placement_section.fit, self.placement_section.set_fit, self.fit_combo.currentIndexChanged),
             ("keep_background", self.keep_background_check.isChecked, self.keep_background_check.setChecked,
              self.keep_background_check.toggled),
             ("feather", self.feather_spin.value, self.feather_spin.setValue, self.feather_spin.valueChanged),
@@ -506,9 +513,6 @@ class DiffusionPanel(QWidget):
             ("control_mode", self.control_box.mode, self.control_box.set_mode,
              self.control_box.mode_combo.currentIndexChanged),
         )
-
-    def _set_fit(self, fit: str) -> None:
-        self.fit_combo.setCurrentIndex(max(0, self.fit_combo.findData(fit)))
 
     def _set_class(self, label: str) -> None:
         if label:
@@ -543,6 +547,7 @@ class DiffusionPanel(QWidget):
                 if read() != value:
                     write(value)
             self._sampler_chosen()
+            self.placement_section.show_settings(settings)
         finally:
             self._showing = False
         if self._info is not None:

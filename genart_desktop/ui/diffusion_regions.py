@@ -5,6 +5,8 @@ Rows are made from the selection or from the active layer's alpha and edit the d
 editing session) is one undo step of the document, and the list follows the document's ``regions`` changes, undo
 included. While
 the list has focus, the chosen region is offered as a tinted patch (:meth:`RegionsBox.highlight`) for the canvas.
+It is a collapsible section of the dock, folded while unused, opened when a region is added; the header counts the
+regions ("Regions: 2").
 """
 
 from __future__ import annotations
@@ -17,19 +19,18 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from genart_desktop.core.errors import GenArtError
 from genart_desktop.document.document import Document
 from genart_desktop.ui.binding import follow
+from genart_desktop.ui.collapsible import CollapsibleSection
 from genart_desktop.workspace.diffusion_regions import layer_region, selection_region
 
 NAME_COLUMN, PROMPT_COLUMN = 0, 1
@@ -37,19 +38,20 @@ TINT = (64, 200, 255)  # the highlight's colour, drawn at TINT_ALPHA of the mask
 TINT_ALPHA = 0.45
 
 
-class RegionsBox(QGroupBox):
+class RegionsBox(CollapsibleSection):
     """Regional prompts: add from the selection or a layer's alpha, name them, type each one's prompt, remove."""
 
     message = Signal(str, bool)  # (text, is_error) for the dock's status line
     highlight_changed = Signal()  # the list gained or lost focus, or another region was chosen
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Regions", parent)
+        super().__init__("Regions", "diffusion-regions", parent=parent)
         self._document: Document | None = None
+        self._count = 0  # the regions last shown: more of them opens the section
         self._filling = False
         self._tint: tuple[Any, np.ndarray, tuple[int, int]] | None = None  # (region, patch, origin) last drawn
         self.setToolTip("Each region follows its own prompt; the main prompt fills the rest of the picture")
-        layout = QVBoxLayout(self)
+        layout = self.content
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Region", "Prompt"])
         self.table.verticalHeader().setVisible(False)
@@ -127,6 +129,10 @@ class RegionsBox(QGroupBox):
             self._filling = False
         if 0 <= chosen < len(regions):
             self.table.selectRow(chosen)
+        if len(regions) > self._count:
+            self.set_expanded(True)  # a region was added (or a document brought some): show them
+        self._count = len(regions)
+        self.set_summary(str(len(regions)) if regions else "")
         self._update_buttons()
 
     # -- edits ------------------------------------------------------------------------------------------------

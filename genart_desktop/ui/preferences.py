@@ -1,5 +1,6 @@
-"""What the app remembers between sessions with QSettings: the window's layout, the brush and colours, recent files
-and the last folder (file dialogs start there; the user's Pictures folder the first time).
+"""What the app remembers between sessions with QSettings: the window's layout (and which collapsible dock sections
+are open), the brush and colours, recent files and the last folder (file dialogs start there; the user's Pictures
+folder the first time).
 
 Why QSettings: it is how Qt apps keep the dock layout (``saveState``/``restoreState``), and one ini file in the user
 data folder (``GENART_HOME`` in tests) keeps it beside the app's other settings. Values that come back damaged are
@@ -16,6 +17,7 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from genart_desktop.core.bounded_json import parse_json
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.paths import user_data_dir
+from genart_desktop.ui.collapsible import restore_section_states, section_states
 
 BRUSH_FIELDS = ("size", "hardness", "opacity", "flow", "spacing")
 LAYOUT_VERSION = 1  # bump when the docks change so an old layout is not forced onto new docks
@@ -53,6 +55,7 @@ class Preferences:
         self.store.setValue("files/recent", json.dumps([str(p) for p in window.files.recent]))
         folder = window.files.last_folder
         self.store.setValue("files/last_folder", str(folder) if folder is not None else "")
+        self.store.setValue("docks/sections", json.dumps(section_states(window)))
         self.store.sync()
 
     def restore(self, window) -> None:
@@ -81,6 +84,7 @@ class Preferences:
         folder = self.store.value("files/last_folder")
         if isinstance(folder, str) and folder:
             window.files.last_folder = Path(folder)
+        restore_section_states(window, self._json("docks/sections", {}))
 
 
 def _colours(values) -> list[tuple[int, int, int]]:

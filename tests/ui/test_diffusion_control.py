@@ -130,3 +130,20 @@ def test_open_png_and_history_put_the_control_back_as_a_layer(qtbot, panel, doc,
     panel.history_list.setCurrentRow(0)  # the opened PNG, newest first
     assert panel.restore_selected()
     assert len(doc.layers) == layers + 1 and panel.controller.control_layer_uid == doc.layers[-1].uid
+
+
+def test_the_section_opens_when_a_control_is_chosen_and_sums_it_up(qtbot, panel, doc):
+    box = panel.control_box
+    choose(panel, "tiny-control")
+    assert not box.is_expanded() and not box.body.isVisible() and box.header.text() == "Control (edges)"
+    doc.add_layer("Sketch")
+    draw_line(doc, (3, 3), (3, 12))
+    assert box.use_active_layer()
+    assert box.is_expanded() and box.body.isVisible()
+    box.strength.spin.setValue(0.8)  # typed: the setting changes, and the header with it
+    assert panel.controller.settings.control_strength == 0.8
+    assert box.header.text() == "Control (edges): Sketch, 0.8"
+    box.set_expanded(False)  # folded by the user: choosing the same layer again leaves it folded
+    assert box.use_active_layer() and not box.is_expanded()
+    panel.controller.clear_control()
+    assert box.summary() == "" and not box.is_expanded()

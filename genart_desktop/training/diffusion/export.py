@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.engine.cards import CARD_FORMAT, load_card, sha256_file
 from genart_desktop.engine.pipelines.control import MAX_CONTROL_STRENGTH
@@ -56,6 +57,7 @@ from genart_desktop.training.export.onnx_file import (
     store_weights_as_fp16,
 )
 from genart_desktop.training.export.parity import check_parity
+from genart_desktop.training.export.photo_licence import photo_licence
 from genart_desktop.training.export.protocol import (
     USER_DATA_LICENSE,
     ExportRequest,
@@ -225,6 +227,16 @@ def _dataset_info(cfg: DiffusionConfig) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def _photo_source_licence(dataset: dict[str, Any]) -> tuple[str, str]:
+    """(licence text, ATTRIBUTION.txt) when the dataset was cut from a folder of photos described by a photos.csv
+    (its held-out files excluded), else ("", "")."""
+    source = dataset.get("source_dir")
+    if not source or not (Path(source) / "photos.csv").is_file():
+        return "", ""
+    excluded = [str(name) for name in dataset.get("excluded", [])]
+    return photo_licence(source, excluded, [], "diffusion model")
+
+
 def _example_prompts(conditioning: Conditioning, dataset: dict[str, Any], count: int = 4) -> list[str]:
     if conditioning.kind == "class":
         return list(conditioning.classes[:count])
@@ -294,7 +306,10 @@ def export_run(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
             io_map["unet"]["inputs"]["sample"]["range"] = [-1.0, 1.0]  # x_0 range; x_t is unbounded noise
         quality = run.read_json("quality.json")
         vae_licence = (latent or {}).get("vae", {}).get("license") if latent else None
-        licence = license_text or dataset.get("license") or USER_DATA_LICENSE
+        photos_licence, attribution = _photo_source_licence(dataset)
+        licence = license_text or dataset.get("license") or photos_licence or USER_DATA_LICENSE
+        if attribution and not license_text:
+            atomic_write_bytes(staging / "ATTRIBUTION.txt", attribution.encode("utf-8"))
         if vae_licence and vae_licence not in licence:
             licence += f" Paired VAE: {vae_licence}"
         card: dict[str, Any] = {
