@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "undo_memory_mb": 512,
     "job_time_limit_s": 3600,  # wall-clock limit of a command-line job; 0 = none (engine/job_limits.py)
     "run_memory_limit_mb": 0,  # ceiling on one ONNX run's CPU memory; 0 = half the machine's (engine/memory_limit.py)
+    "training_python": "",  # a Python with the train extra to run genart-train (workspace/training_program.py)
 }
 
 

@@ -423,8 +423,16 @@ class MainWindow(QMainWindow):
 
     def restore_preferences(self) -> None:
         """Layout, brush, colours, recent files and the last folder from the previous session (call once every
-        dock exists)."""
+        dock exists), and the trainings it left running (their dock first, so the layout places it)."""
+        from genart_desktop.ui.training_panel import (
+            adopt_kept_training,
+            show_training_dock,
+        )
+
+        adopted = adopt_kept_training(self)
         self.preferences.restore(self)
+        if adopted:
+            show_training_dock(self)
 
     def new_document(self) -> bool:
         if not self.confirm_discard():

@@ -2,8 +2,9 @@
 
 The dialog only gathers a :class:`~genart_desktop.workspace.training_spec.TrainingSpec`; the queue runs it. Time
 estimates are honest: a speed measured on this machine by an earlier run with the same settings, else the panel
-measures it from the first steps ("measuring..."). Without the training extra the dialog says so and shows the
-one command that installs it.
+measures it from the first steps ("measuring..."). When the app finds no way to start ``genart-train`` (no
+training extra here, a packaged app without one on PATH: see training_program), the dialog says so at once and
+shows the one command that installs it, rather than a run failing later.
 """
 
 from __future__ import annotations
@@ -36,16 +37,18 @@ from genart_desktop.core.errors import GenArtError
 from genart_desktop.ui import dialogs
 from genart_desktop.ui.training_text import duration_text
 from genart_desktop.ui.widgets import button, wrapped_label
+from genart_desktop.workspace.training_program import (
+    INSTALL_COMMAND,
+    MISSING_HINT,
+    MISSING_TRAINING,
+    missing_training_message,
+)
 from genart_desktop.workspace.training_runs import TrainingRuns
 from genart_desktop.workspace.training_spec import (
-    INSTALL_COMMAND,
-    MISSING_TRAINING,
     TRAINABLE_FAMILIES,
     TrainingSpec,
-    missing_training_message,
     model_id_for,
     save_training_picture,
-    training_available,
 )
 
 STYLE_SIZES = (64, 128, 192, 256)
@@ -88,7 +91,7 @@ class TrainDialog(QDialog):
         self.runs = runs
         self.document = document
         self.result_spec: TrainingSpec | None = None
-        self.available = training_available()
+        self.available = runs.program is not None
         self._models = self._trainable_models()
         self._build()
         self._mode_changed()
@@ -105,7 +108,9 @@ class TrainDialog(QDialog):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        self.missing = wrapped_label(f"{html.escape(MISSING_TRAINING)}<br><code>{html.escape(INSTALL_COMMAND, quote=False)}</code>")
+        command = html.escape(INSTALL_COMMAND, quote=False)
+        self.missing = wrapped_label(f"{html.escape(MISSING_TRAINING)}<br><code>{command}</code><br>"
+                                     f"{html.escape(MISSING_HINT)}")
         self.missing.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.missing.setStyleSheet("color: #f28b82;")
         self.missing.setVisible(not self.available)

@@ -4,6 +4,7 @@ grid, step, time left, Stop and Resume.
 The queue (:class:`~genart_desktop.workspace.training_runs.TrainingRuns`) is Qt-free; this panel's timer calls its
 ``deliver`` on the GUI thread, so every update reaches the widgets there. A finished run is exported and
 registered by the queue; the panel then asks the window's model lists to refresh and says where the model is.
+Trainings left running when the app last closed are adopted when it starts (:func:`adopt_kept_training`).
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ from PySide6.QtWidgets import (
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import open_image_rgba
+from genart_desktop.core.paths import user_data_dir
 from genart_desktop.ui.loss_curve import LossCurve
 from genart_desktop.ui.qimage import rgba_to_qimage
 from genart_desktop.ui.training_text import row_text, speed_text
 from genart_desktop.ui.widgets import button, wrapped_label
+from genart_desktop.workspace.training_kept import KEPT_FILE
 from genart_desktop.workspace.training_runs import TrainingJob, TrainingRuns
+from genart_desktop.workspace.training_spec import RUNS_FOLDER
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +236,8 @@ class TrainingPanel(QWidget):
             self.runs.close(stop=True)
             return True
         detail = ("Stop saves a checkpoint, so the run can be continued later. Keep running lets it finish "
-                  f"without the app; then make it a model with:\n{self.runs.export_command(job)}")
+                  "without the app, which makes it a model the next time it starts (or make it one yourself "
+                  f"once it is done with:\n{self.runs.export_command(job)})")
         answer = ask_close_training(self, job.spec.name, detail)
         if answer == "cancel":
             return False
@@ -267,7 +272,24 @@ def install_training_panel(window) -> QDockWidget:
     dock = window.add_panel(panel, "Training", Qt.DockWidgetArea.BottomDockWidgetArea,
                             tabify_with="Jobs" if "Jobs" in window.docks else None)
     window.resizeDocks([dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+    runs.adopt_kept()
     return dock
+
+
+def adopt_kept_training(window) -> bool:
+    """At start-up: when the app last closed with a training left running, the Training dock is built and follows
+    it (the queue exports it once it is done). Nothing is built otherwise: most starts train nothing. True when a
+    run was adopted (then show the dock once the saved layout is restored)."""
+    if not (user_data_dir() / RUNS_FOLDER / KEPT_FILE).is_file():
+        return False
+    return bool(training_panel_for(window).runs.jobs)
+
+
+def show_training_dock(window) -> None:
+    dock = window.docks.get("Training")
+    if dock is not None:
+        dock.show()
+        dock.raise_()
 
 
 def training_panel_for(window) -> TrainingPanel:
@@ -287,9 +309,6 @@ def open_train_dialog(window) -> TrainingJob | None:
     if dialog.exec() != TrainDialog.DialogCode.Accepted or dialog.result_spec is None:
         return None
     job = panel.runs.submit(dialog.result_spec)
-    dock = window.docks.get("Training")
-    if dock is not None:
-        dock.show()
-        dock.raise_()
+    show_training_dock(window)
     panel.select(job)
     return job

@@ -9,6 +9,10 @@ saying why. DONE means ``genart-train export`` wrote the model folder into the u
 ONNX-vs-PyTorch parity check) and the registry found it usable. The child's output is read on reader threads;
 everything here, and every Signal, happens on the thread that calls :meth:`TrainingRuns.deliver` (the GUI thread
 in the app, from a timer).
+
+A training the person left running when the app closed is written down (training_kept) and adopted by the next
+start (:meth:`TrainingRuns.adopt_kept`): followed from its log file while it runs, exported when it is done,
+shown as stopped (with Resume) when it ended without finishing.
 """
 
 from __future__ import annotations
@@ -26,12 +30,25 @@ from genart_desktop.core.errors import GenArtError
 from genart_desktop.core.observable import Signal
 from genart_desktop.core.paths import user_models_dir
 from genart_desktop.core.text import shown
-from genart_desktop.workspace.training_process import ChildProcess
+from genart_desktop.engine.cards import CARD_NAME
+from genart_desktop.workspace.training_kept import (
+    EXPORT,
+    KEPT_FILE,
+    TRAIN,
+    KeptRun,
+    load_kept,
+    save_kept,
+)
+from genart_desktop.workspace.training_process import AdoptedProcess, ChildProcess
+from genart_desktop.workspace.training_program import (
+    Program,
+    find_program,
+    missing_training_message,
+)
 from genart_desktop.workspace.training_progress import TrainingState, parse_line
 from genart_desktop.workspace.training_spec import (
     TrainingSpec,
     command_line,
-    default_program,
     export_arguments,
     free_model_id,
     resume_arguments,
@@ -47,6 +64,7 @@ EXPORTING, DONE, FAILED, CANCELLED = "exporting", "done", "failed", "cancelled"
 ACTIVE_STATES = (RUNNING, STOPPING, EXPORTING)
 SPEEDS_FILE = "speeds.json"
 RESTARTABLE_STATES = (STOPPED, FAILED, CANCELLED)
+Process = ChildProcess | AdoptedProcess
 
 
 @dataclass(eq=False)
@@ -82,27 +100,35 @@ class TrainingJob:
         return min(1.0, self.progress.step / total) if total else 0.0
 
 
+def default_program() -> Program | None:
+    """How ``genart-train`` is started here, or None when it cannot be (see training_program)."""
+    return find_program()
+
+
 @dataclass
 class _Stage:
     job: TrainingJob
-    child: ChildProcess
+    child: Process
     reads_progress: bool
-    exited: Callable[[TrainingJob, int, ChildProcess], None]
+    exited: Callable[[TrainingJob, int | None, Process], None]
 
 
 class TrainingRuns:
-    """The queue. ``program`` is how ``genart-train`` is started (tests pass a fake trainer script)."""
+    """The queue. ``program`` is how ``genart-train`` is started (tests pass a fake trainer script); by default it
+    is looked up when first needed, and again while none is found (the extra may be installed meanwhile)."""
 
     def __init__(self, registry: Any = None, *, program: Sequence[str] | None = None, runs_dir: Path | None = None,
                  models_dir: Path | None = None) -> None:
         self.registry = registry
-        self.program = tuple(program) if program is not None else default_program()
+        self._program: Program | None = tuple(program) if program is not None else None
+        self._program_found = program is not None
         self._runs_dir = runs_dir
         self._models_dir = models_dir
         self.jobs: list[TrainingJob] = []
         self._ids = itertools.count(1)
         self._orders = itertools.count(1)
         self._stage: _Stage | None = None
+        self._adopted: list[_Stage] = []  # processes an earlier session left running, followed in turn
         self._speeds: SpeedBook | None = None  # steps per second measured on this machine, by TrainingSpec.speed_key
         self.changed = Signal()  # (job): added, a new state, a step, a sample...
         self.removed = Signal()  # (job)
@@ -111,6 +137,17 @@ class TrainingRuns:
     @property
     def runs_dir(self) -> Path:
         return self._runs_dir if self._runs_dir is not None else runs_folder()
+
+    @property
+    def program(self) -> Program | None:
+        if not self._program_found:
+            self._program = default_program()
+            self._program_found = self._program is not None
+        return self._program
+
+    @property
+    def kept_path(self) -> Path:
+        return self.runs_dir / KEPT_FILE
 
     @property
     def speeds(self) -> SpeedBook:
@@ -133,9 +170,10 @@ class TrainingRuns:
 
     def stop(self, job: TrainingJob) -> None:
         """A running job saves a checkpoint and stops (resumable); a waiting one leaves the queue."""
-        if job.state == RUNNING and self._stage is not None and self._stage.job is job:
+        stage = self._stage_of(job)
+        if job.state == RUNNING and stage is not None:
             job.state, job.message = STOPPING, "Stopping after this step and saving a checkpoint\u2026"
-            self._stage.child.interrupt()
+            stage.child.interrupt()
         elif job.state == WAITING:
             job.state, job.message = CANCELLED, "Taken off the queue."
         else:
@@ -163,12 +201,18 @@ class TrainingRuns:
     def current(self) -> TrainingJob | None:
         return self._stage.job if self._stage is not None else None
 
+    def _stage_of(self, job: TrainingJob) -> _Stage | None:
+        return next((stage for stage in self._stages() if stage.job is job), None)
+
+    def _stages(self) -> list[_Stage]:
+        return ([self._stage] if self._stage is not None else []) + self._adopted
+
     def waiting(self) -> list[TrainingJob]:
         return sorted((job for job in self.jobs if job.state == WAITING), key=lambda job: job.order)
 
     @property
     def busy(self) -> bool:
-        return self._stage is not None or bool(self.waiting())
+        return self._stage is not None or bool(self._adopted) or bool(self.waiting())
 
     def estimate_s(self, spec: TrainingSpec) -> float | None:
         """Seconds ``spec`` should take, from the speed measured by an earlier run like it (None: not measured)."""
@@ -216,30 +260,85 @@ class TrainingRuns:
         self.deliver()
         return not self.busy
 
-    # -- closing the app -----------------------------------------------------------------------------------------------
+    # -- closing the app, and the next start ---------------------------------------------------------------------
     def close(self, stop: bool) -> list[str]:
         """The app is closing. ``stop``: the running training saves a checkpoint and ends (an export finishes);
-        else it keeps running on its own. Waiting jobs are dropped. Returns one line per child left running."""
-        notes = []
-        stage, self._stage = self._stage, None
+        else it keeps running on its own. Either way each process left behind is written down for the next start
+        (:meth:`adopt_kept`). Waiting jobs are dropped. Returns one line per child left running."""
+        stages, self._stage, self._adopted = self._stages(), None, []
         for job in self.waiting():
             job.state = CANCELLED
-        if stage is None:
-            return notes
+        notes = [self._leave(stage, stop) for stage in stages]
+        self._write_kept([record for record in map(self._kept_record, stages) if record is not None])
+        for stage in stages:
+            stage.child.detach()
+        return [note for note in notes if note]
+
+    def _leave(self, stage: _Stage, stop: bool) -> str:
         job, run = stage.job, stage.job.progress.run_dir
         if stop and job.state in (RUNNING, STOPPING):
             stage.child.interrupt()
-            if run is not None:
-                notes.append(f"{job.spec.name} saves a checkpoint and stops; continue it later with: "
-                             f"{command_line(('genart-train', job.spec.family, '--resume'), [str(run)])}")
-        elif job.state == EXPORTING:
-            notes.append(f"{job.spec.name} is being exported to {job.model_folder}; it appears in the models "
-                         "the next time the app starts.")
+            if run is None:
+                return ""
+            return (f"{job.spec.name} saves a checkpoint and stops; continue it later with: "
+                    f"{command_line(('genart-train', job.spec.family, '--resume'), [str(run)])}")
+        if job.state == EXPORTING:
+            return (f"{job.spec.name} is being exported to {job.model_folder}; it appears in the models the next "
+                    "time the app starts.")
+        return (f"{job.spec.name} keeps training (process {stage.child.pid}); the app makes it a model when it "
+                f"next starts, or export it yourself once it is done with: {self.export_command(job)}")
+
+    def _kept_record(self, stage: _Stage) -> KeptRun | None:
+        """What the next start needs to follow ``stage``'s process (None where its identity is unknown)."""
+        child, job = stage.child, stage.job
+        if not child.identity:
+            return None
+        exporting = job.state == EXPORTING
+        return KeptRun(EXPORT if exporting else TRAIN, child.pid, child.identity, child.stdout_path,
+                       child.stderr_path, job.spec, job.progress.run_dir, job.model_id if exporting else None,
+                       job.model_folder if exporting else None)
+
+    def _write_kept(self, records: list[KeptRun]) -> None:
+        if not records:
+            return
+        old = [run for run in load_kept(self.kept_path) if (run.pid, run.identity) not in
+               {(record.pid, record.identity) for record in records}]  # not adopted by this session
+        try:
+            save_kept(self.kept_path, old + records)
+        except (GenArtError, OSError) as exc:
+            log.warning("Cannot write down the trainings left running in %s: %s", shown(self.kept_path), exc)
+
+    def adopt_kept(self) -> list[TrainingJob]:
+        """Take in the processes an earlier session left running: each job is shown at once and its log is read
+        from the start; a training still running is followed, one that is done is exported and registered like
+        any run, one that ended early is stopped (Resume continues it). The record file is emptied."""
+        records = load_kept(self.kept_path)
+        if not records:
+            return []
+        try:
+            save_kept(self.kept_path, [])
+        except OSError as exc:
+            log.warning("Cannot empty %s (its trainings may be shown again): %s", shown(self.kept_path), exc)
+        stages = [self._adopt(record) for record in records]
+        self._adopted += sorted(stages, key=lambda stage: not stage.child.ended())  # the ended ones are quick
+        self._start_next()
+        return [stage.job for stage in stages]
+
+    def _adopt(self, record: KeptRun) -> _Stage:
+        job = TrainingJob(next(self._ids), record.spec, next(self._orders),
+                          progress=TrainingState(run_dir=record.run_dir, total=record.spec.steps))
+        child = AdoptedProcess(record.pid, record.identity, record.stdout, record.stderr)
+        self.jobs.append(job)
+        if record.kind == EXPORT:
+            job.state, job.model_id, job.model_folder = EXPORTING, record.model_id, record.model_folder
+            job.progress.step = record.spec.steps
+            job.message = f"Exporting {job.model_id} (it was under way when the app closed)\u2026"
+            stage = _Stage(job, child, False, self._export_exited)
         else:
-            notes.append(f"{job.spec.name} keeps training (process {stage.child.pid}); when it finishes, export "
-                         f"it with: {self.export_command(job)}")
-        stage.child.detach()
-        return notes
+            job.state, job.message = RUNNING, "Left running when the app closed; followed from its log."
+            stage = _Stage(job, child, True, self._training_exited)
+        self.changed.emit(job)
+        return stage
 
     def export_command(self, job: TrainingJob) -> str:
         """The command that exports ``job``'s run by hand (after the app closed while it trained)."""
@@ -250,6 +349,9 @@ class TrainingRuns:
     # -- stages --------------------------------------------------------------------------------------------------------
     def _start_next(self) -> None:
         if self._stage is not None:
+            return
+        if self._adopted:
+            self._stage = self._adopted.pop(0)
             return
         waiting = self.waiting()
         if not waiting:
@@ -267,27 +369,39 @@ class TrainingRuns:
         self._spawn(job, arguments, True, self._training_exited)
 
     def _spawn(self, job: TrainingJob, arguments: list[str], reads_progress: bool,
-               exited: Callable[[TrainingJob, int, ChildProcess], None]) -> None:
+               exited: Callable[[TrainingJob, int | None, Process], None]) -> None:
         stem = self.runs_dir / "logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-job{job.job_id}-{arguments[0]}"
+        program, child, problem = self.program, None, ""
         try:
-            child = ChildProcess([*self.program, *arguments], stem)
+            if program is None:
+                problem = missing_training_message()
+            else:
+                child = ChildProcess([*program, *arguments], stem)
         except OSError as exc:
-            job.state, job.message = FAILED, f"Cannot start genart-train: {exc.strerror or exc}."
+            problem = f"Cannot start genart-train: {exc.strerror or exc}."
+        if child is None:
+            job.state, job.message = FAILED, problem
             self.changed.emit(job)
             self._start_next()
             return
         self._stage = _Stage(job, child, reads_progress, exited)
         self.changed.emit(job)
 
-    def _training_exited(self, job: TrainingJob, code: int, child: ChildProcess) -> None:
+    def _training_exited(self, job: TrainingJob, code: int | None, child: Process) -> None:
+        """``code`` None: an adopted process, whose exit code went with the app that started it."""
         progress = job.progress
         if progress.steps_per_s:
             self.speeds.save()
         if progress.run_dir is not None and (progress.checkpoint is not None or progress.outcome == "stopped"):
             job.resume_run = progress.run_dir
-        if progress.outcome == "done" and code == 0:
+        if progress.outcome == "done" and code in (0, None):
             job.resume_run = None
             self._export(job)
+        elif code is None and progress.outcome is None:
+            job.state = STOPPED
+            job.message = (f"It ended at step {progress.step} while the app was closed; Resume continues from its "
+                           "last checkpoint." if job.resume_run is not None else
+                           "It ended before its first checkpoint while the app was closed; Resume starts it again.")
         elif progress.outcome == "stopped" or job.state == STOPPING:
             job.state = STOPPED
             job.message = (f"Stopped at step {progress.step}; Resume continues from the checkpoint."
@@ -307,10 +421,14 @@ class TrainingRuns:
         self._spawn(job, export_arguments(run, job.model_folder, job.model_id, job.spec.name), False,
                     self._export_exited)
 
-    def _export_exited(self, job: TrainingJob, code: int, child: ChildProcess) -> None:
+    def _export_exited(self, job: TrainingJob, code: int | None, child: Process) -> None:
+        reason = f"exit code {code}"
+        if code is None:  # adopted: the export moves its folder into place only once it is complete
+            complete = job.model_folder is not None and (job.model_folder / CARD_NAME).is_file()
+            code, reason = (0, "") if complete else (2, "it ended without writing the model")
         if code != 0:
             job.state, job.export_pending = FAILED, True
-            job.message = f"Export failed: {child.error_line() or f'exit code {code}'} (Resume exports again)."
+            job.message = f"Export failed: {child.error_line() or reason} (Resume exports again)."
             return
         problem = self._register(job)
         if problem:

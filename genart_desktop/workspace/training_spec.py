@@ -1,16 +1,14 @@
 """What a person asked to train, and the ``genart-train`` command lines that do it.
 
-The app never imports torch: training is a child process, ``python -m genart_desktop.training.cli`` (the module
-behind the ``genart-train`` script), so a crash or a hang in training cannot take the painting with it. This module
-only builds argument lists (never a shell line) and answers whether the training extra is installed.
+The app never imports torch: training is a child process (``genart-train``, started as training_program finds
+it), so a crash or a hang in training cannot take the painting with it. This module only builds argument lists
+(never a shell line).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shlex
-import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,30 +21,10 @@ from genart_desktop.core.images import flatten_alpha, rgba_to_pil
 from genart_desktop.core.paths import user_subdir
 from genart_desktop.engine.cards import ID_PATTERN
 
-TRAIN_MODULE = "genart_desktop.training.cli"
-INSTALL_COMMAND = 'pip install "genart-desktop[train]"'
-MISSING_TRAINING = "Training needs the training extra (PyTorch). Install it with:"
 RUNS_FOLDER = "training-runs"
 
 # A card's family -> the genart-train subcommand that trains it.
 TRAINABLE_FAMILIES = {"style": "style", "gan": "gan", "vae": "vae", "diffusion": "diffusion", "upscaler": "upscale"}
-
-
-def training_available() -> bool:
-    """Whether the training extra is installed (looked up, never imported: importing torch takes seconds)."""
-    try:
-        return importlib.util.find_spec("torch") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def missing_training_message() -> str:
-    return f"{MISSING_TRAINING} {INSTALL_COMMAND}"
-
-
-def default_program() -> tuple[str, ...]:
-    """How to start ``genart-train``: this Python with the training module (the same installation as the app)."""
-    return (sys.executable, "-m", TRAIN_MODULE)
 
 
 def runs_folder() -> Path:

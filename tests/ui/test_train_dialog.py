@@ -1,5 +1,6 @@
 """Tools > Train a Model...: a style from the active layer or a file, fine-tuning a registry model on a folder,
-the one-line problems, the time estimate measured by an earlier run, and the install command without torch."""
+the one-line problems, the time estimate measured by an earlier run, and the install command when no
+genart-train can be found."""
 
 from __future__ import annotations
 
@@ -11,22 +12,20 @@ import pytest
 from PySide6.QtWidgets import QDialog
 
 from genart_desktop.core.images import open_image_rgba
-from genart_desktop.ui import train_dialog
 from genart_desktop.ui.train_dialog import FINE_TUNE_STEPS, SCRATCH_STEPS, TrainDialog
+from genart_desktop.workspace import training_runs
+from genart_desktop.workspace.training_program import (
+    INSTALL_COMMAND,
+    missing_training_message,
+)
 from genart_desktop.workspace.training_runs import TrainingRuns
-from genart_desktop.workspace.training_spec import INSTALL_COMMAND
 from tests.fixtures import latent_registry, painted_document, style_registry
 
 FAKE = str(Path(__file__).resolve().parents[1] / "workspace" / "fake_trainer.py")
 
 
-@pytest.fixture(autouse=True)
-def torch_installed(monkeypatch):
-    monkeypatch.setattr(train_dialog, "training_available", lambda: True)
-
-
-def make_dialog(qtbot, registry, document=None, tmp_path=None) -> TrainDialog:
-    runs = TrainingRuns(registry, program=(sys.executable, FAKE), runs_dir=tmp_path / "runs" if tmp_path else None,
+def make_dialog(qtbot, registry, document=None, tmp_path=None, program=(sys.executable, FAKE)) -> TrainDialog:
+    runs = TrainingRuns(registry, program=program, runs_dir=tmp_path / "runs" if tmp_path else None,
                         models_dir=tmp_path / "models" if tmp_path else None)
     dialog = TrainDialog(runs, document)
     qtbot.addWidget(dialog)
@@ -99,13 +98,24 @@ def test_a_missing_choice_is_one_line_and_the_dialog_stays_open(qtbot, tmp_path,
     assert dialog.result_spec is None and dialog.error.text().startswith(problem)
 
 
-def test_without_the_training_extra_the_dialog_shows_the_install_command(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(train_dialog, "training_available", lambda: False)
-    dialog = make_dialog(qtbot, style_registry(tmp_path))
+def test_without_a_genart_train_to_start_the_dialog_shows_the_install_command(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(training_runs, "default_program", lambda: None)  # e.g. a packaged app, none on PATH
+    dialog = make_dialog(qtbot, style_registry(tmp_path), painted_document(), program=None)
     dialog.show()
     assert dialog.missing.isVisible() and INSTALL_COMMAND in dialog.missing.text()
     assert INSTALL_COMMAND == 'pip install "genart-desktop[train]"'
+    assert "cannot find" in dialog.missing.text() and "PATH" in dialog.missing.text()
     assert not dialog.train_button.isEnabled()
+    dialog.photos.edit.setText(str(tmp_path))
+    dialog.accept()
+    assert dialog.result_spec is None and dialog.error.text() == missing_training_message()
+
+
+def test_with_a_genart_train_found_the_dialog_trains(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(training_runs, "default_program", lambda: ("/opt/tools/bin/genart-train",))
+    dialog = make_dialog(qtbot, style_registry(tmp_path), program=None)
+    dialog.show()
+    assert not dialog.missing.isVisible() and dialog.train_button.isEnabled()
 
 
 def test_the_estimate_is_measured_by_an_earlier_run_with_the_same_settings(qtbot, tmp_path):

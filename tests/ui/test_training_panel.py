@@ -4,6 +4,8 @@ close question, and the Tools menu entry that opens the Train dialog."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,14 +19,16 @@ from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.ui import training_panel
 from genart_desktop.ui.training_panel import TrainingPanel
 from genart_desktop.ui.training_text import MEASURING, duration_text, speed_text
+from genart_desktop.workspace.training_program import training_available
 from genart_desktop.workspace.training_runs import (
     DONE,
     FAILED,
+    RUNNING,
     STOPPED,
     TrainingJob,
     TrainingRuns,
 )
-from genart_desktop.workspace.training_spec import TrainingSpec, training_available
+from genart_desktop.workspace.training_spec import TrainingSpec, runs_folder
 from tests.fixtures import noise_image_file
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the fake trainer stops on SIGINT")
@@ -163,6 +167,78 @@ def test_closing_the_window_while_training_can_keep_the_child_running(qtbot, win
         if child.returncode() is None:
             os.kill(child.pid, signal.SIGKILL)
             child.process.wait(10)
+
+
+def leave_a_run_training(tmp_path, runs_dir, models_dir):
+    """An earlier session: a job trains (held at its last step until the gate file exists), the app closes and
+    keeps it running. Returns the job and its child."""
+    earlier = TrainingRuns(None, program=(sys.executable, FAKE), runs_dir=runs_dir, models_dir=models_dir)
+    job = earlier.submit(spec(tmp_path))
+    deadline = time.monotonic() + 30
+    while job.progress.step < 5:
+        assert time.monotonic() < deadline
+        earlier.deliver()
+        time.sleep(0.02)
+    child = earlier._stage.child
+    earlier.close(stop=False)
+    return job, child
+
+
+@pytest.fixture
+def kept_child():
+    children = []
+    yield children.append
+    for child in children:
+        if child.returncode() is None:
+            os.kill(child.pid, signal.SIGKILL)
+        child.process.wait(10)
+
+
+def test_the_dock_shows_a_run_kept_running_by_the_last_session_and_stops_it(qtbot, tmp_path, monkeypatch,
+                                                                            kept_child):
+    monkeypatch.setenv("FAKE_WAIT_FILE", str(tmp_path / "gate"))
+    kept, child = leave_a_run_training(tmp_path, tmp_path / "runs", tmp_path / "models")
+    kept_child(child)
+    registry = ModelRegistry(roots=[(tmp_path / "models", "user")], settings={})
+    runs = TrainingRuns(registry, program=(sys.executable, FAKE), runs_dir=tmp_path / "runs",
+                        models_dir=tmp_path / "models")
+    [job] = runs.adopt_kept()
+    panel = TrainingPanel(runs)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.selected() is job and job.state == RUNNING
+    assert panel.queue.currentItem().text().startswith("Starry \u2014 running")
+    assert "Left running when the app closed" in panel.message.text()
+    qtbot.waitUntil(lambda: len(panel.curve.points) == 5, timeout=30_000)  # the curve from its log
+    assert panel.step_label.text() == "Step 5 / 6" and panel.stop_button.isEnabled()
+    panel.stop_button.click()
+    assert child.process.wait(30) == 130  # SIGINT reached the adopted process group
+    qtbot.waitUntil(lambda: job.state == STOPPED, timeout=30_000)
+    assert panel.resume_button.isEnabled() and job.resume_run == kept.progress.run_dir
+
+
+def test_the_window_adopts_a_kept_run_at_start_and_makes_it_a_model(qtbot, window, tmp_path, monkeypatch,
+                                                                    kept_child):
+    from genart_desktop.core.paths import user_models_dir
+    from genart_desktop.workspace import training_runs
+
+    monkeypatch.setattr(training_runs, "default_program", lambda: (sys.executable, FAKE))
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("FAKE_WAIT_FILE", str(gate))
+    assert "Training" not in window.docks
+    window.restore_preferences()
+    assert "Training" not in window.docks  # nothing kept: the start builds nothing
+    _kept, child = leave_a_run_training(tmp_path, runs_folder(), user_models_dir())
+    kept_child(child)
+    window.restore_preferences()  # the next start
+    panel = window.training_panel
+    assert window.docks["Training"].isVisible()
+    [job] = panel.runs.jobs
+    assert job.state == RUNNING and panel.selected() is job
+    gate.touch()
+    qtbot.waitUntil(lambda: job.state == DONE, timeout=60_000)
+    assert window.services.registry.get("style-starry").name == "Starry"
+    assert "style-starry" in window.statusBar().currentMessage()
 
 
 SQUEEZENET = (Path(genart_desktop.__file__).resolve().parents[2] / "shared" / "data" / "weights"
