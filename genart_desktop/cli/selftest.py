@@ -285,6 +285,18 @@ def run_sd_onnx(registry: Any, entry: Any) -> str:
     return f"{SD_STEPS} step at {_image_shape(images)} on {model.provider}"
 
 
+def run_upscaler(registry: Any, entry: Any) -> str:
+    from genart_desktop.workspace.upscale import open_upscaler
+
+    pipeline = open_upscaler(registry, entry.id)
+    image = sample_image()
+    out = _finite(pipeline.upscale(image), "The enlarged image")
+    want = (image.shape[0] * pipeline.scale, image.shape[1] * pipeline.scale, 3)
+    if out.shape != want:
+        raise ModelError(f"The upscaler returned shape {out.shape}; expected {want}.")
+    return f"enlarged a {TEST_SIZE}x{TEST_SIZE} image {pipeline.scale}x"
+
+
 FAMILY_RUNS: dict[str, Callable[[Any, Any], str]] = {
     "gan": run_gan,
     "vae": run_vae,
@@ -292,6 +304,7 @@ FAMILY_RUNS: dict[str, Callable[[Any, Any], str]] = {
     "style-arbitrary": run_style_arbitrary,
     "diffusion": run_diffusion,
     "sd-onnx": run_sd_onnx,
+    "upscaler": run_upscaler,
 }
 
 

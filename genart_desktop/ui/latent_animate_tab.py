@@ -1,4 +1,7 @@
-"""An interpolation path through the ticked bookmarks: a scrubber with a preview, and GIF/MP4/PNG export."""
+"""An interpolation path through the ticked bookmarks: a scrubber with a preview, and GIF/WebP/APNG/MP4/PNG export.
+
+MP4 needs an ffmpeg the app does not ship; the tab says which one it found, or disables MP4 and says what to install.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,13 @@ from genart_desktop.ui import dialogs
 from genart_desktop.ui.latent_host import ExplorerHost
 from genart_desktop.ui.qimage import rgb_to_qimage
 from genart_desktop.ui.widgets import button, wrapped_label
-from genart_desktop.workspace.latent import GridResult
+from genart_desktop.workspace.latent import GridResult, mp4
 from genart_desktop.workspace.latent.requests import ExportAnimation
 
-FORMAT_LABELS = [("GIF", animation.GIF), ("MP4 video", animation.MP4), ("PNG sequence", animation.PNG_SEQUENCE)]
-SUFFIXES = {animation.GIF: ".gif", animation.MP4: ".mp4", animation.PNG_SEQUENCE: ".png"}
+FORMAT_LABELS = [("GIF", animation.GIF), ("Animated WebP", animation.WEBP), ("APNG (animated PNG)", animation.APNG),
+                 ("MP4 video", mp4.MP4), ("PNG sequence", animation.PNG_SEQUENCE)]
+SUFFIXES = {animation.GIF: ".gif", animation.WEBP: ".webp", animation.APNG: ".png", mp4.MP4: ".mp4",
+            animation.PNG_SEQUENCE: ".png"}
 SCRUB_STEPS = 1000
 
 
@@ -55,14 +60,17 @@ class AnimateTab(QWidget):
         self.format = QComboBox()
         for label, fmt in FORMAT_LABELS:
             self.format.addItem(label, fmt)
-        if not animation.mp4_available():
-            item = self.format.model().item(self.format.findData(animation.MP4))
+        encoder = mp4.find_encoder()
+        self.mp4_note = wrapped_label(mp4.UNAVAILABLE if encoder is None else encoder.describe())
+        if encoder is None:
+            item = self.format.model().item(self.format.findData(mp4.MP4))
             item.setEnabled(False)
-            item.setToolTip("MP4 needs ffmpeg (the imageio-ffmpeg package), which is not installed")
+            item.setToolTip(mp4.UNAVAILABLE)
         form.addRow("Frames", self.frames)
         form.addRow("Frames/s", self.fps)
         form.addRow("Width", self.width_spin)
         form.addRow("Format", self.format)
+        form.addRow(self.mp4_note)
         form.addRow(self.loop)
         layout.addLayout(form)
         self.export_button = button("Export\u2026", "Render the path and save it as an animation", self.ask_export)

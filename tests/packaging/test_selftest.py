@@ -75,6 +75,16 @@ def test_model_that_loads_but_computes_nan_fails(tmp_path):
     assert line_for(result, "model nan-gan (gan)") == "FAIL  model nan-gan (gan): The generated image holds NaN or infinite values."
 
 
+def test_upscaler_runs(tmp_path):
+    from tests.engine.tiny_upscaler import write_upscaler_folder
+
+    write_upscaler_folder(tmp_path, scale=2)
+    result = run_selftest(tmp_path, "--no-window")
+    assert result.returncode == 0, result.stdout
+    assert line_for(result, "model tiny-upscaler (upscaler)").startswith(
+        "PASS  model tiny-upscaler (upscaler): enlarged a 64x64 image 2x in ")
+
+
 def test_card_that_disagrees_with_its_graph_fails(tmp_path):
     from tests.tiny_onnx import image_model, io_from_graph
 

@@ -18,6 +18,7 @@ from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.ui import dialogs
 from genart_desktop.ui.job_bridge import JobBridge
 from genart_desktop.ui.latent_explorer import LatentExplorerPanel
+from genart_desktop.workspace.latent import mp4
 from genart_desktop.workspace.workspace import Workspace
 from tests.fixtures import blocker, latent_registry
 
@@ -236,8 +237,8 @@ def test_scrub_and_export_gif_png_sequence_and_mp4(qtbot, panel, tmp_path, monke
     assert written == [f"walk_{i:04d}.png" for i in range(1, 8)]
     with Image.open(frames / written[0]) as first:
         assert first.size == (32, 32)
-    if animation.mp4_available():
-        panel.animate.export_to(tmp_path / "walk.mp4", animation.MP4)
+    if mp4.find_encoder() is not None:
+        panel.animate.export_to(tmp_path / "walk.mp4", mp4.MP4)
         settle(qtbot, panel)
         assert (tmp_path / "walk.mp4").read_bytes()[4:8] == b"ftyp"
 

@@ -10,11 +10,13 @@ import numpy as np
 from genart_desktop.core.errors import InputError
 from genart_desktop.document.document import Document
 from genart_desktop.engine.latent import animation, interpolate
+from genart_desktop.workspace.latent import mp4
 from genart_desktop.workspace.latent.bookmarks import Bookmarks
 from genart_desktop.workspace.latent.requests import ExportAnimation, RenderLatents, frozen_copy
 from genart_desktop.workspace.latent.state import ExplorerState
 
 MAX_FRAMES = 2000
+FORMATS = (*animation.FORMATS, mp4.MP4)  # Pillow's formats, and MP4 when an ffmpeg is found
 
 
 class Animation:
@@ -45,14 +47,15 @@ class Animation:
 
     def export_request(self, path: str | Path, fmt: str, frames: int, fps: float, size: int | None = None,
                        loop: bool = False, doc: Document | None = None) -> ExportAnimation:
-        """Render the path's frames and write GIF / MP4 / PNG sequence; all checks happen before the job starts."""
+        """Render the path's frames and write GIF / WebP / APNG / MP4 / PNG sequence; all checks happen before the job
+        starts (MP4 included: without an ffmpeg it stops here, saying what to install)."""
         state = self.state
         space = state.require_space()
-        if fmt not in animation.FORMATS:
+        if fmt not in FORMATS:
             raise InputError(f"Unknown animation format '{fmt}'.")
         if not 2 <= frames <= MAX_FRAMES:
             raise InputError(f"Choose between 2 and {MAX_FRAMES} frames; got {frames}.")
-        if fmt == animation.MP4:
-            animation.ffmpeg_executable()
+        if fmt == mp4.MP4:
+            mp4.require_encoder()
         latents = interpolate.path_frames(self.path_keys(doc), frames, space.interpolation, loop)
         return ExportAnimation(space, frozen_copy(latents), state.render_truncation, Path(path), fps, fmt, size)

@@ -17,6 +17,7 @@ from genart_desktop.engine.jobs import JobContext
 from genart_desktop.engine.latent import animation, crossbreed
 from genart_desktop.engine.latent.directions import Direction, cached_principal_directions
 from genart_desktop.engine.latent.space import LatentSpace, space_from_registry
+from genart_desktop.workspace.latent import mp4
 
 PRINCIPAL_COUNT = 8
 PRINCIPAL_SAMPLES = 512
@@ -73,7 +74,7 @@ class PlaceLatent:
 
 @dataclass(frozen=True, eq=False)
 class ExportAnimation:
-    """Render ``latents`` (the path's frames) and write them as GIF / MP4 / PNG sequence at ``target``."""
+    """Render ``latents`` (the path's frames) and write them as GIF / WebP / APNG / MP4 / PNG sequence at ``target``."""
 
     space: LatentSpace
     latents: np.ndarray
@@ -138,6 +139,8 @@ def export_animation(request: ExportAnimation, context: JobContext):  # noqa: AN
         height = max(1, round(request.width * images[0].shape[0] / images[0].shape[1]))
         images = animation.scale_frames(images, request.width, height)
     yield 0.85, "Writing"
+    if request.fmt == mp4.MP4:
+        return [mp4.export_mp4(images, request.target, request.fps, cancelled=lambda: context.cancelled)]
     return animation.export_animation(images, request.target, request.fps, request.fmt)
 
 
