@@ -9,9 +9,10 @@ import pytest
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
 from genart_desktop.core.images import from_tensor, to_tensor
+from genart_desktop.engine.pipelines import diffusion as diffusion_module
 from genart_desktop.engine.pipelines.diffusion import DiffusionPipeline, DiffusionRequest
 from genart_desktop.engine.pipelines.recipe import Recipe, encode_png, read_png_recipe
-from genart_desktop.engine.samplers import sampler_names
+from genart_desktop.engine.samplers import draw_noise, make_sampler, sampler_names
 from genart_desktop.engine.schedules import ScheduleConfig, add_noise, alphas_cumprod
 
 H = W = 8
@@ -262,3 +263,40 @@ def test_a_size_a_fixed_decoder_refuses_is_refused_before_the_first_step():
         pipeline.run(DiffusionRequest(width=256, height=256, steps=3))
     assert calls == []
     assert pipeline.run(DiffusionRequest(width=64, height=64, steps=2)).images.shape == (1, 3, 64, 64)
+
+
+def reference_frame(denoiser, request: DiffusionRequest, codec=None) -> np.ndarray:
+    """The guided sampling loop written out plainly (one batch of uncond and cond rows per step), to hold the
+    pipeline's per-run caching and row building to the same numbers."""
+    sampler = make_sampler(request.sampler, SCHEDULE)
+    rngs = [np.random.default_rng(request.seed)]
+    factor = 1 if codec is None else codec.factor
+    x = draw_noise(rngs, (1, 3, request.height // factor, request.width // factor))
+    for t in sampler.set_timesteps(request.steps):
+        out = denoiser(np.concatenate([x, x]), np.full((2,), t, np.int64),
+                       np.concatenate([request.uncond, request.cond]))
+        x = sampler.step(out[:1] + request.guidance * (out[1:] - out[:1]), int(t), x, rngs).prev_sample
+    return np.clip(x if codec is None else codec.decode(x), -1.0, 1.0)
+
+
+@pytest.mark.parametrize("name", ["ddim", "dpmpp_2m", "euler_a"])
+@pytest.mark.parametrize("latent", [False, True])
+def test_a_guided_frame_equals_the_loop_written_out(name, latent):
+    request = DiffusionRequest(W, H, steps=8, sampler=name, guidance=3.0, seed=4, cond=np.array([[1]]),
+                               uncond=np.array([[0]]))
+    codec = BlurCodec() if latent else None
+    ours = pipeline(PointDenoiser(), codec=codec).run(request).images
+    assert np.array_equal(ours, reference_frame(PointDenoiser(), request, codec))
+
+
+def test_a_run_builds_its_sampler_once(monkeypatch):
+    built = []
+
+    def counting(*args, **kwargs):
+        built.append(args[0])
+        return make_sampler(*args, **kwargs)
+
+    monkeypatch.setattr(diffusion_module, "make_sampler", counting)
+    pipeline().run(DiffusionRequest(W, H, steps=4, sampler="ddim", guidance=2.0, cond=np.array([[1]]),
+                                    uncond=np.array([[0]])))
+    assert built == ["ddim"]

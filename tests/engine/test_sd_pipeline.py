@@ -117,3 +117,21 @@ def test_cancel_and_previews(sd):
     with pytest.raises(JobCancelled):
         sd.generate("a fox", steps=10, on_step=on_step, cancel=lambda: bool(raise_flag), preview_every=2)
     assert len(previews) == 2 and previews[0].shape == (1, 3, SIZE, SIZE)
+
+
+def test_an_unchanged_prompt_skips_the_text_encoder(sd, monkeypatch):
+    calls = []
+    encoder = sd.text_encoder
+
+    def counting(prompts, run_options=None):
+        calls.append(tuple(prompts))
+        return encoder(prompts, run_options)
+
+    monkeypatch.setattr(sd, "text_encoder", counting)
+    first = sd.generate("a cached fox", "blurry", steps=3, seed=4)
+    second = sd.generate("a cached fox", "blurry", steps=3, seed=4)
+    assert calls == [("a cached fox", "blurry")] and np.array_equal(first.images, second.images)
+    cond, _ = sd.encode_prompts("a cached fox", "blurry")
+    assert not cond.flags.writeable  # a caller cannot change what later frames read
+    sd.generate("a cached fox", "sharp", steps=3, seed=4)
+    assert calls[-1] == ("a cached fox", "sharp")

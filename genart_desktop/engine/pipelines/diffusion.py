@@ -181,8 +181,7 @@ class DiffusionPipeline:
         ``run_options`` (an ``onnxruntime.RunOptions``, e.g. a job context's) goes to each network call so that
         ``run_options.terminate = True`` stops the step in progress.
         """
-        self._check(request)
-        sampler = sampler_for(request.sampler, self.schedule, request.eta)
+        sampler = self._check(request)
         all_steps = sampler.set_timesteps(request.steps)
         seeds = [request.seed + i for i in range(request.batch)]
         rngs = [np.random.default_rng(s) for s in seeds]
@@ -209,10 +208,11 @@ class DiffusionPipeline:
             x = add_noise(self.schedule, known, noise, int(run_steps[0]))
         latent_mask = None if pixel_mask is None else self._latent_mask(pixel_mask)
         weights = region_weights([r.mask for r in request.regions], shape[2:]) if request.regions else None
+        rows = condition_rows(request, request.batch)
 
         for i, t in enumerate(run_steps):
             check_cancel(cancel, run_options)
-            prediction = self._predict(x, int(t), request, run_options, weights)
+            prediction = self._predict(x, int(t), request, rows, run_options, weights)
             out = sampler.step(prediction, int(t), x, rngs)
             x = out.prev_sample
             pred_x0 = out.pred_x0
@@ -238,21 +238,16 @@ class DiffusionPipeline:
 
     # -- steps -----------------------------------------------------------------------------------------------
 
-    def _predict(self, x: np.ndarray, t: int, request: DiffusionRequest, run_options: Any = None,
-                 weights: np.ndarray | None = None) -> np.ndarray:
+    def _predict(self, x: np.ndarray, t: int, request: DiffusionRequest, rows: ConditionRows,
+                 run_options: Any = None, weights: np.ndarray | None = None) -> np.ndarray:
         """The (guided) prediction at ``t``; with regions, each region's guided prediction mixed by ``weights``."""
-        batch = x.shape[0]
-        if request.cond is None:
-            return self._call(x, np.full((batch,), t, dtype=np.int64), None, run_options, _control(request, batch, 1))
-        guided = request.guidance != 1.0 and request.uncond is not None
-        conds = [request.cond] + [region.cond for region in request.regions]
-        rows = [request.uncond, *conds] if guided else conds
-        count = len(rows)
-        cond = np.concatenate([_repeat(row, batch) for row in rows])
-        out = self._call(np.concatenate([x] * count), np.full((batch * count,), t, dtype=np.int64), cond,
-                         run_options, _control(request, batch, count))
+        batch, count = x.shape[0], rows.count
+        samples = x if count == 1 else np.concatenate([x] * count)
+        out = self._call(samples, np.full((batch * count,), t, dtype=np.int64), rows.cond, run_options, rows.control)
+        if rows.cond is None:
+            return out
         predictions = [out[i * batch:(i + 1) * batch] for i in range(count)]
-        if guided:
+        if rows.guided:
             uncond_pred = predictions.pop(0)
             predictions = [uncond_pred + request.guidance * (p - uncond_pred) for p in predictions]  # Ho & Salimans
         if weights is None:
@@ -298,7 +293,8 @@ class DiffusionPipeline:
 
     # -- inputs ----------------------------------------------------------------------------------------------
 
-    def _check(self, request: DiffusionRequest) -> None:
+    def _check(self, request: DiffusionRequest) -> Sampler:
+        """Refuse a bad request (InputError); otherwise the sampler it asks for, built once per run."""
         f = self.factor
         if not (isinstance(request.width, int) and isinstance(request.height, int)) or request.width <= 0 \
                 or request.height <= 0:
@@ -315,7 +311,7 @@ class DiffusionPipeline:
         if not 0.0 <= float(request.strength) <= 1.0:
             raise InputError(f"Strength must be between 0 and 1, got {request.strength}.")
         try:
-            sampler_for(request.sampler, self.schedule, request.eta)
+            sampler = sampler_for(request.sampler, self.schedule, request.eta)
             timesteps(self.schedule, request.steps)
         except ValueError as exc:
             raise InputError(str(exc)) from exc
@@ -325,6 +321,7 @@ class DiffusionPipeline:
             raise InputError("Inpainting needs the image to paint into as well as the mask.")
         self._check_regions(request)
         self._check_control(request)
+        return sampler
 
     def _check_control(self, request: DiffusionRequest) -> None:
         if request.control is None:
@@ -403,6 +400,28 @@ class DiffusionPipeline:
         _, _, h, w = pixel_mask.shape
         blocks = pixel_mask.reshape(1, 1, h // f, f, w // f, f)
         return blocks.max(axis=(3, 5))
+
+
+@dataclass(frozen=True)
+class ConditionRows:
+    """What every step's U-Net call shares, built once per run: ``count`` groups of the batch's rows (the
+    unconditional group first when guided, then the prompt, then each region), their conditions and control."""
+
+    count: int
+    guided: bool
+    cond: np.ndarray | None
+    control: dict[str, np.ndarray] | None
+
+
+def condition_rows(request: DiffusionRequest, batch: int) -> ConditionRows:
+    """The request's conditions as the batched rows of one U-Net call (cond and uncond share the call)."""
+    if request.cond is None:
+        return ConditionRows(1, False, None, _control(request, batch, 1))
+    guided = request.guidance != 1.0 and request.uncond is not None
+    conds = [request.cond] + [region.cond for region in request.regions]
+    rows = [request.uncond, *conds] if guided else conds
+    cond = np.concatenate([_repeat(row, batch) for row in rows])
+    return ConditionRows(len(rows), guided, cond, _control(request, batch, len(rows)))
 
 
 def _control(request: DiffusionRequest, batch: int, count: int) -> dict[str, np.ndarray] | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -85,18 +86,23 @@ class Conditioning:
             if key not in names:
                 raise InputError(f"Unknown class {prompt!r}; this model knows {', '.join(self.classes)}.")
             return np.array([[names.index(key)]], np.int64)
-        ids = {w.lower(): i + FIRST_WORD_ID for i, w in enumerate(self.vocabulary)}
+        ids = self.word_ids
         words = _WORD.findall(prompt.lower())[: self.max_tokens]
         row = np.full((1, self.max_tokens), PAD_ID, np.int64)
         row[0, : len(words)] = [ids.get(w, UNKNOWN_ID) for w in words]
         return row
+
+    @cached_property
+    def word_ids(self) -> dict[str, int]:
+        """Lower-cased word -> token id, built once (a live preview encodes its prompt every frame)."""
+        return {w.lower(): i + FIRST_WORD_ID for i, w in enumerate(self.vocabulary)}
 
     def unknown_words(self, prompt: str) -> list[str]:
         """Words of a text prompt outside the vocabulary (the model reads each as one "unknown" token), in order,
         without repeats; also the words past ``max_tokens``, which it never sees."""
         if self.kind != "text":
             return []
-        known = {w.lower() for w in self.vocabulary}
+        known = self.word_ids
         words = _WORD.findall(prompt.lower())
         unknown = [w for w in words[: self.max_tokens] if w not in known] + words[self.max_tokens:]
         return list(dict.fromkeys(unknown))
@@ -122,6 +128,7 @@ class OnnxUNet:
         self.factor = factor  # pixels per sample cell: the control is a picture at pixel size
         self.timestep_dtype = session.input(self.names["timestep"]).dtype
         self.sample_dtype = session.input(self.names["sample"]).dtype
+        self.cond_dtype = session.input(self.names["cond"]).dtype if self.has_cond else None
 
     def __call__(self, sample: np.ndarray, timesteps: np.ndarray, cond: np.ndarray | None,
                  run_options: Any = None, control: np.ndarray | None = None,
@@ -129,11 +136,11 @@ class OnnxUNet:
         """One U-Net run; ``run_options.terminate`` stops it half way (raising JobCancelled)."""
         names = self.names
         feeds = {names["sample"]: sample.astype(self.sample_dtype, copy=False),
-                 names["timestep"]: np.asarray(timesteps).astype(self.timestep_dtype)}
+                 names["timestep"]: np.asarray(timesteps).astype(self.timestep_dtype, copy=False)}
         if self.has_cond:
             if cond is None:
                 raise ModelError(f"{self.session.name} needs a condition.")
-            feeds[names["cond"]] = cond.astype(self.session.input(names["cond"]).dtype, copy=False)
+            feeds[names["cond"]] = cond.astype(self.cond_dtype, copy=False)
         if self.takes_control:
             rows, _, h, w = sample.shape
             if control is None:  # no control: a blank one that counts for nothing

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 import numpy as np
@@ -27,6 +28,15 @@ class StepResult:
 
     prev_sample: np.ndarray
     pred_x0: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def shared_alphas_cumprod(schedule: ScheduleConfig) -> np.ndarray:
+    """The schedule's alpha_bar, computed once per schedule and read-only: a cosine schedule costs a thousand
+    Python-level cosines, which every frame of a live preview would otherwise pay again."""
+    values = alphas_cumprod(schedule)
+    values.setflags(write=False)
+    return values
 
 
 def draw_noise(rng: Rng, shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
@@ -86,7 +96,7 @@ class Sampler(ABC):
                 f"use ScheduleConfig.from_dict(...) for a dict."
             )
         self.schedule = schedule or ScheduleConfig()
-        self.alphas_cumprod = alphas_cumprod(self.schedule)
+        self.alphas_cumprod = shared_alphas_cumprod(self.schedule)
         self.final_alpha_cumprod = 1.0 if self.schedule.set_alpha_to_one else float(self.alphas_cumprod[0])
         self.timesteps: np.ndarray = np.zeros(0, dtype=np.int64)
         self._index: dict[int, int] = {}

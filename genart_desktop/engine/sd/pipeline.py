@@ -11,6 +11,8 @@ txt2img, img2img (``init_image`` + ``strength``) and inpaint (``mask``) share on
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +28,7 @@ from genart_desktop.engine.sd.tokenizer import CLIPTokenizer
 
 DEFAULT_GUIDANCE = 7.5
 DEFAULT_STEPS = 25
+PROMPT_CACHE_SIZE = 8  # prompt pairs whose hidden states are kept (a few hundred KiB each)
 
 
 class StableDiffusionOnnx(RecipeGenerator):
@@ -53,6 +56,8 @@ class StableDiffusionOnnx(RecipeGenerator):
                               scaling_factor=folder.scaling_factor)
         self.pipeline = DiffusionPipeline(self.unet, folder.schedule, channels=channels, codec=self.codec)
         self._fingerprint: str | None = None
+        self._prompts: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._prompts_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], settings: Mapping[str, Any] | None = None) -> StableDiffusionOnnx:
@@ -86,11 +91,23 @@ class StableDiffusionOnnx(RecipeGenerator):
 
     def encode_prompts(self, prompt: str, negative_prompt: str = "",
                        run_options: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """(cond, uncond) hidden states, one row each, from one batched text-encoder call."""
+        """(cond, uncond) hidden states, one row each, from one batched text-encoder call. The last few prompt
+        pairs are kept (read-only), so live frames of an unchanged prompt skip the text encoder."""
         if not isinstance(prompt, str) or not isinstance(negative_prompt, str):
             raise InputError("The prompt and negative prompt must be text.")
+        key = (prompt, negative_prompt)
+        with self._prompts_lock:
+            if key in self._prompts:
+                self._prompts.move_to_end(key)
+                return self._prompts[key]
         hidden = self.text_encoder([prompt, negative_prompt], run_options)
-        return hidden[:1], hidden[1:]
+        hidden.setflags(write=False)
+        pair = (hidden[:1], hidden[1:])
+        with self._prompts_lock:
+            self._prompts[key] = pair
+            while len(self._prompts) > PROMPT_CACHE_SIZE:
+                self._prompts.popitem(last=False)
+        return pair
 
     def default_size(self) -> tuple[int, int]:
         return self.native_size, self.native_size

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from genart_desktop.engine.samplers import SAMPLERS, StepResult, draw_noise, make_sampler, sampler_names
-from genart_desktop.engine.schedules import ScheduleConfig
+from genart_desktop.engine.schedules import ScheduleConfig, alphas_cumprod
 
 
 def run(name: str, seed: int, steps: int = 12, cfg: ScheduleConfig | None = None) -> np.ndarray:
@@ -71,3 +71,14 @@ def test_make_sampler_names_and_options():
         make_sampler("ddpm", eta=1.0)
     with pytest.raises(ValueError, match="ScheduleConfig"):
         make_sampler("ddim", {"beta_schedule": "linear"})
+
+
+def test_samplers_share_one_read_only_schedule_per_config():
+    cfg = ScheduleConfig(beta_schedule="cosine", timestep_spacing="trailing")
+    first, second = make_sampler("ddim", cfg), make_sampler("dpmpp_2m", ScheduleConfig(**cfg.to_dict()))
+    assert first.alphas_cumprod is second.alphas_cumprod
+    assert np.array_equal(first.alphas_cumprod, alphas_cumprod(cfg))
+    with pytest.raises(ValueError):
+        first.alphas_cumprod[0] = 0.5
+    assert alphas_cumprod(cfg).flags.writeable  # training's own copy stays writable
+    assert make_sampler("ddim", ScheduleConfig()).alphas_cumprod is not first.alphas_cumprod
