@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -148,9 +149,13 @@ def test_control_model_trains_exports_generates_and_is_measured(tmp_path):
     np.testing.assert_allclose(got, expected, atol=1e-3)
 
     # genart-train evaluate measures edge agreement on controls and records it in the card
+    sheet = tmp_path / "control-sheet.png"
     assert train_main(["evaluate", str(out), "--data", str(data), "--control-count", "3", "--steps", "3",
-                       "--write-card"]) == 0
-    measured = json.loads((out / "model.json").read_text())["metrics"]["control"]
+                       "--write-card", "--control-sheet", str(sheet), "--control-rows", "2"]) == 0
+    with Image.open(sheet, formats=["PNG"]) as shown:  # rows of picture | control | output
+        assert shown.size == (3 * 132 + 4, 2 * 132 + 4)
+    metrics = json.loads((out / "model.json").read_text())["metrics"]
+    measured = metrics["control"]
     assert (measured["kind"], measured["pictures"], measured["held_out"]) == ("edges", 3, False)
     assert set(measured["paired"]) == {"precision", "recall", "f1", "iou"}
     assert all(0.0 <= v <= 1.0 for v in [*measured["paired"].values(), *measured["unpaired"].values()])

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--data, recorded as not held out)")
     parser.add_argument("--control-count", type=int, default=32, help="control models: pictures to measure")
     parser.add_argument("--control-strength", type=float, default=1.0, help="control models: the control strength")
+    parser.add_argument("--control-sheet", metavar="PNG",
+                        help="control models: also write a sheet of rows picture | control | output")
+    parser.add_argument("--control-rows", type=int, default=8, help="control models: rows of the control sheet")
     parser.add_argument("--styles", metavar="DIR", help="style-arbitrary: the folder of paintings (trained and "
                                                         "held-out styles are told apart by the card)")
     parser.add_argument("--blend-strip", metavar="PNG", help="style-arbitrary: also write a strip blending the "
@@ -121,6 +124,17 @@ def _has_control(model_dir: str) -> bool:
         return False
 
 
+def _is_prompted(model_dir: str) -> bool:
+    """True for a text-conditioned diffusion model: its prompt adherence is measured too."""
+    from pathlib import Path
+
+    try:
+        card = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))
+        return card.get("config", {}).get("conditioning", {}).get("type") == "text"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def run_control(args: argparse.Namespace) -> int:
     """Control adherence of a control model (edge or colour-region agreement), recorded as metrics.control."""
     from genart_desktop.core.errors import InputError
@@ -135,6 +149,14 @@ def run_control(args: argparse.Namespace) -> int:
     dataset = ImageDataset.load(args.controls or args.data)
     result = evaluate_control_model(args.model_dir, dataset, args.control_count, args.steps, args.control_strength,
                                     args.seed, held_out=bool(args.controls))
+    if args.control_sheet:
+        import io
+
+        from genart_desktop.core.atomic import atomic_write_bytes
+
+        buffer = io.BytesIO()
+        result.sheet(args.control_rows).save(buffer, "PNG")
+        atomic_write_bytes(args.control_sheet, buffer.getvalue())
     if args.write_card:
         from pathlib import Path
 
@@ -150,7 +172,9 @@ def run(args: argparse.Namespace) -> int:
 
     family = _family(args.model_dir)
     if family == "diffusion" and _has_control(args.model_dir):
-        return run_control(args)
+        run_control(args)
+        if not _is_prompted(args.model_dir):
+            return 0
     if family == "gan":
         return run_generator(args)
     if family == "style-arbitrary":

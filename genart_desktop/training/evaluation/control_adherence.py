@@ -16,11 +16,13 @@ Both are also measured against the wrong control (each output scored against the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
+from genart_desktop.core.images import flatten_alpha
 from genart_desktop.engine.control_maps import dilate, edge_lines, sketch_lines
 
 Generate = Callable[[np.ndarray, int, int], np.ndarray]  # (control picture, index, seed) -> (H, W, 3) uint8
@@ -57,9 +59,27 @@ class ControlAdherence:
     seed: int
     paired: dict[str, float] = field(default_factory=dict)
     unpaired: dict[str, float] = field(default_factory=dict)
+    # the pictures behind the figures, for the sheet; not part of the card's record
+    controls: list[np.ndarray] = field(default_factory=list, repr=False)
+    outputs: list[np.ndarray] = field(default_factory=list, repr=False)
+    sources: list[np.ndarray] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("controls", "outputs", "sources")}
+
+    def sheet(self, rows: int = 8, cell: int = 128) -> Image.Image:
+        """Rows of (the picture the control came from |) control | output, each cell ``cell`` pixels wide, so a
+        person can judge the figures by eye."""
+        count = max(1, min(rows, len(self.outputs)))
+        columns = [self.sources, self.controls, self.outputs] if self.sources else [self.controls, self.outputs]
+        gap = 4
+        sheet = Image.new("RGB", (len(columns) * (cell + gap) + gap, count * (cell + gap) + gap), (40, 40, 44))
+        for row in range(count):
+            for column, images in enumerate(columns):
+                tile = Image.fromarray(images[row]).resize((cell, cell), Image.Resampling.NEAREST
+                                                           if column == len(columns) - 2 else Image.Resampling.LANCZOS)
+                sheet.paste(tile, (gap + column * (cell + gap), gap + row * (cell + gap)))
+        return sheet
 
 
 def _score(kind: str, outputs: list[np.ndarray], controls: list[np.ndarray]) -> dict[str, float]:
@@ -70,14 +90,20 @@ def _score(kind: str, outputs: list[np.ndarray], controls: list[np.ndarray]) -> 
 
 
 def measure_adherence(kind: str, controls: list[np.ndarray], generate: Generate, *, held_out: bool,
-                      strength: float, steps: int, seed: int = 0) -> ControlAdherence:
-    """Draw one picture per control (seed ``seed + i``) and score it against its own and the next control."""
+                      strength: float, steps: int, seed: int = 0,
+                      pictures: list[np.ndarray] | None = None) -> ControlAdherence:
+    """Draw one picture per control (seed ``seed + i``) and score it against its own and the next control; an RGBA
+    output is judged over white, as the control was drawn."""
     if len(controls) < 2:
         raise ValueError("Control adherence needs at least two pictures (one to compare against the wrong one).")
-    outputs = [generate(control, i, seed + i) for i, control in enumerate(controls)]
+    outputs = [_over_white(generate(control, i, seed + i)) for i, control in enumerate(controls)]
     shifted = controls[1:] + controls[:1]
     return ControlAdherence(kind, len(controls), held_out, strength, steps, seed, _score(kind, outputs, controls),
-                            _score(kind, outputs, shifted))
+                            _score(kind, outputs, shifted), list(controls), outputs, list(pictures or []))
+
+
+def _over_white(pixels: np.ndarray) -> np.ndarray:
+    return flatten_alpha(pixels, (255, 255, 255)) if pixels.ndim == 3 and pixels.shape[2] == 4 else pixels
 
 
 def evaluate_control_model(model_dir: str, dataset: Any, count: int = 32, steps: int | None = None,
@@ -133,4 +159,4 @@ def evaluate_control_model(model_dir: str, dataset: Any, count: int = 32, steps:
         return model.render(model.recipe(prompts[index], **values)).pixels
 
     return measure_adherence(kind, controls, generate, held_out=held_out, strength=strength, steps=used_steps,
-                             seed=seed)
+                             seed=seed, pictures=pictures)
