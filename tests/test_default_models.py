@@ -159,7 +159,7 @@ def test_gan_generates_varied_images_and_its_card_states_measured_quality(regist
 def test_diffusion_model_follows_prompts_and_its_card_states_measured_quality(registry):
     from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
 
-    (entry,) = [e for e in registry.entries() if e.family == "diffusion"]
+    entry = registry.get("emoji-diffusion-64")
     quality = entry.card.metrics["quality"]
     assert quality["prompt_adherence"] > 2 * quality["chance"]
     assert quality["diversity_ratio"] >= 0.8
@@ -172,6 +172,37 @@ def test_diffusion_model_follows_prompts_and_its_card_states_measured_quality(re
     assert heart.shape == (1, 3, 64, 64) and np.array_equal(heart, again)
     assert np.abs(heart - other).mean() > 0.02
     assert np.isfinite(heart).all() and heart.std() > 0.1
+
+
+@pytest.mark.parametrize("model_id, kind, held_out", [("emoji-sketch-64", "edges", False),
+                                                      ("photo-blocks-32", "colour-blocks", True)])
+def test_control_models_card_their_adherence_and_follow_a_sketch(registry, model_id, kind, held_out):
+    from genart_desktop.engine.pipelines.control import RecipeControl
+    from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
+    from genart_desktop.training.evaluation.control_adherence import colour_agreement
+
+    entry = registry.get(model_id)
+    measured = entry.card.metrics["control"]
+    assert (measured["kind"], measured["held_out"], measured["pictures"]) == (kind, held_out, 64)
+    figure = "f1" if kind == "edges" else "colour_agreement"
+    assert measured["paired"][figure] > measured["unpaired"][figure] + 0.25  # follows its own control, not any
+    model = CardDiffusionModel.from_registry(registry, model_id)
+    width, height = model.default_size()
+    sketch = np.zeros((height, width, 3), np.uint8)
+    if kind == "edges":
+        sketch[:] = 255
+        sketch[height // 4:3 * height // 4, width // 4:3 * width // 4] = 0
+        sketch[height // 4 + 3:3 * height // 4 - 3, width // 4 + 3:3 * width // 4 - 3] = 255  # a square outline
+    else:
+        sketch[: height // 2] = (110, 160, 220)  # sky over grass
+        sketch[height // 2:] = (60, 120, 50)
+    values = {"guidance": 1.0} if model.conditioning.kind == "none" else {}
+    picture = model.render(model.recipe("red heart" if kind == "edges" else "", seed=3, steps=12,
+                                        control=RecipeControl.from_picture(sketch), **values)).pixels
+    if kind == "edges":
+        assert picture.shape == (64, 64, 4) and picture[..., 3].min() < 20 < 235 < picture[..., 3].max()  # a cut-out
+    else:
+        assert picture.shape == (32, 32, 3) and colour_agreement(picture, sketch) > 0.8
 
 
 def test_upscaler_card_states_its_held_out_gain_and_it_beats_lanczos(registry):
