@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +26,16 @@ def runner(request):
     runner = JobRunner(1, name=f"test-{request.node.name}")
     yield runner
     runner.shutdown()
+
+
+@pytest.fixture
+def kill_children():
+    """Collects training children a test leaves running (the app kept them) and kills them at the end."""
+    import signal
+
+    children = []
+    yield children.append
+    for child in children:
+        if child.returncode() is None:
+            os.kill(child.pid, signal.SIGKILL)
+        child.process.wait(10)

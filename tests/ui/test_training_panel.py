@@ -142,8 +142,6 @@ def test_tools_menu_opens_the_dialog_queues_into_the_training_dock_and_announces
 
 
 def test_closing_the_window_while_training_can_keep_the_child_running(qtbot, window, monkeypatch, tmp_path):
-    import os
-    import signal
 
     from genart_desktop.ui import train_dialog
     from genart_desktop.workspace import training_runs
@@ -184,21 +182,11 @@ def leave_a_run_training(tmp_path, runs_dir, models_dir):
     return job, child
 
 
-@pytest.fixture
-def kept_child():
-    children = []
-    yield children.append
-    for child in children:
-        if child.returncode() is None:
-            os.kill(child.pid, signal.SIGKILL)
-        child.process.wait(10)
-
-
 def test_the_dock_shows_a_run_kept_running_by_the_last_session_and_stops_it(qtbot, tmp_path, monkeypatch,
-                                                                            kept_child):
+                                                                            kill_children):
     monkeypatch.setenv("FAKE_WAIT_FILE", str(tmp_path / "gate"))
     kept, child = leave_a_run_training(tmp_path, tmp_path / "runs", tmp_path / "models")
-    kept_child(child)
+    kill_children(child)
     registry = ModelRegistry(roots=[(tmp_path / "models", "user")], settings={})
     runs = TrainingRuns(registry, program=(sys.executable, FAKE), runs_dir=tmp_path / "runs",
                         models_dir=tmp_path / "models")
@@ -218,7 +206,7 @@ def test_the_dock_shows_a_run_kept_running_by_the_last_session_and_stops_it(qtbo
 
 
 def test_the_window_adopts_a_kept_run_at_start_and_makes_it_a_model(qtbot, window, tmp_path, monkeypatch,
-                                                                    kept_child):
+                                                                    kill_children):
     from genart_desktop.core.paths import user_models_dir
     from genart_desktop.workspace import training_runs
 
@@ -229,7 +217,7 @@ def test_the_window_adopts_a_kept_run_at_start_and_makes_it_a_model(qtbot, windo
     window.restore_preferences()
     assert "Training" not in window.docks  # nothing kept: the start builds nothing
     _kept, child = leave_a_run_training(tmp_path, runs_folder(), user_models_dir())
-    kept_child(child)
+    kill_children(child)
     window.restore_preferences()  # the next start
     panel = window.training_panel
     assert window.docks["Training"].isVisible()

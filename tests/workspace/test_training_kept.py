@@ -56,16 +56,6 @@ def leave_running(tmp_path: Path, steps: int = 5, stop: bool = False):
     return job, child
 
 
-@pytest.fixture
-def kill_children():
-    children = []
-    yield children.append
-    for child in children:
-        if child.returncode() is None:
-            os.kill(child.pid, signal.SIGKILL)
-        child.process.wait(10)
-
-
 def next_session(tmp_path: Path) -> tuple[TrainingRuns, ModelRegistry]:
     registry = ModelRegistry(roots=[(tmp_path / "models", "user")], settings={})
     return make_runs(tmp_path, registry), registry
