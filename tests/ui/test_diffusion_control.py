@@ -13,7 +13,7 @@ from genart_desktop.ui.diffusion_panel import DiffusionPanel
 from genart_desktop.ui.job_bridge import JobBridge
 from genart_desktop.workspace.diffusion import DiffusionController
 from genart_desktop.workspace.workspace import Workspace
-from tests.ui.test_diffusion_panel import choose, click, settle
+from tests.ui.test_diffusion_panel import choose, click, generate_one, settle
 from tests.workspace.tiny_control import control_folder
 from tests.workspace.tiny_diffusion import diffusion_folder
 
@@ -72,12 +72,7 @@ def test_lines_drawn_on_a_layer_steer_the_picture(qtbot, panel, doc):
     assert not box.thumbnail.pixmap().isNull() and box.clear_button.isEnabled()
 
     box.strength.set_value(1.0)
-    panel.prompt_edit.setPlainText("red")
-    panel.seed_control.set_mode("fixed")
-    panel.seed_control.set_value(3)
-    click(qtbot, panel.generate_button)
-    settle(qtbot, panel)
-    (entry,) = panel.controller.staged
+    entry = generate_one(qtbot, panel, "red")
     assert entry.state == "done", entry.message
     control = entry.recipe.control
     assert control is not None and (control.mode, control.strength) == ("sketch", 1.0)
@@ -106,12 +101,7 @@ def test_open_png_and_history_put_the_control_back_as_a_layer(qtbot, panel, doc,
     draw_line(doc, (3, 3), (3, 12))
     click(qtbot, box.use_button)
     box.strength.spin.setValue(0.5)
-    panel.prompt_edit.setPlainText("red")
-    panel.seed_control.set_mode("fixed")
-    panel.seed_control.set_value(3)
-    click(qtbot, panel.generate_button)
-    settle(qtbot, panel)
-    (entry,) = panel.controller.staged
+    entry = generate_one(qtbot, panel, "red")
     path = panel.controller.export_png(entry.id, tmp_path / "control.png")
     click(qtbot, box.clear_button)
     box.strength.spin.setValue(1.0)

@@ -95,6 +95,17 @@ def click(qtbot, button):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+def generate_one(qtbot, panel, prompt, seed=3):
+    """Type ``prompt``, fix the seed, press Generate and wait: the single staged entry."""
+    panel.prompt_edit.setPlainText(prompt)
+    panel.seed_control.set_mode("fixed")
+    panel.seed_control.set_value(seed)
+    click(qtbot, panel.generate_button)
+    settle(qtbot, panel)
+    (entry,) = panel.controller.staged
+    return entry
+
+
 def test_controls_follow_the_model_kind(panel):
     assert {panel.model_combo.itemData(i) for i in range(panel.model_combo.count())} == {
         "tiny-class", "tiny-diffusion", "tiny-text"}

@@ -12,7 +12,7 @@ from genart_desktop.document.document import Document
 from genart_desktop.document.geometry import Rect
 from genart_desktop.ui.diffusion_panel import DiffusionPanel
 from genart_desktop.workspace.diffusion import DiffusionController
-from tests.ui.test_diffusion_panel import choose, click, settle, workspace  # noqa: F401 - the dock's wiring
+from tests.ui.test_diffusion_panel import choose, click, generate_one, settle, workspace  # noqa: F401 - the dock's wiring
 
 SIZE = 16
 
@@ -49,12 +49,7 @@ def test_two_regions_with_two_prompts_make_one_picture(qtbot, panel, doc, tmp_pa
     doc.deselect()
 
     choose(panel, "tiny-text")
-    panel.prompt_edit.setPlainText("red")
-    panel.seed_control.set_mode("fixed")
-    panel.seed_control.set_value(3)
-    click(qtbot, panel.generate_button)
-    settle(qtbot, panel)
-    (entry,) = panel.controller.staged
+    entry = generate_one(qtbot, panel, "red")
     assert entry.state == "done" and [r.prompt for r in entry.recipe.regions] == ["green", "blue"]
     pixels = entry.pixels.astype(int)
     top, pond, rest = pixels[:6].mean(axis=(0, 1)), pixels[-5:, :5].mean(axis=(0, 1)), pixels[-5:, -5:].mean(

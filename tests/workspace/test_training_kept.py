@@ -175,12 +175,18 @@ def test_a_reused_pid_is_not_taken_for_the_kept_run_and_is_never_signalled(tmp_p
     assert "step 2 while the app was closed" in job.message
 
 
-def test_an_export_cut_short_while_the_app_was_closed_is_exported_again(tmp_path):
+def closed_while_exporting(tmp_path, stop):
+    """A 3-step run trained to the end, the app closed while its export child runs (which it then finishes)."""
     first = make_runs(tmp_path)
     trained = first.submit(spec(tmp_path, steps=3))
     deliver_until(first, lambda: trained.state == EXPORTING)
     first._stage.child.wait(30)
-    first.close(stop=False)
+    first.close(stop=stop)
+    return first
+
+
+def test_an_export_cut_short_while_the_app_was_closed_is_exported_again(tmp_path):
+    first = closed_while_exporting(tmp_path, stop=False)
     first_export = load_kept(first.kept_path)
     assert [record.kind for record in first_export] == [EXPORT]
     (tmp_path / "models" / "style-starry" / "model.json").unlink()  # as if it had died before moving it in place
@@ -194,11 +200,7 @@ def test_an_export_cut_short_while_the_app_was_closed_is_exported_again(tmp_path
 
 
 def test_an_export_that_finished_while_the_app_was_closed_is_registered(tmp_path):
-    first = make_runs(tmp_path)
-    trained = first.submit(spec(tmp_path, steps=3))
-    deliver_until(first, lambda: trained.state == EXPORTING)
-    first._stage.child.wait(30)
-    first.close(stop=True)
+    closed_while_exporting(tmp_path, stop=True)
     runs, registry = next_session(tmp_path)
     added = []
     runs.model_added.connect(added.append)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 NAME = "evaluate"
 HELP = ("Measure an exported model in onnxruntime against the dataset it was trained on: for a conditioned "
@@ -51,16 +52,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="style-arbitrary: the two paintings (file names in --styles) of the blend strip")
 
 
-def _family(model_dir: str) -> str:
+def _card(model_dir: str) -> dict[str, Any]:
+    """The folder's model card as a dict (read once per command)."""
     from pathlib import Path
 
     from genart_desktop.core.errors import InputError
 
     card = Path(model_dir) / "model.json"
     try:
-        return str(json.loads(card.read_text(encoding="utf-8")).get("family", ""))
-    except (OSError, ValueError, AttributeError) as exc:
+        data = json.loads(card.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         raise InputError(f"{model_dir} has no readable model card ({card.name}): {exc}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{model_dir} has no readable model card ({card.name}): not a JSON object")
+    return data
 
 
 def run_generator(args: argparse.Namespace) -> int:
@@ -114,27 +119,6 @@ def run_arbitrary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _has_control(model_dir: str) -> bool:
-    from pathlib import Path
-
-    try:
-        card = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))
-        return isinstance(card.get("config", {}).get("control"), dict)
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def _is_prompted(model_dir: str) -> bool:
-    """True for a text-conditioned diffusion model: its prompt adherence is measured too."""
-    from pathlib import Path
-
-    try:
-        card = json.loads((Path(model_dir) / "model.json").read_text(encoding="utf-8"))
-        return card.get("config", {}).get("conditioning", {}).get("type") == "text"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def run_control(args: argparse.Namespace) -> int:
     """Control adherence of a control model (edge or colour-region agreement), recorded as metrics.control."""
     from genart_desktop.core.errors import InputError
@@ -170,11 +154,14 @@ def run_control(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from genart_desktop.core.errors import InputError
 
-    family = _family(args.model_dir)
-    if family == "diffusion" and _has_control(args.model_dir):
+    card = _card(args.model_dir)
+    family = str(card.get("family", ""))
+    config = card.get("config") if isinstance(card.get("config"), dict) else {}
+    if family == "diffusion" and isinstance(config.get("control"), dict):
         run_control(args)
-        if not _is_prompted(args.model_dir):
-            return 0
+        conditioning = config.get("conditioning")
+        if not (isinstance(conditioning, dict) and conditioning.get("type") == "text"):
+            return 0  # not prompted: control adherence is its whole measure
     if family == "gan":
         return run_generator(args)
     if family == "style-arbitrary":
