@@ -166,28 +166,49 @@ def _from_onnx(targets: InitTargets, source: InitSource) -> list[str]:
     return reused
 
 
-def _from_checkpoint(targets: InitTargets, source: InitSource) -> list[str]:
+def absent_submodules(prefix: str, network: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> list[str]:
+    """The ``prefix.child`` names of the checkpoint's submodules this network does not have at all (a control
+    model's control encoder when a text-only model starts from it). Only whole missing children count: a child the
+    network has, with other shapes or parameters, is still a mismatch, and so is a missing top-level parameter."""
+    children = {name for name, _ in network.named_children()}
+    start = prefix + "."
+    held = {name[len(start):].split(".", 1)[0] for name in tensors
+            if name.startswith(start) and "." in name[len(start):]}
+    return sorted(f"{start}{child}" for child in held - children)
+
+
+def _from_checkpoint(targets: InitTargets, source: InitSource) -> tuple[list[str], list[str]]:
     assert source.checkpoint is not None
     tensors, _ = load_checkpoint(source.checkpoint)
-    reused = []
+    reused, dropped = [], []
     for prefix, network in targets.networks.items():
         if any(name.startswith(prefix + ".") for name in tensors):
+            skip = absent_submodules(prefix, network, tensors)
+            kept = {name: value for name, value in tensors.items()
+                    if not any(name.startswith(child + ".") for child in skip)}
             try:
-                load_module_tensors(prefix, network, tensors)
+                load_module_tensors(prefix, network, kept)
             except InputError as exc:
                 raise InputError(f"--init-from {source.label}: {exc}") from exc
             reused.append(prefix)
-    return reused
+            dropped.extend(skip)
+    return reused, dropped
 
 
 def apply_init(targets: InitTargets, source: InitSource) -> dict:
     """Fill the networks from ``source``; returns the card's ``init_from`` record (what was reused, what not)."""
+    dropped: list[str] = []
     with torch.no_grad():
-        reused = _from_checkpoint(targets, source) if source.kind == "run" else _from_onnx(targets, source)
+        if source.kind == "run":
+            reused, dropped = _from_checkpoint(targets, source)
+        else:
+            reused = _from_onnx(targets, source)
     if not reused:
         raise InputError(f"--init-from {source.label} holds none of this trainer's networks.")
     covered = set(reused) if source.kind == "run" else {
         prefix for target in targets.onnx if target.role in reused for prefix in target.covers}
     record = source.record(reused)
     record["started_fresh"] = [prefix for prefix in targets.networks if prefix not in covered]
+    if dropped:
+        record["dropped"] = dropped  # the source's parts this network has no place for
     return record

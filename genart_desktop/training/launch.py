@@ -131,7 +131,8 @@ def _train(args: argparse.Namespace, cls: type[TrainConfig], trainer_cls: type[T
             created = run.read_options().get("created")
             run.write_options(cls.FAMILY, cfg.to_dict(), cfg.command(), {"created": created, "init_from": record})
             run.log(f"started from {source.label} ({source.kind}): reused {', '.join(record['reused'])}"
-                    + (f"; fresh: {', '.join(record['started_fresh'])}" if record["started_fresh"] else ""))
+                    + (f"; fresh: {', '.join(record['started_fresh'])}" if record["started_fresh"] else "")
+                    + (f"; left out: {', '.join(record['dropped'])}" if record.get("dropped") else ""))
     torch.manual_seed(cfg.seed + 1000 * runtime.rank + 1)
     start, wall = 0, 0.0
     if checkpoint is not None:

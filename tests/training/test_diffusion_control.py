@@ -25,6 +25,7 @@ from genart_desktop.engine.pipelines.diffusion import (
 from genart_desktop.engine.pipelines.diffusion_model import CardDiffusionModel
 from genart_desktop.engine.registry import ModelRegistry
 from genart_desktop.engine.schedules import ScheduleConfig
+from genart_desktop.training.checkpoint import latest_checkpoint, load_checkpoint
 from genart_desktop.training.cli import main as train_main
 from genart_desktop.training.data.store import write_dataset
 from genart_desktop.training.diffusion.config import DiffusionConfig
@@ -176,6 +177,37 @@ def test_a_control_run_starts_from_a_plain_models_weights(tmp_path):
     assert model.control_encoder is not None
     options = json.loads((run / "options.json").read_text())
     assert options["options"]["control"] == "edges"
+
+
+def test_a_plain_run_starts_from_a_control_runs_checkpoint_without_its_control_encoder(tmp_path, capsys):
+    """A text-only (here class) model fine-tuned from a control run keeps every U-Net weight and leaves the control
+    encoder out, saying so in the run's record; a child it has with other shapes is still refused."""
+    data = make_dataset(tmp_path / "shapes")
+    assert train_main(["diffusion", str(data), *TINY, "--runs-dir", str(tmp_path / "ctl"), "--condition", "class",
+                       "--control", "edges", "--steps", "2", "--checkpoint-every", "2", "--sample-every", "100"]) == 0
+    (control_run,) = sorted((tmp_path / "ctl").iterdir())
+    assert train_main(["diffusion", str(data), *TINY, "--runs-dir", str(tmp_path / "plain"), "--condition", "class",
+                       "--control", "none", "--init-from", str(control_run), "--steps", "1", "--lr", "1e-12",
+                       "--checkpoint-every", "1", "--sample-every", "100"]) == 0
+    (run,) = sorted((tmp_path / "plain").iterdir())
+    record = json.loads((run / "options.json").read_text())["init_from"]
+    assert record["reused"] == ["unet", "unet_ema"] and record["started_fresh"] == []
+    assert record["dropped"] == ["unet.control_encoder", "unet_ema.control_encoder"]
+    assert "left out: unet.control_encoder" in (run / "train.log").read_text()
+    _, model, _, _ = load_trained(run)
+    assert model.control_encoder is None
+    source, _ = load_checkpoint(latest_checkpoint(control_run / "checkpoints"))
+    tuned, _ = load_checkpoint(latest_checkpoint(run / "checkpoints"))
+    shared = {k: v for k, v in source.items() if k.startswith("unet.") and ".control_encoder." not in k}
+    assert set(shared) == {k for k in tuned if k.startswith("unet.")}
+    assert all(torch.allclose(v, tuned[k], atol=1e-8) for k, v in shared.items())  # lr ~0: the source's weights
+
+    wider = ["--channels", "16,48"]
+    capsys.readouterr()
+    assert train_main(["diffusion", str(data), *TINY, *wider, "--runs-dir", str(tmp_path / "wide"), "--condition",
+                       "class", "--init-from", str(control_run), "--steps", "1"]) == 2
+    assert "does not match the unet network" in capsys.readouterr().err
+    assert not any((tmp_path / "wide").glob("*/checkpoints/*"))
 
 
 def test_a_transparent_training_picture_gets_the_control_of_it_drawn_on_white():
