@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,7 +56,12 @@ def test_spec_qt_exclusions_spare_every_qt_module_the_ui_imports():
 
 def test_spec_ships_models_resources_and_onnxruntime_providers():
     text = SPEC.read_text(encoding="utf-8")
-    assert 'data_tree("models")' in text and 'data_tree("resources")' in text
+    assert 'data_tree("models")' in text
+    shipped = set(spec_literal("APP_RESOURCES"))
+    assert "resources/linux" in shipped  # install-desktop-entry reads it from the bundle
+    read = {f"resources/{name}" for path in (ROOT / "genart_desktop").rglob("*.py")
+            for name in re.findall(r'resources_dir\(\) / "([^"]+)"', path.read_text(encoding="utf-8"))}
+    assert read and read <= shipped, f"resource folders the app reads but the bundle leaves out: {read - shipped}"
     assert 'collect_dynamic_libs("onnxruntime")' in text
     assert (ROOT / "packaging" / "genart_entry.py").is_file()
 
@@ -82,6 +88,8 @@ def test_spec_analysis_inputs(monkeypatch):
     assert not any(name.startswith("genart_desktop.training") for name in hidden)
     datas = {(Path(src).relative_to(ROOT).as_posix(), dest) for src, dest in kwargs["datas"]}
     assert ("resources/icons/app.svg", "resources/icons") in datas
+    assert ("resources/help/quick-start.html", "resources/help") in datas
+    assert not any(src.startswith(("resources/samples/", "resources/screenshots/")) for src, _ in datas)
     model_files = [p for p in (ROOT / "models").rglob("*") if p.is_file() and not p.name.endswith(".tmp")]
     for path in model_files:
         assert (path.relative_to(ROOT).as_posix(), path.parent.relative_to(ROOT).as_posix()) in datas
