@@ -25,6 +25,7 @@ from genart_desktop.engine.events import Cancelled, Error, Progress, Result
 from genart_desktop.engine.jobs import JobContext, JobHandle
 from genart_desktop.engine.pipelines import upscale as engine_upscale
 from genart_desktop.engine.pipelines.upscale import DEFAULT_OVERLAP, DEFAULT_TILE, UpscaleNetwork, UpscalePipeline
+from genart_desktop.engine.pipelines.upscale_ensemble import check_ensemble
 from genart_desktop.workspace.executors import WithRegistry
 
 UPSCALER_FAMILY = "upscaler"
@@ -40,6 +41,7 @@ class UpscaleRequest:
 
     ``model_id`` None means plain Lanczos. ``region`` is where the pixels were read on the canvas (None for pixels
     that did not come from a document); ``source`` says what they were ("layer", "selection" or "pixels").
+    ``ensemble`` is the network runs per tile (None: the card's ``self_ensemble``; 1 is the fastest).
     """
 
     model_id: str | None
@@ -49,8 +51,11 @@ class UpscaleRequest:
     region: Rect | None = None
     source: str = "pixels"
     size: tuple[int, int] | None = None
+    ensemble: int | None = None
 
     def __post_init__(self) -> None:
+        if self.ensemble is not None:
+            check_ensemble(self.ensemble)
         if self.size is None and self.scale not in SCALES:
             raise InputError(f"The upscale factor must be {' or '.join(map(str, SCALES))}, not {self.scale!r}.")
         if self.tile is not None and not 16 <= int(self.tile) <= 4096:
@@ -102,22 +107,30 @@ def pick_model(registry: Any, scale: int) -> str | None:
     return (exact or sorted(models, key=model_scale, reverse=True))[0].id
 
 
-def open_upscaler(registry: Any, model_id: str, tile: int | None = None) -> UpscalePipeline:
-    """The tiled pipeline of an installed upscaler, set up from its card (scale, value range, tile, overlap)."""
+def open_upscaler(registry: Any, model_id: str, tile: int | None = None, ensemble: int | None = None
+                  ) -> UpscalePipeline:
+    """The tiled pipeline of an installed upscaler, set up from its card (scale, value range, tile, overlap, runs
+    per tile) unless ``tile`` or ``ensemble`` say otherwise."""
     entry = registry.get(model_id)
     if entry.family != UPSCALER_FAMILY or entry.card is None:
         raise ModelError(f"Model '{model_id}' is a {entry.family} model, not an upscaler.")
     config = entry.card.config
     declared = entry.card.io[ROLE].inputs
     value_range = next(iter(declared.values())).range or (0.0, 1.0)
+    if ensemble is None:
+        try:
+            ensemble = check_ensemble(config.get("self_ensemble", 1), "card's config.self_ensemble")
+        except InputError as exc:
+            raise ModelError(f"Model '{model_id}': {exc}") from None
     network = UpscaleNetwork(registry.session(model_id, ROLE), model_scale(entry), value_range)
     return UpscalePipeline(network, tile=int(tile or config.get("tile", DEFAULT_TILE)),
-                           overlap=int(config.get("overlap", DEFAULT_OVERLAP)))
+                           overlap=int(config.get("overlap", DEFAULT_OVERLAP)), ensemble=ensemble)
 
 
 def render_upscale(request: UpscaleRequest, context: JobContext, registry: Any) -> UpscaleResult:
     """The executor (worker thread, or the caller's for ``workspace.run``)."""
-    pipeline = open_upscaler(registry, request.model_id, request.tile) if request.model_id else None
+    pipeline = open_upscaler(registry, request.model_id, request.tile, request.ensemble) if request.model_id \
+        else None
     width, height = request.output_size
     pixels = engine_upscale.upscale_to(
         request.pixels, width, height, pipeline,

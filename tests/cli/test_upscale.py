@@ -66,3 +66,18 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, models, caps
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("genart: ")
     assert not out.exists()
+
+
+def test_ensemble_flag_runs_each_tile_flipped_and_differs_from_one_run(tmp_path, models):
+    noise_image_file(tmp_path / "a.png", (40, 52))
+    assert cli.run(["upscale", "--model", "tiny-upscaler", "--ensemble", "1", str(tmp_path / "a.png"),
+                    str(tmp_path / "one")]) == 0
+    assert cli.run(["upscale", "--model", "tiny-upscaler", "--ensemble", "8", str(tmp_path / "a.png"),
+                    str(tmp_path / "eight")]) == 0
+    one = np.asarray(Image.open(tmp_path / "one" / "a-x2.png")).astype(int)
+    eight = np.asarray(Image.open(tmp_path / "eight" / "a-x2.png")).astype(int)
+    assert one.shape == eight.shape == (104, 80, 3) and np.abs(one - eight).max() > 0
+    with pytest.raises(SystemExit) as stopped:
+        cli.run(["upscale", "--model", "tiny-upscaler", "--ensemble", "3", str(tmp_path / "a.png"),
+                 str(tmp_path / "three")])
+    assert stopped.value.code == 2 and not (tmp_path / "three").exists()

@@ -127,8 +127,17 @@ def test_train_command_resumes_exactly_and_exports_a_card_the_app_loads(tmp_path
     measured = card["metrics"]["held_out_x4_bicubic"]
     assert measured["photos"] == 3 and {"ours_psnr", "lanczos_psnr", "bicubic_ssim"} <= set(measured)
     assert card["provenance"]["held_out"]["files"] == held
+    assert card["config"]["self_ensemble"] == 1 and "held_out_x4_bicubic_self_ensemble" not in card["metrics"]
     entry = ModelRegistry(roots=[(models, "user")], settings={"execution_provider": "cpu"}).get("tiny-up")
     assert entry.family == "upscaler" and entry.ok
+
+    assert main(["export", str(run), "--out", str(models / "tiny-up-4"), "--id", "tiny-up-4",
+                 "--self-ensemble", "4"]) == 0
+    card = json.loads((models / "tiny-up-4" / "model.json").read_text())
+    assert card["config"]["self_ensemble"] == 4
+    ensemble = card["metrics"]["held_out_x4_bicubic_self_ensemble"]
+    assert ensemble["runs_per_tile"] == 4 and ensemble["photos"] == 3
+    assert ensemble["lanczos_psnr"] == measured["lanczos_psnr"] and ensemble["ours_psnr"] != measured["ours_psnr"]
 
 
 def test_bad_options_are_one_clear_error(tmp_path):

@@ -154,3 +154,23 @@ def test_a_cancelled_upscale_leaves_the_canvas(workspace):
     release.set()
     assert done.wait(TIMEOUT)
     assert len(doc.layers) == 2 and not doc.can_undo and not controller.busy
+
+
+def test_the_cards_self_ensemble_is_used_unless_a_request_asks_otherwise(tmp_path):
+    from genart_desktop.core.errors import ModelError
+    from genart_desktop.workspace.upscale import open_upscaler
+
+    root = tmp_path / "models"
+    write_upscaler_folder(root, "best", scale=2, self_ensemble=4)
+    write_upscaler_folder(root, "broken", scale=2, self_ensemble=3)
+    registry = ModelRegistry(roots=[(root, "user")], settings={"execution_provider": "cpu"})
+    assert open_upscaler(registry, "best").ensemble == 4
+    assert open_upscaler(registry, "best", ensemble=1).ensemble == 1
+    with pytest.raises(ModelError, match="^Model 'broken': The card's config.self_ensemble must be one of"):
+        open_upscaler(registry, "broken")
+    with pytest.raises(InputError, match="runs per tile"):
+        UpscaleRequest("best", 2, np.zeros((4, 4, 3), np.uint8), ensemble=5)
+    picture = np.random.default_rng(0).integers(0, 256, (24, 32, 3)).astype(np.uint8)
+    best = upscale_to(picture, 64, 48, registry, "best")
+    one = open_upscaler(registry, "best", ensemble=1).upscale(picture)
+    assert best.shape == one.shape and np.abs(best.astype(int) - one.astype(int)).max() > 0

@@ -20,6 +20,7 @@ import numpy as np
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
 from genart_desktop.core.images import check_pixel_image, resize
+from genart_desktop.engine.pipelines.upscale_ensemble import SelfEnsemble, check_ensemble
 from genart_desktop.engine.tiling import TilePlan
 
 ProgressCallback = Callable[[int, int], None]
@@ -88,13 +89,17 @@ class UpscaleNetwork:
 
 class UpscalePipeline:
     """Enlarges RGB/RGBA uint8 images by the network's scale, tile by tile (``tile`` low-resolution pixels a side,
-    neighbours sharing ``overlap``)."""
+    neighbours sharing ``overlap``), each tile run ``ensemble`` times, flipped and transposed, when a self-ensemble
+    is asked for (upscale_ensemble.py)."""
 
-    def __init__(self, network: UpscaleNetwork, *, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP) -> None:
+    def __init__(self, network: UpscaleNetwork, *, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
+                 ensemble: int = 1) -> None:
         if tile < 16 or not 0 <= overlap < tile // 2:
             raise InputError(f"Bad upscaler tiling: tile {tile}, overlap {overlap}; the tile must be at least 16 px "
                              "and the overlap less than half of it.")
         self.network = network
+        self.ensemble = check_ensemble(ensemble)
+        self._run = SelfEnsemble(network, self.ensemble) if self.ensemble > 1 else network
         self.tile = int(tile)
         self.overlap = int(overlap)
 
@@ -120,7 +125,7 @@ class UpscalePipeline:
                 raise JobCancelled("Cancelled; nothing was changed.")
             rows, cols = item.slices
             batch = _tile_batch(pixels[rows, cols], translucent)
-            result = self.network(batch, run_options)
+            result = self._run(batch, run_options)
             enlarged = result[0].transpose(1, 2, 0)
             if translucent:
                 enlarged = np.concatenate([enlarged, result[1].mean(0)[..., None]], axis=2)

@@ -18,13 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--license", dest="license_text", help="licence text (default: the dataset's)")
     parser.add_argument("--truncation", type=float, default=1.0,
                         help="GAN: recommended truncation psi recorded in the card (default: 1.0)")
+    parser.add_argument("--self-ensemble", type=int, default=1, choices=(1, 2, 4, 8),
+                        help="upscaler: network runs per tile (flipped, transposed, averaged) the card asks the app "
+                             "for; the held-out photos are measured with and without (default: 1)")
 
 
 def run(args: argparse.Namespace) -> int:
     from genart_desktop.training.export.exporter import export_run
 
     result = export_run(args.run_dir, args.out, args.fp16, args.model_id, args.name, args.description,
-                        args.license_text, args.truncation)
+                        args.license_text, args.truncation, args.self_ensemble)
     diffs = ", ".join(f"{role} {value:.2g}" for role, value in result.parity.items())
     print(f"Exported {result.card['id']} to {result.folder} (parity max abs diff: {diffs}).")
     return 0

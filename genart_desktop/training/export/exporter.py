@@ -15,11 +15,11 @@ from genart_desktop.training.runs import RunFolder
 
 def export_run(run_dir: str, out: str | None = None, fp16: bool = False, model_id: str | None = None,
                name: str | None = None, description: str | None = None, license_text: str | None = None,
-               truncation: float = 1.0) -> ExportResult:
+               truncation: float = 1.0, self_ensemble: int = 1) -> ExportResult:
     run = RunFolder.open(run_dir)
     family = run.read_options().get("family")
     request = ExportRequest(out=out, fp16=fp16, model_id=model_id, name=name, description=description,
-                            license_text=license_text, truncation=truncation)
+                            license_text=license_text, truncation=truncation, self_ensemble=self_ensemble)
     try:
         exporter = exporter_for(family)
     except InputError as exc:

@@ -29,6 +29,7 @@ class ExportRequest:
     description: str | None = None
     license_text: str | None = None
     truncation: float = 1.0
+    self_ensemble: int = 1  # upscalers: network runs per tile the card asks the app for (measured both ways)
 
 
 @dataclass

@@ -78,8 +78,12 @@ def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportReque
     with staged_model_folder(dest) as staging:
         onnx_path = export_upscaler_onnx(net, staging / FILENAME)
         worst = check_parity("upscaler", onnx_path, net, parity_inputs(), ["high"], FP32_TOLERANCE)
-        pipeline = UpscalePipeline(UpscaleNetwork(onnx_session(onnx_path), cfg.scale), tile=tile)
+        network = UpscaleNetwork(onnx_session(onnx_path), cfg.scale)
+        pipeline = UpscalePipeline(network, tile=tile)
         scores = measure(pipeline, files) if files else {}
+        ensemble = request.self_ensemble
+        ensemble_scores = measure(UpscalePipeline(network, tile=tile, ensemble=ensemble), files) \
+            if files and ensemble > 1 else {}
         if files:
             crop = centre_crop(load_photo(files[0], cfg.scale), THUMBNAIL_CROP)
             atomic_write_bytes(staging / "thumbnail.png", render_sheet(sheet_rows(pipeline, [crop], [])))
@@ -112,8 +116,13 @@ def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportReque
             "metrics": {"parity_max_abs_diff": {"upscaler": worst}, "parity_tolerance": FP32_TOLERANCE,
                         **({"held_out_x4_bicubic": {**scores, "measure": "Y-channel PSNR (dB) and SSIM, border "
                                                     f"{cfg.scale} px, after a Pillow bicubic x{cfg.scale} downscale"}}
-                           if scores else {})},
+                           if scores else {}),
+                        **({"held_out_x4_bicubic_self_ensemble": {
+                            **ensemble_scores, "runs_per_tile": ensemble,
+                            "measure": "the same, each tile run flipped and transposed and the results averaged"}}
+                           if ensemble_scores else {})},
             "config": {"scale": cfg.scale, "tile": tile, "overlap": DEFAULT_OVERLAP, "value_range": VALUE_RANGE,
+                       "self_ensemble": ensemble,
                        "alpha": "premultiplied colour, alpha enlarged as grey", "network": cfg.network().to_dict()},
         }
         if files:
