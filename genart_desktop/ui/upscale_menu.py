@@ -30,6 +30,14 @@ def install_upscale_menu(window) -> UpscaleController:
         action.triggered.connect(lambda _=False, s=source, k=scale: upscale(window, controller, s, k))
         menu.addAction(action)
         window.actions[f"upscale_{source}_{scale}"] = action
+    menu.addSeparator()
+    fast = QAction("Fast (One Pass per Tile)", window)
+    fast.setCheckable(True)
+    fast.setToolTip("Run the upscaler once per tile instead of the model's self-ensemble (flipped and transposed "
+                    "copies averaged): several times faster, slightly softer")
+    fast.toggled.connect(controller.set_fast)
+    menu.addAction(fast)
+    window.actions["upscale_fast"] = fast
     bind(window, [(controller.status, lambda message, error=False: window.statusBar().showMessage(message,
                                                                                                      STATUS_MS))])
     window.upscaler = controller

@@ -208,6 +208,12 @@ class UpscaleController:
         self.status = Signal()
         self.jobs_changed = Signal()
         self._pending: dict[int, Document] = {}
+        self.ensemble: int | None = None  # network runs per tile for Layer > Upscale; None: the model card's
+
+    def set_fast(self, fast: bool) -> None:
+        """Fast upscaling runs each tile once; otherwise the card's self-ensemble (sharper, that many times
+        slower) applies."""
+        self.ensemble = 1 if fast else None
 
     def models(self) -> list[Any]:
         return upscaler_models(self.registry)
@@ -218,7 +224,7 @@ class UpscaleController:
         when there is none)."""
         pixels, region = take_source(document, source)
         chosen = model_id if model_id is not None else pick_model(self.registry, scale)
-        return UpscaleRequest(chosen, scale, pixels, tile, region, source)
+        return UpscaleRequest(chosen, scale, pixels, tile, region, source, ensemble=self.ensemble)
 
     def upscale(self, document: Document, source: str = "layer", scale: int = 2, model_id: str | None = None,
                 tile: int | None = None) -> JobHandle:

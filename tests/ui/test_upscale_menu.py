@@ -47,3 +47,9 @@ def test_the_menu_upscales_the_layer_as_one_undoable_layer_and_refuses_without_a
     assert (width, height) == (320, 180)  # twice the 160x90 picture, aspect kept
     doc.undo()
     assert len(doc.layers) == 2
+
+    assert controller.request(doc).ensemble is None  # the card's self-ensemble
+    window.actions["upscale_fast"].trigger()
+    assert window.actions["upscale_fast"].isChecked() and controller.request(doc).ensemble == 1
+    window.actions["upscale_fast"].trigger()
+    assert controller.request(doc).ensemble is None
