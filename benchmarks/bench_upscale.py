@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", help="a registered upscaler id (default: upscale-x4 when installed, else the "
                                         "untrained default architecture)")
     parser.add_argument("--tile", type=int, default=0, help="tile size in input pixels (default: the model's)")
-    parser.add_argument("--worker", nargs=3, metavar=("ONNX", "SIZE", "TILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=4, metavar=("ONNX", "SIZE", "TILE", "ENSEMBLE"), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -47,11 +47,13 @@ from common import print_plain_table  # noqa: E402
 from bench_style import canvas, peak_rss, runtime_comparison, session  # noqa: E402
 
 
-def worker(onnx_path: str, size: int, tile: int, threads: int) -> None:
-    """One x4 enlargement of a ``size`` canvas in this (fresh) process; prints JSON with time and peak RSS."""
+def worker(onnx_path: str, size: int, tile: int, threads: int, ensemble: int = 1) -> None:
+    """One x4 enlargement of a ``size`` canvas in this (fresh) process, each tile run ``ensemble`` times; prints
+    JSON with time and peak RSS."""
     from genart_desktop.engine.pipelines.upscale import DEFAULT_TILE, UpscaleNetwork, UpscalePipeline
 
-    pipeline = UpscalePipeline(UpscaleNetwork(session(onnx_path, threads), 4), tile=tile or DEFAULT_TILE)
+    pipeline = UpscalePipeline(UpscaleNetwork(session(onnx_path, threads), 4), tile=tile or DEFAULT_TILE,
+                               ensemble=ensemble)
     pixels = canvas(size)[..., :3]
     started = time.perf_counter()
     result = pipeline.upscale(pixels)
@@ -60,8 +62,9 @@ def worker(onnx_path: str, size: int, tile: int, threads: int) -> None:
     print(json.dumps({"size": size, "tile": pipeline.tile, "seconds": elapsed, "peak_rss": peak_rss()}))
 
 
-def measure_child(onnx_path: Path, size: int, tile: int, threads: int) -> dict:
-    command = [sys.executable, __file__, "--threads", str(threads), "--worker", str(onnx_path), str(size), str(tile)]
+def measure_child(onnx_path: Path, size: int, tile: int, threads: int, ensemble: int = 1) -> dict:
+    command = [sys.executable, __file__, "--threads", str(threads), "--worker", str(onnx_path), str(size), str(tile),
+               str(ensemble)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT))
     if done.returncode != 0:
         return {"size": size, "error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]}
@@ -69,7 +72,7 @@ def measure_child(onnx_path: Path, size: int, tile: int, threads: int) -> dict:
 
 
 def prepare_network(model_id: str | None, folder: Path):
-    """(onnx path, torch module or None, description)."""
+    """(onnx path, torch module or None, description, the card's self-ensemble)."""
     from genart_desktop.engine.registry import ModelRegistry
 
     registry = ModelRegistry(settings={"execution_provider": "cpu"})
@@ -87,14 +90,14 @@ def prepare_network(model_id: str | None, folder: Path):
         if torch is not None:
             torch_net = _torch_from_onnx(entry.files["upscaler"], UpscaleNet(UpscaleNetConfig(
                 **entry.card.config["network"])))
-        return entry.files["upscaler"], torch_net, f"model {chosen}"
+        return entry.files["upscaler"], torch_net, f"model {chosen}", int(entry.card.config.get("self_ensemble", 1))
     if torch is None:
         raise SystemExit("PyTorch (the train extra) is needed to build the default network; or pass --model ID.")
     from genart_desktop.training.upscale.export import export_upscaler_onnx
 
     torch.manual_seed(0)
     net = UpscaleNet(UpscaleNetConfig()).eval()
-    return export_upscaler_onnx(net, folder / "upscaler.onnx"), net, "untrained default architecture (speed only)"
+    return export_upscaler_onnx(net, folder / "upscaler.onnx"), net, "untrained default architecture (speed only)", 1
 
 
 def _torch_from_onnx(path: Path, net):
@@ -114,21 +117,24 @@ def _torch_from_onnx(path: Path, net):
 
 def main(args: argparse.Namespace) -> int:
     if args.worker:
-        worker(args.worker[0], int(args.worker[1]), int(args.worker[2]), args.threads)
+        worker(args.worker[0], int(args.worker[1]), int(args.worker[2]), args.threads, int(args.worker[3]))
         return 0
     sizes = (128, 256) if args.quick else (512, 1024)
     repeats = 2 if args.quick else 3
     side = 128 if args.quick else 512
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        onnx_path, net, weights = prepare_network(args.model, Path(tmp))
+        onnx_path, net, weights, card_ensemble = prepare_network(args.model, Path(tmp))
         for size in sizes:
-            result = measure_child(Path(onnx_path), size, args.tile, args.threads)
-            if "error" in result:
-                rows.append((f"x4 {size}x{size}", "failed", "", result["error"]))
-                continue
-            rows.append((f"x4 {size}x{size} -> {size * 4}x{size * 4} (tiled pipeline)", f"{result['seconds']:.2f} s",
-                         f"{result['peak_rss'] / 2**20:,.0f} MiB", f"tiles of {result['tile']} px"))
+            for ensemble in sorted({1, card_ensemble}):
+                how = "one run per tile" if ensemble == 1 else f"self-ensemble of {ensemble}, the card's"
+                result = measure_child(Path(onnx_path), size, args.tile, args.threads, ensemble)
+                if "error" in result:
+                    rows.append((f"x4 {size}x{size} ({how})", "failed", "", result["error"]))
+                    continue
+                rows.append((f"x4 {size}x{size} -> {size * 4}x{size * 4} (tiled pipeline, {how})",
+                             f"{result['seconds']:.2f} s", f"{result['peak_rss'] / 2**20:,.0f} MiB",
+                             f"tiles of {result['tile']} px"))
         ours, theirs, diff = runtime_comparison(Path(onnx_path), net, side, args.threads, repeats, "low", (0.0, 1.0))
         ratio = f"PyTorch time / ours {theirs / ours:.2f}x; max |diff| {diff:.1e}" if theirs else "PyTorch: n/a"
         rows.append((f"network {side}x{side} whole, onnxruntime", f"{ours:.2f} s", "", ratio))
