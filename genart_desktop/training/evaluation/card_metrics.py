@@ -22,7 +22,14 @@ def open_model_folder(model_dir: str | Path) -> tuple[Any, Any, dict[str, Any]]:
         raise InputError(f"{folder} is not a model folder (no model.json).")
     card = json.loads(card_path.read_text(encoding="utf-8"))
     registry = ModelRegistry(roots=[(folder.parent, "builtin")], settings={"execution_provider": "cpu"})
-    return registry, registry.get(str(card.get("id", folder.name))), card
+    model_id = str(card.get("id", folder.name))
+    mine = next((e for e in registry.entries() if Path(e.folder).resolve() == folder), None)
+    if mine is not None and not mine.ok and mine.id == model_id:
+        other = next((e.folder for e in registry.entries() if e.ok and e.id == model_id), None)
+        if other is not None:  # a sibling folder has the same id: the registry would hand over that one
+            raise InputError(f"{folder} has the id '{model_id}' of another model folder beside it ({Path(other).name});"
+                             " measuring it would measure that one. Move it into a folder of its own.")
+    return registry, registry.get(model_id), card
 
 
 def save_card(model_dir: str | Path, card: dict[str, Any]) -> Path:
