@@ -18,6 +18,7 @@ from genart_desktop.core.atomic import atomic_write_bytes
 from genart_desktop.core.errors import InputError
 from genart_desktop.core.images import open_image_rgba
 from genart_desktop.core.text import shown
+from genart_desktop.engine.pipelines.upscale_ensemble import SIZES as ENSEMBLE_SIZES
 from genart_desktop.workspace.upscale import SCALES, UpscaleController, UpscaleRequest, open_upscaler
 from genart_desktop.workspace.workspace import Workspace
 
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=None, choices=SCALES,
                         help="enlargement factor (default: the model's)")
     parser.add_argument("--tile", type=int, default=None, help="tile size in input pixels (default: the model's)")
-    parser.add_argument("--ensemble", type=int, default=None, choices=(1, 2, 4, 8),
+    parser.add_argument("--ensemble", type=int, default=None, choices=ENSEMBLE_SIZES,
                         help="network runs per tile, flipped and transposed and averaged: sharper, that many times "
                              "slower (default: the model's card; 1 is the fastest)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")

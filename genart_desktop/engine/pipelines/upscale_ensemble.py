@@ -84,4 +84,4 @@ class SelfEnsemble:
             result = inverse(self.network(np.ascontiguousarray(forward(batch)), run_options))
             total = np.array(result, np.float32) if total is None else total + result
         assert total is not None
-        return total / self.size if self.size > 1 else total
+        return total / self.size

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from genart_desktop.engine.pipelines.upscale_ensemble import SIZES as ENSEMBLE_SIZES
+
 NAME = "export"
 HELP = "Export a GAN, VAE or diffusion run to ONNX, check parity with PyTorch in onnxruntime, and write its model card."
 
@@ -18,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--license", dest="license_text", help="licence text (default: the dataset's)")
     parser.add_argument("--truncation", type=float, default=1.0,
                         help="GAN: recommended truncation psi recorded in the card (default: 1.0)")
-    parser.add_argument("--self-ensemble", type=int, default=1, choices=(1, 2, 4, 8),
+    parser.add_argument("--self-ensemble", type=int, default=1, choices=ENSEMBLE_SIZES,
                         help="upscaler: network runs per tile (flipped, transposed, averaged) the card asks the app "
                              "for; the held-out photos are measured with and without (default: 1)")
 
