@@ -73,3 +73,16 @@ def test_the_trainer_hook_is_inert_when_off(mode, expected):
     assert rows.tolist() == varied.rows(7, torch.tensor([0, 2, 6])).tolist()
     assert bool((rows[:2] >= 2).any()) and not bool((rows == 1).any())  # known words, no UNKNOWN ids
     assert conditioning.vocabulary.words == variants().vocabulary()
+
+
+@pytest.mark.parametrize("keep_name", [0.0, 0.25, 0.6, 1.0])
+def test_keep_name_sets_the_share_of_exact_captions(keep_name):
+    table = CaptionVariants(ITEMS, VOCABULARY, 0, keep_name=keep_name)
+    index = 1  # five words: a variant almost never equals the name
+    exact = sum(table.caption(step, index) == ITEMS[index]["caption"] for step in range(2000)) / 2000
+    assert abs(exact - keep_name) < 0.05 + 0.02 * (keep_name == 0.0)
+
+
+def test_keep_name_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match="keep_name"):
+        CaptionVariants(ITEMS, VOCABULARY, 0, keep_name=1.5)

@@ -32,7 +32,7 @@ VAE = ["--resolution", str(RES), "--batch-size", "8", "--channels", "8", "--max-
 DIFFUSION = ["--resolution", str(RES), "--channels", "16,32", "--res-blocks", "1", "--text-dim", "32",
              "--text-layers", "1", "--tokens", "4", "--heads", "2", "--batch-size", "8", "--sample-count", "4",
              "--sample-steps", "3", "--warmup", "2", "--precision", "fp32", "--device", "cpu", "--threads", "1",
-             "--condition", "text", "--caption-variants", "on", "--checkpoint-every", "1", "--sample-every", "2",
+             "--condition", "text", "--caption-variants", "on", "--caption-name", "0.5", "--checkpoint-every", "1", "--sample-every", "2",
              "--log-every", "1"]
 
 
@@ -85,7 +85,7 @@ def test_rgba_data_trains_a_four_channel_vae_and_a_diffusion_model_that_make_cut
     words = card["config"]["conditioning"]["vocabulary"]
     assert words[:6] == ["blue", "circle", "green", "red", "square", "yellow"]  # the dataset's ids unchanged
     assert {"shape", "round", "shapes", "crimson", "box"} <= set(words)  # categories and synonyms added
-    assert "--caption-variants on" in card["provenance"]["command"]
+    assert "--caption-variants on --caption-name 0.5" in card["provenance"]["command"]
 
     registry = ModelRegistry(roots=[(models, "user")], settings={"execution_provider": "cpu"})
     app = CardDiffusionModel.from_registry(registry, "tiny-rgba")
@@ -111,4 +111,6 @@ def test_pixel_space_diffusion_and_a_mismatched_vae_refuse_rgba_data_at_once(tmp
         from genart_desktop.training.diffusion.config import DiffusionConfig
 
         DiffusionConfig(data=str(data), condition="none", caption_variants="on").validate()
+    with pytest.raises(InputError, match="--caption-name"):
+        DiffusionConfig(data=str(data), condition="text", caption_variants="on", caption_name=1.5).validate()
     assert premultiply(np.array([[[200, 100, 50, 0]]], np.uint8)).tolist() == [[[0, 0, 0, 0]]]

@@ -38,7 +38,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "flag": ("banner",), "shoe": ("footwear",),
 }
 
-KEEP_NAME = 0.25  # the name exactly as written (it stays the most common caption of its picture)
+KEEP_NAME = 0.25  # default share of the name exactly as written (it stays the most common caption of its picture)
 CATEGORY_ONLY = 0.1  # only the category words: one prompt for the many emoji of a subgroup
 SUBSET = 0.5  # keep a random subset of the words
 KEEP_WORD = 0.65  # ... each word with this chance (at least one survives)
@@ -61,9 +61,13 @@ def _categories(item: dict[str, Any]) -> list[list[str]]:
 class CaptionVariants:
     """Per-step caption variants of a dataset's items (see the module's docstring)."""
 
-    def __init__(self, items: Sequence[dict[str, Any]], vocabulary: Sequence[str], seed: int):
+    def __init__(self, items: Sequence[dict[str, Any]], vocabulary: Sequence[str], seed: int,
+                 keep_name: float = KEEP_NAME):
+        if not 0.0 <= keep_name <= 1.0:
+            raise ValueError(f"keep_name must be in [0, 1], not {keep_name}")
         self.items = list(items)
         self.seed = int(seed)
+        self.keep_name = float(keep_name)
         names = [caption_words(str(item.get("caption") or "")) for item in self.items]
         known = set(vocabulary)
         extra = {w for item in self.items for w in category_words(item)}
@@ -85,9 +89,9 @@ class CaptionVariants:
             return original
         rng = np.random.default_rng([self.seed, int(step), int(index)])
         roll = rng.random()
-        if roll < KEEP_NAME and original:
+        if roll < self.keep_name and original:
             return original
-        if (roll < KEEP_NAME + CATEGORY_ONLY and categories) or not name:
+        if (roll < self.keep_name + CATEGORY_ONLY and categories) or not name:
             return " ".join(categories[int(rng.integers(len(categories)))])
         category = list(dict.fromkeys(w for words in categories for w in words))
         words = list(name)

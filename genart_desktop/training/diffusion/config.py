@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from genart_desktop.core.errors import InputError
 from genart_desktop.training.config import TrainConfig, option
+from genart_desktop.training.data.caption_variants import KEEP_NAME
 
 CONDITIONS = ("none", "class", "text")
 CONTROLS = ("none", "edges", "colour-blocks")
@@ -53,6 +54,8 @@ class DiffusionConfig(TrainConfig):
     caption_variants: str = option("off", "on: each step shows a caption as a variant (word subsets, shuffled "
                                    "words, synonyms, the category words several pictures share), so a prompt "
                                    "stands for many pictures", ("off", "on"))
+    caption_name: float = option(KEEP_NAME, "with --caption-variants on: share of steps that show a picture's "
+                                 "caption exactly as written (the rest show variants)")
     cond_drop: float = option(0.1, "probability of dropping the condition (trains the unconditional mode for CFG)")
     guidance: float = option(3.0, "classifier-free guidance scale for sample grids and the card's default")
     min_snr: float = option(5.0, "min-SNR-gamma loss weighting (Hang et al. 2023); 0 turns it off")
@@ -93,6 +96,8 @@ class DiffusionConfig(TrainConfig):
             raise InputError(f"Every --channels width must be divisible by --heads {self.heads}.")
         if not 0.0 <= self.cond_drop < 1.0:
             raise InputError("--cond-drop must be in [0, 1).")
+        if not 0.0 <= self.caption_name <= 1.0:
+            raise InputError("--caption-name must be in [0, 1].")
         if self.caption_variants == "on" and self.condition != "text":
             raise InputError("--caption-variants on needs --condition text.")
         if self.condition != "none" and self.cond_drop == 0.0 and self.guidance != 1.0:

@@ -95,7 +95,7 @@ class DiffusionTrainer(Trainer):
         items = dataset.meta.get("items") or [{} for _ in range(len(dataset))]
         self.conditioning, self.varied = varied_conditioning(
             cfg.caption_variants, items, Conditioning.from_dataset(cfg.condition, dataset.meta, dataset.captions,
-                                                                   cfg.tokens), cfg.seed)
+                                                                   cfg.tokens), cfg.seed, cfg.caption_name)
         self.conds = self.conditioning.encode_items(items)
         if self.conds is not None and self.conds.shape[0] != len(dataset):
             raise InputError("The dataset's items and images differ in number; rebuild the dataset.")
