@@ -238,6 +238,15 @@ def test_upscaler_card_states_its_held_out_gain_and_it_beats_lanczos(registry):
     out = pipeline.upscale(rgba)
     assert out.shape == (80, 120, 4) and out[..., 3].max() == 255 and out[:8, :8, 3].max() <= 2  # 1 % at most
     assert np.abs(out[40, 60, :3].astype(int) - (200, 90, 30)).max() <= 8
+    # an anti-aliased cut-out on transparent black keeps its colour up to its edge: no dark rim (issue 17)
+    yy, xx = np.mgrid[0:48, 0:48]
+    disc = np.zeros((48, 48, 4), np.uint8)
+    disc[..., 3] = np.clip((16.5 - np.hypot(yy - 24, xx - 24)) * 255, 0, 255).astype(np.uint8)
+    disc[disc[..., 3] > 0, :3] = (230, 50, 30)
+    out = pipeline.upscale(disc).astype(int)
+    visible = out[..., 3] > 16
+    assert (visible & (out[..., 3] < 250)).sum() > 500  # a soft edge, many pixels wide
+    assert np.abs(out[visible][:, :3] - (230, 50, 30)).max() <= 6
     photo = MODELS.parents[1] / "shared" / "data" / "photos" / held_out[0]
     if not photo.is_file():
         pytest.skip("the shared photos are not beside this checkout")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from genart_desktop.core.errors import InputError, JobCancelled, ModelError
-from genart_desktop.engine.pipelines.upscale import (UpscaleNetwork, UpscalePipeline, passes_needed,
-                                                      upscale_to)
+from genart_desktop.engine.pipelines.upscale import (UpscaleNetwork, UpscalePipeline, bleed_colour,
+                                                      passes_needed, upscale_to)
 from genart_desktop.engine.session import ModelSession
 from tests.engine.tiny_upscaler import tiny_upscaler
 from tests.tiny_onnx import image_model, save_model, tiny_unet
@@ -55,9 +55,26 @@ def test_rgba_keeps_colour_under_soft_edges(session):
     assert out.shape == (80, 80, 4)
     visible = out[..., 3] > 16
     assert visible.any() and (out[..., 3] == 0).any()
-    # premultiplied: edge pixels keep the shape's colour instead of darkening towards the transparent black
+    # bled colour: edge pixels keep the shape's colour instead of darkening towards the transparent black
     assert np.abs(out[visible][:, :3].astype(int) - (250, 40, 10)).max() <= 12
     assert out[out[..., 3] == 0][:, :3].max() == 0
+
+
+def test_bleed_gives_transparent_pixels_the_nearest_visible_colour_and_keeps_the_rest():
+    colour = np.zeros((37, 53, 3), np.float32)  # odd sizes: the pyramid pads
+    alpha = np.zeros((37, 53, 1), np.float32)
+    colour[5:12, 4:10], alpha[5:12, 4:10] = (1.0, 0.2, 0.1), 1.0
+    colour[25:30, 40:50], alpha[25:30, 40:50] = (0.1, 0.3, 0.9), 0.5
+    colour[0, 52] = (0.7, 0.7, 0.7)  # a stray colour under alpha 0: not visible, so it does not spread
+    bled = bleed_colour(colour, alpha)
+    visible = alpha[..., 0] > 0
+    assert np.array_equal(bled[visible], colour[visible]) and bled.dtype == np.float32
+    assert np.allclose(bled[8, 12], (1.0, 0.2, 0.1)) and np.allclose(bled[8, 0], (1.0, 0.2, 0.1))  # beside each
+    assert np.allclose(bled[27, 52], (0.1, 0.3, 0.9)) and np.allclose(bled[31, 45], (0.1, 0.3, 0.9))
+    assert np.all((bled >= 0) & (bled <= 1)) and not np.allclose(bled[0, 52], (0.7, 0.7, 0.7))
+    empty = np.zeros((8, 8, 1), np.float32)
+    assert bleed_colour(colour[:8, :8], empty) is colour[:8, :8] or np.array_equal(
+        bleed_colour(colour[:8, :8], empty), colour[:8, :8])
 
 
 def test_opaque_rgba_stays_opaque(session):

@@ -6,9 +6,11 @@ The image is cut into overlapping low-resolution tiles (engine/tiling.py's plan,
 each tile's enlarged result is blended with raised-cosine weights repeated ``scale`` times, so seams are cross-fades
 and memory stays one float32 output plus one tile.
 
-Transparency: colour is premultiplied by alpha before it goes through the network and alpha itself goes through as a
-grey picture in the same batch, then colour is divided by the enlarged alpha. Transparent pixels therefore carry no
-colour into their opaque neighbours (no dark fringes) and the edge of a shape is as sharp as its colour.
+Transparency: alpha goes through the network as a grey picture in the same batch as the colour. The colour of
+(nearly) transparent pixels is first replaced by the colour of the nearest visible ones (:func:`bleed_colour`), so the
+network never sees a shape's edge against transparent black: a learned upscaler sharpens such an edge with an
+overshoot, and dividing premultiplied colour by an alpha that overshoots differently leaves a dark rim around every
+cut-out. The enlarged colour is therefore already straight (not premultiplied) and the enlarged alpha cuts it out.
 """
 
 from __future__ import annotations
@@ -139,25 +141,53 @@ class UpscalePipeline:
 
 
 def _tile_batch(patch: np.ndarray, translucent: bool) -> np.ndarray:
-    """A tile as a ``(1|2, 3, h, w)`` float32 batch in [0, 1]: colour (premultiplied when translucent) [+ alpha]."""
+    """A tile as a ``(1|2, 3, h, w)`` float32 batch in [0, 1]: colour (bled into transparent pixels when
+    translucent) [+ alpha]."""
     colour = patch[..., :3].astype(np.float32) / 255.0
     if not translucent:
         return colour.transpose(2, 0, 1)[None]
     alpha = patch[..., 3:4].astype(np.float32) / 255.0
     grey = np.repeat(alpha, 3, axis=2)
-    return np.stack([(colour * alpha).transpose(2, 0, 1), grey.transpose(2, 0, 1)])
+    return np.stack([bleed_colour(colour, alpha).transpose(2, 0, 1), grey.transpose(2, 0, 1)])
+
+
+def bleed_colour(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Straight ``(h, w, 3)`` colour whose transparent pixels (alpha below 1/255) take the alpha-weighted colour of
+    the nearest visible ones, by a push-pull pyramid: each level halves the picture, averaging colour by alpha, and
+    fills the gaps of the level above. Visible pixels keep their colour; a fully transparent tile stays as it is."""
+    known = alpha[..., 0] >= 1.0 / 255
+    if known.all() or not known.any():
+        return colour
+    weight = np.where(known, alpha[..., 0], 0.0).astype(np.float32)
+    filled = _pull(colour * weight[..., None], weight)
+    return np.where(known[..., None], colour, filled).astype(np.float32)
+
+
+def _pull(premultiplied: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Straight colour everywhere from ``premultiplied`` sums and their ``weight``: where the weight is zero, the
+    colour of the next coarser level (2x2 sums), enlarged by repetition."""
+    height, width = weight.shape
+    straight = premultiplied / np.maximum(weight, 1e-12)[..., None]
+    if (weight > 0).all() or (height <= 1 and width <= 1):
+        return straight
+    pad_h, pad_w = height % 2, width % 2
+    p = np.pad(premultiplied, ((0, pad_h), (0, pad_w), (0, 0)))
+    w = np.pad(weight, ((0, pad_h), (0, pad_w)))
+    coarse_p = p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2]
+    coarse_w = w[0::2, 0::2] + w[1::2, 0::2] + w[0::2, 1::2] + w[1::2, 1::2]
+    coarse = _pull(coarse_p, coarse_w).repeat(2, 0).repeat(2, 1)[:height, :width]
+    return np.where((weight > 0)[..., None], straight, coarse)
 
 
 def _to_uint8(output: np.ndarray, channels: int, translucent: bool) -> np.ndarray:
-    """Clamp, un-premultiply and round in bands of rows; an opaque RGBA input gets an opaque alpha back."""
+    """Clamp and round in bands of rows; an opaque RGBA input gets an opaque alpha back."""
     height, width = output.shape[:2]
     result = np.empty((height, width, channels), np.uint8)
     for top in range(0, height, BAND_ROWS):
         band = np.clip(output[top:top + BAND_ROWS], 0.0, 1.0)
-        if translucent:
+        if translucent:  # the colour is straight (see bleed_colour); transparent pixels carry none
             alpha = band[..., 3:4]
-            colour = np.where(alpha > 1.0 / 512, band[..., :3] / np.maximum(alpha, 1e-6), 0.0)
-            band = np.concatenate([np.clip(colour, 0.0, 1.0), alpha], axis=2)
+            band = np.concatenate([np.where(alpha > 1.0 / 512, band[..., :3], 0.0), alpha], axis=2)
         rounded = np.rint(band * 255.0).astype(np.uint8)
         if channels == 4 and not translucent:
             rounded = np.concatenate([rounded, np.full(rounded.shape[:2] + (1,), 255, np.uint8)], axis=2)
