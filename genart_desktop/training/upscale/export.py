@@ -123,7 +123,8 @@ def export_upscale_run(run_dir: str | Path, request: ExportRequest = ExportReque
                            if ensemble_scores else {})},
             "config": {"scale": cfg.scale, "tile": tile, "overlap": DEFAULT_OVERLAP, "value_range": VALUE_RANGE,
                        "self_ensemble": ensemble,
-                       "alpha": "colour bled into transparent pixels, alpha enlarged as grey", "network": cfg.network().to_dict()},
+                       "alpha": "colour bled into transparent pixels, alpha enlarged as grey",
+                       "network": cfg.network().to_dict()},
         }
         if files:
             card["thumbnail"] = "thumbnail.png"
