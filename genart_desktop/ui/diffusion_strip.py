@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem, QWidget
 
-from genart_desktop.ui.qimage import rgb_to_qimage
+from genart_desktop.ui.qimage import picture_to_qimage
 from genart_desktop.workspace.diffusion import HistoryItem, StagedResult
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -19,12 +19,13 @@ STATE_TEXT = {"queued": "queued", "failed": "failed", "cancelled": "cancelled"}
 
 def _pixmap(image: np.ndarray | None, side: int, progress: float | None = None) -> QPixmap:
     """``image`` fitted into a ``side`` square (smoothly scaled; nearest when enlarging a tiny image, so a 16 px
-    preview stays crisp), with a progress bar along the bottom while it is being made."""
+    preview stays crisp), with a progress bar along the bottom while it is being made. A cut-out (RGBA) is drawn
+    through its alpha over the strip's background, as it will land on the painting."""
     canvas = QPixmap(side, side)
     canvas.fill(QColor(40, 44, 52))
     painter = QPainter(canvas)
     if image is not None:
-        picture = QPixmap.fromImage(rgb_to_qimage(np.asarray(image)))
+        picture = QPixmap.fromImage(picture_to_qimage(image))
         smooth = picture.width() >= side or picture.height() >= side
         scaled = picture.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                                 Qt.TransformationMode.SmoothTransformation if smooth

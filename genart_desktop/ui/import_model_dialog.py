@@ -21,7 +21,7 @@ from genart_desktop.core.failure import report
 from genart_desktop.core.paths import user_models_dir
 from genart_desktop.core.text import shown
 from genart_desktop.ui import dialogs
-from genart_desktop.ui.qimage import rgb_to_qimage
+from genart_desktop.ui.qimage import picture_to_qimage
 from genart_desktop.workspace.model_import import RANGES, ImportProposal, edited, install, preview, propose
 
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
@@ -101,7 +101,7 @@ class ImportModelDialog(QDialog):
         return pixels
 
     def _show(self, pixels: np.ndarray) -> None:
-        image = QPixmap.fromImage(rgb_to_qimage(pixels))
+        image = QPixmap.fromImage(picture_to_qimage(pixels))
         self.preview_label.setPixmap(image.scaled(PREVIEW_SIDE, PREVIEW_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
                                                   Qt.TransformationMode.FastTransformation))
 

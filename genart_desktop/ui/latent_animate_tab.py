@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QSlider
 from genart_desktop.engine.latent import animation
 from genart_desktop.ui import dialogs
 from genart_desktop.ui.latent_host import ExplorerHost
-from genart_desktop.ui.qimage import rgb_to_qimage
+from genart_desktop.ui.qimage import picture_to_qimage
 from genart_desktop.ui.widgets import button, wrapped_label
 from genart_desktop.workspace.latent import GridResult, mp4
 from genart_desktop.workspace.latent.requests import ExportAnimation
@@ -101,7 +101,7 @@ class AnimateTab(QWidget):
 
     def _show_scrub(self, result: GridResult) -> None:
         self.scrub_image = result.images[0]
-        pixmap = QPixmap.fromImage(rgb_to_qimage(result.images[0]))
+        pixmap = QPixmap.fromImage(picture_to_qimage(result.images[0]))
         self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation))
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QList
 
 from genart_desktop.engine.latent.bookmarks import Bookmark
 from genart_desktop.ui.latent_host import ExplorerHost
-from genart_desktop.ui.qimage import rgb_to_qimage
+from genart_desktop.ui.qimage import picture_to_qimage
 from genart_desktop.ui.widgets import button
 
 
@@ -66,7 +66,7 @@ class BookmarksTab(QWidget):
         if len(images) != self.list.count():
             return  # the list changed since: a newer render is on its way
         for row, image in enumerate(images):
-            self.list.item(row).setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(image)).scaled(
+            self.list.item(row).setIcon(QIcon(QPixmap.fromImage(picture_to_qimage(image)).scaled(
                 THUMBNAIL_SIDE, THUMBNAIL_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation)))
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from genart_desktop.ui.qimage import rgb_to_qimage
+from genart_desktop.ui.qimage import picture_to_qimage
 
 GAP = 4
 
@@ -39,7 +39,7 @@ class ImageGrid(QWidget):
         self.update()
 
     def set_images(self, images: np.ndarray | list[np.ndarray]) -> None:
-        self._images = [rgb_to_qimage(img) for img in images]
+        self._images = [picture_to_qimage(img) for img in images]
         self._count = max(self._count, len(self._images))
         self._busy = False
         self.update()
@@ -98,10 +98,9 @@ class ImageGrid(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for index in range(self._count):
             rect = self.cell_rect(index)
+            painter.fillRect(rect, QColor(36, 36, 39))  # the cell, also behind a cut-out's transparent ground
             if index < len(self._images):
                 painter.drawImage(rect, self._images[index])
-            else:
-                painter.fillRect(rect, QColor(36, 36, 39))
             if self._busy:
                 painter.fillRect(rect, QColor(0, 0, 0, 70))
             if index == self._marked:

@@ -26,6 +26,13 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(array.data, width, height, width * 3, QImage.Format.Format_RGB888).copy()
 
 
+def picture_to_qimage(pixels: np.ndarray) -> QImage:
+    """A generated picture as a QImage: (H, W, 3) as RGB, (H, W, 4) as a cut-out that draws through its alpha (so a
+    transparent ground shows what is behind it, not the black stored under it)."""
+    array = np.asarray(pixels)
+    return rgba_to_qimage(array) if array.ndim == 3 and array.shape[2] == 4 else rgb_to_qimage(array)
+
+
 def qimage_to_rgba(image: QImage) -> np.ndarray:
     """A QImage (any format) as a straight-alpha (H, W, 4) uint8 array."""
     converted = image.convertToFormat(QImage.Format.Format_RGBA8888)

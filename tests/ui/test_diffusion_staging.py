@@ -77,6 +77,24 @@ def test_accept_and_discard_are_visible_at_1440x900_and_thumbnails_are_not_tinte
     assert icon.pixmap(size, QIcon.Mode.Selected).toImage() == normal
 
 
+def test_a_cut_out_thumbnail_shows_the_strip_through_its_transparent_pixels(qtbot):
+    from genart_desktop.ui.diffusion_strip import _pixmap
+
+    cut_out = np.zeros((16, 16, 4), np.uint8)  # transparent black around an opaque red square
+    cut_out[4:12, 4:12] = (230, 40, 30, 255)
+    cut_out[2, 2] = (255, 255, 255, 8)  # a nearly transparent edge pixel with a bright straight colour
+    shown = _pixmap(cut_out, 64).toImage()  # 16 -> 64: each pixel a 4x4 block
+
+    def rgb(x, y):
+        colour = shown.pixelColor(x, y)
+        return np.array([colour.red(), colour.green(), colour.blue()])
+
+    strip = np.array([40, 44, 52])  # the strip's background
+    assert (rgb(1, 1) == strip).all()  # transparent: the strip, not the pixel's black
+    assert np.abs(rgb(9, 9) - strip).max() <= 8  # nearly transparent: nearly the strip, not white
+    assert (rgb(32, 32) == (230, 40, 30)).all()
+
+
 def test_the_overlay_is_drawn_over_the_canvas_without_touching_the_document(qtbot, window):
     canvas = window.canvas
     doc = Document(64, 48)
