@@ -48,6 +48,9 @@ class DiffusionQuality:
     # across-prompt ratio above hides a model that draws one picture per prompt). Measured on one prompt per category.
     within_prompt_diversity_ratio: float | None = None
     within_prompt_seeds: int = 0
+    # Binomial standard error of prompt_adherence: two models whose figures differ by less than about two of these
+    # (288 prompts give roughly 3 points) follow prompts equally well as far as this measurement can tell.
+    prompt_adherence_stderr: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,8 +120,10 @@ def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, s
     held = max(2, len(dataset) // 10)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed + 3))
     all_real = dataset.batch(torch.arange(len(dataset)))
+    adherence = float((predicted == truth).float().mean())
     quality = DiffusionQuality(
-        prompt_adherence=float((predicted == truth).float().mean()), chance=1.0 / len(names),
+        prompt_adherence=adherence, chance=1.0 / len(names),
+        prompt_adherence_stderr=float(np.sqrt(adherence * (1.0 - adherence) / len(generated))),
         per_label=per_label_accuracy, classifier_holdout_accuracy=classifier.holdout_accuracy,
         classifier_holdout_count=classifier.holdout_count, samples=len(generated),
         diversity_ratio=diversity_score(generated) / max(diversity_score(real), 1e-12),

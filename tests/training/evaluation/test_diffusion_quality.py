@@ -105,6 +105,8 @@ def test_adherence_is_high_for_a_faithful_model_and_low_for_a_contrary_one(datas
     assert rows == ["circle"] * 6 + ["square"] * 6
     assert faithful.samples == 12 and faithful.chance == 0.5
     assert faithful.prompt_adherence >= 0.9 and contrary.prompt_adherence <= 0.1
+    p = faithful.prompt_adherence
+    assert faithful.prompt_adherence_stderr == pytest.approx((p * (1 - p) / 12) ** 0.5)
     assert set(faithful.per_label) == {"circle", "square"}
     assert (faithful.guidance, faithful.steps) == (2.0, 10)  # the model's defaults when none are given
 
