@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 NAME = "evaluate"
@@ -27,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                       "category; GAN: the first 64)")
     parser.add_argument("--grid-scale", type=int, default=1, choices=range(1, 9), metavar="N",
                         help="enlarge each image of the grid N times (nearest; default 1)")
+    parser.add_argument("--against", metavar="MODEL_DIR",
+                        help="diffusion: also judge this model on the same prompts, seeds and judge, and report the "
+                             "paired difference in prompt adherence with its standard error")
     parser.add_argument("--write-card", action="store_true", help="record the result in the card's metrics")
     parser.add_argument("--prompt-sheet", metavar="PNG", help="also write a labelled sheet: a row per --prompts")
     parser.add_argument("--prompts", nargs="+", default=["red heart", "cat face", "sun", "pizza", "rocket"],
@@ -157,10 +161,15 @@ def run(args: argparse.Namespace) -> int:
     card = _card(args.model_dir)
     family = str(card.get("family", ""))
     config = card.get("config") if isinstance(card.get("config"), dict) else {}
-    if family == "diffusion" and isinstance(config.get("control"), dict):
+    conditioning = config.get("conditioning")
+    kind = conditioning.get("type") if isinstance(conditioning, dict) else None
+    has_control = isinstance(config.get("control"), dict)
+    if args.against and not (family == "diffusion" and (kind == "text" or (kind == "class" and not has_control))):
+        raise InputError("--against compares the prompt adherence of two prompted diffusion models; "
+                         f"{Path(args.model_dir).name} is not measured that way.")
+    if family == "diffusion" and has_control:
         run_control(args)
-        conditioning = config.get("conditioning")
-        if not (isinstance(conditioning, dict) and conditioning.get("type") == "text"):
+        if kind != "text":
             return 0  # not prompted: control adherence is its whole measure
     if family == "gan":
         return run_generator(args)
@@ -170,7 +179,9 @@ def run(args: argparse.Namespace) -> int:
     from genart_desktop.training.evaluation.diffusion_quality import (
         evaluate_diffusion,
         load_model,
+        paired_adherence,
         record_in_card,
+        train_judge,
     )
     from genart_desktop.training.grid import save_grid
 
@@ -179,9 +190,18 @@ def run(args: argparse.Namespace) -> int:
     if args.within_seeds < 0 or args.within_seeds == 1:
         raise InputError("--within-seeds must be 0 or at least 2.")
     model = load_model(args.model_dir)
+    other = load_model(args.against) if args.against else None  # refused before any work when broken
     dataset = ImageDataset.load(args.data)
+    judge = train_judge(dataset, args.seed)
     quality, images, _rows = evaluate_diffusion(model, dataset, args.per_label, args.steps, args.guidance,
-                                                args.sampler, args.seed, within_seeds=args.within_seeds)
+                                                args.sampler, args.seed, classifier=judge,
+                                                within_seeds=args.within_seeds)
+    paired = None
+    if other is not None:
+        print(f"judging {args.against} on the same prompts and seeds")
+        theirs, _, _ = evaluate_diffusion(other, dataset, args.per_label, args.steps, args.guidance, args.sampler,
+                                          args.seed, classifier=judge, within_seeds=0)
+        paired = paired_adherence(quality, theirs, Path(args.against).resolve().name)
     if args.grid:
         save_grid(args.grid, images, columns=args.per_label, scale=args.grid_scale)
     if args.prompt_sheet:
@@ -195,8 +215,9 @@ def run(args: argparse.Namespace) -> int:
                      guidance=args.guidance).save(buffer, "PNG")
         atomic_write_bytes(args.prompt_sheet, buffer.getvalue())
     if args.write_card:
-        record_in_card(args.model_dir, quality)
-    summary = quality.to_dict()
-    summary.pop("prompts")
+        record_in_card(args.model_dir, quality, paired)
+    summary = quality.summary()
+    if paired is not None:
+        summary["paired"] = paired.to_dict()
     print(json.dumps(summary, indent=2))
     return 0

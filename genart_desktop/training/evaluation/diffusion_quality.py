@@ -51,9 +51,60 @@ class DiffusionQuality:
     # Binomial standard error of prompt_adherence: two models whose figures differ by less than about two of these
     # (288 prompts give roughly 3 points) follow prompts equally well as far as this measurement can tell.
     prompt_adherence_stderr: float = 0.0
+    # 1 where the judge named the prompt's category, per generated image in prompt order: pairs two models measured
+    # on the same prompts and seeds (see paired_adherence).
+    judged_correct: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def summary(self) -> dict[str, Any]:
+        """What a card and the command print: the figures, without the prompt lists and per-image verdicts."""
+        summary = self.to_dict()
+        summary.pop("prompts")
+        summary.pop("judged_correct")
+        return summary
+
+
+@dataclass
+class PairedAdherence:
+    """Two models judged on the same prompts, seeds and judge. Pairing cancels the prompts' own difficulty, so the
+    difference's standard error is smaller than either figure's alone."""
+
+    against: str
+    prompt_adherence: float
+    against_adherence: float
+    difference: float
+    difference_stderr: float
+    only_this_model_right: int
+    only_against_right: int
+    samples: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def paired_adherence(this: DiffusionQuality, other: DiffusionQuality, against: str) -> PairedAdherence:
+    """Compare ``this`` with ``other`` image by image (McNemar's pairing); both must come from one judge."""
+    if this.prompts != other.prompts or this.seed != other.seed or len(this.judged_correct) != len(other.judged_correct):
+        raise InputError("The two models were measured on different prompts or seeds; a paired comparison needs the "
+                         "same ones.")
+    mine = np.asarray(this.judged_correct, np.float64)
+    theirs = np.asarray(other.judged_correct, np.float64)
+    difference = mine - theirs
+    n = len(difference)
+    stderr = float(difference.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+    return PairedAdherence(against=against, prompt_adherence=float(mine.mean()), against_adherence=float(theirs.mean()),
+                           difference=float(difference.mean()), difference_stderr=stderr,
+                           only_this_model_right=int((difference > 0).sum()),
+                           only_against_right=int((difference < 0).sum()), samples=n)
+
+
+def train_judge(dataset: ImageDataset, seed: int = 0, log: Callable[[str], None] = print) -> TrainedClassifier:
+    """The category classifier that judges prompt adherence, trained on the whole dataset (seeded)."""
+    labels, names = dataset_labels(dataset)
+    log(f"training the judge: a {len(names)}-category classifier on {len(dataset)} images")
+    return train_label_classifier(dataset.batch(torch.arange(len(dataset))), labels, names, seed=seed, log=log)
 
 
 def dataset_labels(dataset: ImageDataset) -> tuple[torch.Tensor, list[str]]:
@@ -99,9 +150,7 @@ def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, s
     """(quality, generated images (N, 3, H, W) in [-1, 1] grouped by category, the category of each row)."""
     labels, names = dataset_labels(dataset)
     if classifier is None:
-        log(f"training the judge: a {len(names)}-category classifier on {len(dataset)} images")
-        classifier = train_label_classifier(dataset.batch(torch.arange(len(dataset))), labels, names, seed=seed,
-                                            log=log)
+        classifier = train_judge(dataset, seed, log)
     log(f"judge held-out accuracy {classifier.holdout_accuracy:.1%} on {classifier.holdout_count} images")
     prompts = choose_prompts(dataset, names, per_label, seed)
     images, targets = [], []
@@ -130,7 +179,8 @@ def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, s
         nearest_train_distance=nearest_distance(generated, all_real),
         real_holdout_nearest_distance=nearest_distance(all_real[order[:held]], all_real[order[held:]]),
         guidance=float(model.default_guidance if guidance is None else guidance),
-        steps=int(steps or model.default_steps), sampler=sampler, seed=seed, prompts=prompts)
+        steps=int(steps or model.default_steps), sampler=sampler, seed=seed, prompts=prompts,
+        judged_correct=[int(v) for v in (predicted == truth).tolist()])
     if within_seeds >= 2:
         quality.within_prompt_diversity_ratio = within_prompt_diversity(
             model, dataset, labels, names, prompts, within_seeds, steps, guidance, sampler, seed, log)
@@ -160,10 +210,11 @@ def within_prompt_diversity(model: Any, dataset: ImageDataset, labels: torch.Ten
     return float(np.mean(ratios))
 
 
-def record_in_card(model_dir: str | Path, quality: DiffusionQuality) -> None:
-    """Add the measurement (without the prompt lists) to the card's ``metrics.quality``."""
-    summary = quality.to_dict()
-    summary.pop("prompts")
+def record_in_card(model_dir: str | Path, quality: DiffusionQuality, paired: PairedAdherence | None = None) -> None:
+    """Add the measurement (and the paired comparison, if any) to the card's ``metrics.quality``."""
+    summary = quality.summary()
+    if paired is not None:
+        summary["paired"] = paired.to_dict()
     record_quality(model_dir, summary)
 
 

@@ -18,6 +18,7 @@ from genart_desktop.training.evaluation.diffusion_quality import (
     choose_prompts,
     dataset_labels,
     evaluate_diffusion,
+    paired_adherence,
     record_in_card,
 )
 from genart_desktop.training.evaluation.label_classifier import (
@@ -55,14 +56,16 @@ class Oracle:
 
     default_guidance, default_steps = 2.0, 10
 
-    def __init__(self, dataset: ImageDataset, wrong: bool = False, noise: float = 0.0, one_picture: bool = False):
+    def __init__(self, dataset: ImageDataset, wrong: bool = False, noise: float = 0.0, one_picture: bool = False,
+                 wrong_on: str = ""):
         self.dataset, self.wrong, self.noise, self.one_picture = dataset, wrong, noise, one_picture
+        self.wrong_on = wrong_on  # answer prompts of this shape with the other shape
         self.prompts: list[str] = []
 
     def generate(self, prompt: str, seed: int = 0, **_options) -> DiffusionResult:
         self.prompts.append(prompt)
         shape = prompt.split()[1]
-        if self.wrong:
+        if self.wrong or shape == self.wrong_on:
             shape = "circle" if shape == "square" else "square"
         rows = [i for i, item in enumerate(self.dataset.meta["items"]) if item["label"] == shape]
         pick = sum(map(ord, prompt)) if self.one_picture else seed  # one_picture: the seed changes nothing
@@ -111,6 +114,27 @@ def test_adherence_is_high_for_a_faithful_model_and_low_for_a_contrary_one(datas
     assert (faithful.guidance, faithful.steps) == (2.0, 10)  # the model's defaults when none are given
 
 
+def test_a_paired_comparison_counts_the_images_only_one_model_got_right(dataset, judge):
+    def measure(**options):
+        return evaluate_diffusion(Oracle(dataset, **options), dataset, per_label=6, classifier=judge,
+                                  log=lambda _: None, within_seeds=0)[0]
+
+    faithful, half = measure(), measure(wrong_on="circle")
+    assert faithful.judged_correct == [1] * 12
+    assert half.judged_correct == [0] * 6 + [1] * 6  # circles come first
+    paired = paired_adherence(faithful, half, "half")
+    assert (paired.only_this_model_right, paired.only_against_right, paired.samples) == (6, 0, 12)
+    assert (paired.prompt_adherence, paired.against_adherence, paired.difference) == (1.0, 0.5, 0.5)
+    assert paired.difference_stderr == pytest.approx(np.std([1] * 6 + [0] * 6, ddof=1) / 12 ** 0.5)
+    reverse = paired_adherence(half, faithful, "faithful")
+    assert (reverse.difference, reverse.only_this_model_right, reverse.only_against_right) == (-0.5, 0, 6)
+    assert paired_adherence(faithful, measure(), "same").difference_stderr == 0.0
+    fewer = evaluate_diffusion(Oracle(dataset), dataset, per_label=3, classifier=judge, log=lambda _: None,
+                               within_seeds=0)[0]
+    with pytest.raises(Exception, match="different prompts"):
+        paired_adherence(faithful, fewer, "fewer")
+
+
 def test_copies_of_the_training_data_are_flagged_as_memorised(dataset, judge):
     copies, _, _ = evaluate_diffusion(Oracle(dataset), dataset, per_label=6, classifier=judge, log=lambda _: None)
     noisy, _, _ = evaluate_diffusion(Oracle(dataset, noise=0.3), dataset, per_label=6, classifier=judge,
@@ -144,10 +168,12 @@ def test_the_result_is_recorded_in_the_card_without_touching_the_model(tmp_path,
     (folder / "unet.onnx").write_bytes(b"weights")
     (folder / "model.json").write_text(json.dumps({"id": "m", "metrics": {"parity": 1e-6}}))
     quality, _, _ = evaluate_diffusion(Oracle(dataset), dataset, per_label=2, classifier=judge, log=lambda _: None)
-    record_in_card(folder, quality)
+    record_in_card(folder, quality, paired_adherence(quality, quality, "itself"))
     card = json.loads((folder / "model.json").read_text())
     assert card["metrics"]["parity"] == 1e-6
     assert card["metrics"]["quality"]["prompt_adherence"] == quality.prompt_adherence
+    assert card["metrics"]["quality"]["paired"]["against"] == "itself"
+    assert "prompts" not in card["metrics"]["quality"] and "judged_correct" not in card["metrics"]["quality"]
     assert (folder / "unet.onnx").read_bytes() == b"weights"
 
 
@@ -166,6 +192,14 @@ def test_a_within_prompt_figure_needs_two_seeds(tmp_path, capsys, dataset):
     (folder / "model.json").write_text(json.dumps({"id": "m", "family": "diffusion"}))
     assert train_main(["evaluate", str(folder), "--data", str(dataset.folder), "--within-seeds", "1"]) == 2
     assert "--within-seeds must be 0 or at least 2" in capsys.readouterr().err
+
+
+def test_against_is_refused_for_a_model_without_prompt_adherence(tmp_path, capsys, dataset):
+    folder = tmp_path / "gan"
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps({"id": "g", "family": "gan"}))
+    assert train_main(["evaluate", str(folder), "--data", str(dataset.folder), "--against", str(folder)]) == 2
+    assert "--against compares the prompt adherence" in capsys.readouterr().err
 
 
 def test_prompt_sheet_has_a_labelled_row_per_prompt(dataset):
