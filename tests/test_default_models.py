@@ -174,6 +174,9 @@ def test_diffusion_model_follows_prompts_and_its_card_states_measured_quality(re
     # issue 18: adherence within one picture of the RGB model it replaced (63.5% on the same 288 prompts and judge),
     # and more variety among the seeds of one prompt (the RGB model: 0.62)
     assert quality["samples"] >= 288 and quality["prompt_adherence"] >= 0.63
+    paired = quality["paired"]  # judged image by image against the RGB model on the same prompts and seeds
+    assert paired["against"] == "emoji-diffusion-64-rgb" and paired["samples"] == quality["samples"]
+    assert paired["difference"] > -paired["difference_stderr"]  # no drop beyond the measurement's own noise
     assert quality["within_prompt_diversity_ratio"] > 0.65
     assert np.abs(heart - other).mean() > 0.02
     assert np.isfinite(heart).all() and heart.std() > 0.1
