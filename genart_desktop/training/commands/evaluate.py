@@ -177,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         return run_arbitrary(args)
     from genart_desktop.training.data.cached import ImageDataset
     from genart_desktop.training.evaluation.diffusion_quality import (
+        card_summary,
         evaluate_diffusion,
         load_model,
         paired_adherence,
@@ -216,8 +217,5 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_bytes(args.prompt_sheet, buffer.getvalue())
     if args.write_card:
         record_in_card(args.model_dir, quality, paired)
-    summary = quality.summary()
-    if paired is not None:
-        summary["paired"] = paired.to_dict()
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(card_summary(quality, paired), indent=2))
     return 0

@@ -212,10 +212,15 @@ def within_prompt_diversity(model: Any, dataset: ImageDataset, labels: torch.Ten
 
 def record_in_card(model_dir: str | Path, quality: DiffusionQuality, paired: PairedAdherence | None = None) -> None:
     """Add the measurement (and the paired comparison, if any) to the card's ``metrics.quality``."""
+    record_quality(model_dir, card_summary(quality, paired))
+
+
+def card_summary(quality: DiffusionQuality, paired: PairedAdherence | None = None) -> dict[str, Any]:
+    """The figures as the card records them and the command prints them."""
     summary = quality.summary()
     if paired is not None:
         summary["paired"] = paired.to_dict()
-    record_quality(model_dir, summary)
+    return summary
 
 
 def prompt_sheet(model: Any, prompts: list[str], columns: int = 6, seed: int = 0, scale: int = 2,
