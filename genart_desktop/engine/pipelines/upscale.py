@@ -170,13 +170,15 @@ def _pull(premultiplied: np.ndarray, weight: np.ndarray) -> np.ndarray:
     straight = premultiplied / np.maximum(weight, 1e-12)[..., None]
     if (weight > 0).all() or (height <= 1 and width <= 1):
         return straight
-    pad_h, pad_w = height % 2, width % 2
-    p = np.pad(premultiplied, ((0, pad_h), (0, pad_w), (0, 0)))
-    w = np.pad(weight, ((0, pad_h), (0, pad_w)))
-    coarse_p = p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2]
-    coarse_w = w[0::2, 0::2] + w[1::2, 0::2] + w[0::2, 1::2] + w[1::2, 1::2]
-    coarse = _pull(coarse_p, coarse_w).repeat(2, 0).repeat(2, 1)[:height, :width]
+    coarse = _pull(_sum_2x2(premultiplied), _sum_2x2(weight)).repeat(2, 0).repeat(2, 1)[:height, :width]
     return np.where((weight > 0)[..., None], straight, coarse)
+
+
+def _sum_2x2(values: np.ndarray) -> np.ndarray:
+    """Sums of 2x2 blocks over the first two axes (an odd size padded with zeros)."""
+    pad = [(0, values.shape[0] % 2), (0, values.shape[1] % 2)] + [(0, 0)] * (values.ndim - 2)
+    v = np.pad(values, pad)
+    return v[0::2, 0::2] + v[1::2, 0::2] + v[0::2, 1::2] + v[1::2, 1::2]
 
 
 def _to_uint8(output: np.ndarray, channels: int, translucent: bool) -> np.ndarray:

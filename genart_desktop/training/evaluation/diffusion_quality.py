@@ -163,13 +163,14 @@ def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, s
     generated = torch.stack(images).float()
     predicted = classifier.predict(generated)
     truth = torch.tensor(targets)
-    per_label_accuracy = {name: float((predicted[truth == i] == i).float().mean())
+    correct = predicted == truth
+    per_label_accuracy = {name: float(correct[truth == i].float().mean())
                           for i, name in enumerate(names) if bool((truth == i).any())}
     real = dataset.batch(torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:len(generated)])
     held = max(2, len(dataset) // 10)
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed + 3))
     all_real = dataset.batch(torch.arange(len(dataset)))
-    adherence = float((predicted == truth).float().mean())
+    adherence = float(correct.float().mean())
     quality = DiffusionQuality(
         prompt_adherence=adherence, chance=1.0 / len(names),
         prompt_adherence_stderr=float(np.sqrt(adherence * (1.0 - adherence) / len(generated))),
@@ -180,7 +181,7 @@ def evaluate_diffusion(model: Any, dataset: ImageDataset, per_label: int = 16, s
         real_holdout_nearest_distance=nearest_distance(all_real[order[:held]], all_real[order[held:]]),
         guidance=float(model.default_guidance if guidance is None else guidance),
         steps=int(steps or model.default_steps), sampler=sampler, seed=seed, prompts=prompts,
-        judged_correct=[int(v) for v in (predicted == truth).tolist()])
+        judged_correct=[int(v) for v in correct.tolist()])
     if within_seeds >= 2:
         quality.within_prompt_diversity_ratio = within_prompt_diversity(
             model, dataset, labels, names, prompts, within_seeds, steps, guidance, sampler, seed, log)
